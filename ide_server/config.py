@@ -1,0 +1,152 @@
+"""Every setting of the server in one table: name, default, environment variable, help.
+
+`ide-server serve --help` and docs/configuration.md are generated from this table, so a
+setting exists exactly once. Values come from (highest first) a command-line flag, the
+environment variable, the default.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: Any
+    help: str
+    parse: Callable[[str], Any] = str
+
+    @property
+    def env(self) -> str:
+        return "IDE_" + self.name.upper()
+
+    @property
+    def flag(self) -> str:
+        return "--" + self.name.replace("_", "-")
+
+
+def _bool(value: str) -> bool:
+    if value.lower() in ("1", "true", "yes", "on"):
+        return True
+    if value.lower() in ("0", "false", "no", "off", ""):
+        return False
+    raise ValueError(f"not a boolean: {value!r}")
+
+
+def _origins(value: str) -> tuple[str, ...]:
+    return tuple(o.strip().rstrip("/") for o in value.split(",") if o.strip())
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("host", "127.0.0.1", "Address the gateway listens on."),
+    Setting("port", 8000, "Port the gateway listens on.", int),
+    Setting("data_dir", "./.ide-data", "Directory for volumes, the embedded database and keys."),
+    Setting(
+        "database_url",
+        "",
+        "PostgreSQL URL for metadata; empty starts an embedded PostgreSQL in the data dir.",
+    ),
+    Setting("admin_password", "", "Password of the first admin (user `admin`), set on first start."),
+    Setting(
+        "allowed_origins",
+        (),
+        "Comma-separated origins allowed for WebSocket upgrades and unsafe requests; empty "
+        "allows only the origin the request was addressed to.",
+        _origins,
+    ),
+    Setting("session_backend", "local", "Session pod backend: `local` or `kubernetes`."),
+    Setting("demo", True, "Create the demo project (git remote and warehouse) at start.", _bool),
+    Setting("login_idle_timeout", 8 * 3600, "Seconds a login lasts without requests.", int),
+    Setting("login_max_age", 7 * 24 * 3600, "Seconds a login lasts at most.", int),
+    Setting("start_timeout", 120, "Seconds a session pod may take to become ready.", int),
+    Setting("idle_timeout", 3600, "Seconds without activity after which a session is reaped.", int),
+    Setting("max_age", 0, "Seconds after which a session is reaped regardless; 0 = never.", int),
+    Setting("cull_interval", 60, "Seconds between two passes of the idle reaper.", int),
+    Setting("max_sessions_per_user", 5, "Running sessions one user may have at once.", int),
+    Setting("max_active_sessions", 100, "Running sessions on this installation at once.", int),
+    Setting("max_concurrent_starts", 10, "Sessions that may be starting at once.", int),
+    Setting("save_delay", 1.0, "Seconds after the last edit before a file is written.", float),
+    Setting(
+        "max_message_bytes",
+        8 * 1024 * 1024,
+        "Largest WebSocket message accepted; bigger ones close the socket with 1009.",
+        int,
+    ),
+    Setting("tls_cert", "", "PEM certificate file; with --tls-key the gateway serves HTTPS."),
+    Setting("tls_key", "", "PEM private key file of --tls-cert."),
+    Setting("log_level", "info", "Log level: debug, info, warning, error."),
+)
+
+_BY_NAME = {s.name: s for s in SETTINGS}
+
+
+@dataclass(frozen=True)
+class Config:
+    values: Mapping[str, Any] = field(default_factory=dict)
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self.values[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    @property
+    def data_path(self) -> Path:
+        return Path(self.values["data_dir"]).resolve()
+
+    @property
+    def tls(self) -> bool:
+        return bool(self.values["tls_cert"] and self.values["tls_key"])
+
+    def replace(self, **changes: Any) -> Config:
+        unknown = set(changes) - set(_BY_NAME)
+        if unknown:
+            raise KeyError(f"unknown settings: {sorted(unknown)}")
+        return Config({**self.values, **changes})
+
+
+def load_config(
+    overrides: Mapping[str, Any] | None = None, env: Mapping[str, str] | None = None
+) -> Config:
+    """Build the configuration from defaults, then ``env``, then explicit ``overrides``."""
+    env = os.environ if env is None else env
+    values: dict[str, Any] = {}
+    for setting in SETTINGS:
+        value = setting.default
+        if setting.env in env:
+            try:
+                value = setting.parse(env[setting.env])
+            except ValueError as exc:
+                raise SystemExit(f"{setting.env}: {exc}") from exc
+        values[setting.name] = value
+    for name, value in (overrides or {}).items():
+        if name not in _BY_NAME:
+            raise KeyError(f"unknown setting: {name}")
+        if value is not None:
+            values[name] = value
+    return Config(values)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """One flag per setting; unset flags fall back to the environment, then the default."""
+    for setting in SETTINGS:
+        parser.add_argument(
+            setting.flag,
+            dest=setting.name,
+            type=setting.parse,
+            default=None,
+            help=f"{setting.help} [env {setting.env}; default {setting.default!r}]",
+        )
+
+
+def markdown_table() -> str:
+    rows = ["| setting | environment | default | meaning |", "| --- | --- | --- | --- |"]
+    for s in SETTINGS:
+        rows.append(f"| `{s.flag}` | `{s.env}` | `{s.default!r}` | {s.help} |")
+    return "\n".join(rows) + "\n"

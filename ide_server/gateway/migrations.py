@@ -1,0 +1,75 @@
+"""Schema migrations, applied in order at start; append, never edit a released one."""
+
+MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE users (
+        id bigserial PRIMARY KEY,
+        username text NOT NULL UNIQUE,
+        password_hash text,
+        display_name text NOT NULL DEFAULT '',
+        email text NOT NULL DEFAULT '',
+        is_admin boolean NOT NULL DEFAULT false,
+        created_at timestamptz NOT NULL DEFAULT now()
+    );
+    CREATE TABLE login_sessions (
+        token_hash bytea PRIMARY KEY,
+        user_id bigint NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        last_seen timestamptz NOT NULL DEFAULT now(),
+        expires_at timestamptz NOT NULL
+    );
+    CREATE INDEX login_sessions_user ON login_sessions(user_id);
+    CREATE TABLE projects (
+        id bigserial PRIMARY KEY,
+        name text NOT NULL UNIQUE,
+        git_url text NOT NULL,
+        default_branch text NOT NULL DEFAULT 'main',
+        protect_default_branch boolean NOT NULL DEFAULT true,
+        created_at timestamptz NOT NULL DEFAULT now()
+    );
+    CREATE TABLE project_members (
+        project_id bigint NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+        user_id bigint NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        role text NOT NULL CHECK (role IN ('admin', 'developer', 'read-only')),
+        PRIMARY KEY (project_id, user_id)
+    );
+    CREATE TABLE sessions (
+        id text PRIMARY KEY,
+        user_id bigint NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        project_id bigint NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+        backend text NOT NULL,
+        state text NOT NULL CHECK (
+            state IN ('pending', 'starting', 'ready', 'stopping', 'stopped', 'failed')),
+        reason text,
+        progress text NOT NULL DEFAULT '',
+        endpoint text,
+        pod_token text,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        updated_at timestamptz NOT NULL DEFAULT now(),
+        ready_at timestamptz,
+        last_activity timestamptz NOT NULL DEFAULT now(),
+        stopped_at timestamptz
+    );
+    -- At most one live session per (user, project): concurrent opens converge on one pod.
+    CREATE UNIQUE INDEX sessions_one_live ON sessions(user_id, project_id)
+        WHERE state IN ('pending', 'starting', 'ready', 'stopping');
+    CREATE INDEX sessions_state ON sessions(state);
+    CREATE TABLE secrets (
+        id bigserial PRIMARY KEY,
+        kind text NOT NULL,
+        user_id bigint REFERENCES users(id) ON DELETE CASCADE,
+        project_id bigint REFERENCES projects(id) ON DELETE CASCADE,
+        value text NOT NULL,
+        updated_at timestamptz NOT NULL DEFAULT now()
+    );
+    CREATE UNIQUE INDEX secrets_owner ON secrets(
+        kind, coalesce(user_id, 0), coalesce(project_id, 0));
+    CREATE TABLE audit_log (
+        id bigserial PRIMARY KEY,
+        at timestamptz NOT NULL DEFAULT now(),
+        actor text,
+        action text NOT NULL,
+        detail jsonb NOT NULL DEFAULT '{}'
+    );
+    """,
+)

@@ -1,0 +1,186 @@
+"""``fs/*``: files of the project, every path confined to the volume."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import stat
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .paths import HIDDEN_NAMES, resolve
+from .rpc import ALREADY_EXISTS, CONFLICT, NOT_FOUND, NOT_TEXT, MethodRegistry, RpcError
+from .workspace import CallContext
+
+methods = MethodRegistry()
+
+
+@dataclass
+class PathParams:
+    path: str
+
+
+@dataclass
+class ListParams:
+    path: str = ""
+
+
+@dataclass
+class WriteParams:
+    path: str
+    content: str
+    expected_mtime: float | None = None
+
+
+@dataclass
+class RenameParams:
+    path: str
+    new_path: str
+
+
+def _stat(path: Path, relative: str) -> os.stat_result:
+    try:
+        return path.stat()
+    except FileNotFoundError:
+        raise RpcError(NOT_FOUND, f"no such file or directory: {relative}") from None
+
+
+def _list(root: Path, relative: str) -> dict[str, Any]:
+    directory = resolve(root, relative, allow_root=True)
+    if not stat.S_ISDIR(_stat(directory, relative).st_mode):
+        raise RpcError(NOT_FOUND, f"not a directory: {relative}")
+    entries = []
+    for entry in os.scandir(directory):
+        if directory == root and entry.name in HIDDEN_NAMES:
+            continue
+        try:
+            info = entry.stat()
+        except OSError:  # a dangling symlink: show it as an empty file
+            info = entry.stat(follow_symlinks=False)
+        kind = "directory" if stat.S_ISDIR(info.st_mode) else "file"
+        path = f"{relative.strip('/')}/{entry.name}".lstrip("/")
+        entries.append(
+            {"name": entry.name, "path": path, "type": kind, "size": info.st_size,
+             "mtime": info.st_mtime}
+        )
+    entries.sort(key=lambda e: (e["type"] != "directory", e["name"].lower()))
+    return {"path": relative.strip("/"), "entries": entries}
+
+
+def _read(root: Path, relative: str) -> dict[str, Any]:
+    path = resolve(root, relative)
+    info = _stat(path, relative)
+    if stat.S_ISDIR(info.st_mode):
+        raise RpcError(NOT_TEXT, f"is a directory: {relative}")
+    data = path.read_bytes()
+    try:
+        content = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise RpcError(NOT_TEXT, f"not a UTF-8 text file: {relative}") from None
+    return {"path": relative, "content": content, "mtime": info.st_mtime}
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Temp file in the same directory, fsync, rename: a crash leaves old or new, never half."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    dir_fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
+def _write(root: Path, params: WriteParams) -> dict[str, Any]:
+    path = resolve(root, params.path)
+    if path.is_dir():
+        raise RpcError(ALREADY_EXISTS, f"is a directory: {params.path}")
+    if params.expected_mtime is not None and path.exists():
+        if abs(path.stat().st_mtime - params.expected_mtime) > 1e-6:
+            raise RpcError(CONFLICT, f"{params.path} changed on disk since it was read")
+    write_atomically(path, params.content.encode("utf-8"))
+    return {"path": params.path, "mtime": path.stat().st_mtime}
+
+
+def _rename(root: Path, params: RenameParams) -> dict[str, Any]:
+    source = resolve(root, params.path)
+    target = resolve(root, params.new_path)
+    _stat(source, params.path)
+    if target.exists() or target.is_symlink():
+        raise RpcError(ALREADY_EXISTS, f"already exists: {params.new_path}")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    os.rename(source, target)
+    return {"path": params.new_path}
+
+
+def _delete(root: Path, relative: str) -> dict[str, Any]:
+    path = resolve(root, relative)
+    if path.is_symlink() or path.is_file():
+        path.unlink()
+    elif path.is_dir():
+        shutil.rmtree(path)
+    else:
+        raise RpcError(NOT_FOUND, f"no such file or directory: {relative}")
+    return {"path": relative}
+
+
+def _mkdir(root: Path, relative: str) -> dict[str, Any]:
+    path = resolve(root, relative)
+    if path.exists():
+        raise RpcError(ALREADY_EXISTS, f"already exists: {relative}")
+    path.mkdir(parents=True)
+    return {"path": relative}
+
+
+@methods.method("fs/list", ListParams)
+async def fs_list(ctx: CallContext, params: ListParams) -> dict[str, Any]:
+    return await asyncio.to_thread(_list, ctx.workspace.root, params.path)
+
+
+@methods.method("fs/read", PathParams)
+async def fs_read(ctx: CallContext, params: PathParams) -> dict[str, Any]:
+    return await asyncio.to_thread(_read, ctx.workspace.root, params.path)
+
+
+@methods.method("fs/write", WriteParams, writes=True)
+async def fs_write(ctx: CallContext, params: WriteParams) -> dict[str, Any]:
+    result = await asyncio.to_thread(_write, ctx.workspace.root, params)
+    await ctx.broadcast("fs/changed", {"path": params.path, "kind": "write"})
+    return result
+
+
+@methods.method("fs/rename", RenameParams, writes=True)
+async def fs_rename(ctx: CallContext, params: RenameParams) -> dict[str, Any]:
+    result = await asyncio.to_thread(_rename, ctx.workspace.root, params)
+    await ctx.broadcast(
+        "fs/changed", {"path": params.path, "kind": "rename", "new_path": params.new_path}
+    )
+    return result
+
+
+@methods.method("fs/delete", PathParams, writes=True)
+async def fs_delete(ctx: CallContext, params: PathParams) -> dict[str, Any]:
+    result = await asyncio.to_thread(_delete, ctx.workspace.root, params.path)
+    await ctx.broadcast("fs/changed", {"path": params.path, "kind": "delete"})
+    return result
+
+
+@methods.method("fs/mkdir", PathParams, writes=True)
+async def fs_mkdir(ctx: CallContext, params: PathParams) -> dict[str, Any]:
+    result = await asyncio.to_thread(_mkdir, ctx.workspace.root, params.path)
+    await ctx.broadcast("fs/changed", {"path": params.path, "kind": "mkdir"})
+    return result

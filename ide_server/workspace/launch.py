@@ -1,0 +1,66 @@
+"""Entry point of a session pod: ``python -m ide_server.workspace.launch``.
+
+Reads the pod's settings from the environment (see :mod:`.config`), makes sure the volume
+holds the project's checkout, then runs a Jupyter Server with the IDE extension and the
+collaboration extension, listening on a Unix socket (``IDE_POD_SOCK``) or a TCP port
+(``IDE_POD_PORT``, on Kubernetes). The token comes from ``JUPYTER_TOKEN``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+
+from traitlets.config import Config
+
+from .clone import ensure_checkout
+from .config import PodConfig
+
+
+def server_config(pod: PodConfig, env: dict[str, str] | os._Environ[str]) -> Config:
+    c = Config()
+    if env.get("IDE_POD_SOCK"):
+        c.ServerApp.sock = env["IDE_POD_SOCK"]
+        c.ServerApp.sock_mode = "0600"
+    else:
+        c.ServerApp.ip = env.get("IDE_POD_IP", "0.0.0.0")  # noqa: S104 - a pod's own network
+        c.ServerApp.port = int(env.get("IDE_POD_PORT", "8888"))
+        c.ServerApp.port_retries = 0
+    c.ServerApp.base_url = pod.base_url
+    c.ServerApp.root_dir = str(pod.root)
+    c.ServerApp.open_browser = False
+    c.ServerApp.terminals_enabled = False
+    c.ServerApp.jpserver_extensions = {
+        "ide_server.workspace": True,
+        "jupyter_server_ydoc": True,
+        "jupyter_server_fileid": True,
+        "jupyter_server_terminals": False,
+    }
+    # The pod runs as whatever user the backend chose (a non-root UID on Kubernetes).
+    c.ServerApp.allow_root = True
+    # Only the gateway reaches the pod, with the token; its Host header names the pod.
+    c.ServerApp.allow_remote_access = True
+    c.ServerApp.tornado_settings = {"websocket_max_message_size": pod.max_message_bytes}
+    runtime = pod.runtime_dir
+    c.YDocExtension.document_save_delay = pod.save_delay
+    c.YDocExtension.session_store_path = str(runtime / "collaboration_sessions.json")
+    c.SQLiteYStore.db_path = str(runtime / "ystore.db")
+    c.BaseFileIdManager.db_path = str(runtime / "file_id.db")
+    return c
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    pod = PodConfig.from_env()
+    if not os.environ.get("JUPYTER_TOKEN"):
+        sys.exit("JUPYTER_TOKEN must be set: the pod never runs without a token")
+    ensure_checkout(pod)
+    pod.runtime_dir.mkdir(mode=0o700, exist_ok=True)
+    from jupyter_server.serverapp import ServerApp
+
+    ServerApp.launch_instance(argv=[], config=server_config(pod, os.environ))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,87 @@
+"""The ``/ide`` WebSocket: one per browser tab, JSON-RPC 2.0 text frames."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from jupyter_server.auth.decorator import ws_authenticated
+from jupyter_server.base.handlers import JupyterHandler
+from tornado.websocket import WebSocketClosedError, WebSocketHandler
+
+from .rpc import dispatch
+from .workspace import CallContext, Workspace
+
+log = logging.getLogger(__name__)
+
+ROLES = ("admin", "developer", "read-only")
+# Heartbeats keep a socket open through proxies; they are not a sign of work.
+_NOT_ACTIVITY = frozenset({"session/heartbeat"})
+
+
+class IdeSocketHandler(WebSocketHandler, JupyterHandler):
+    """Dispatches each text frame to the workspace's methods; never dies on a bad frame."""
+
+    workspace: Workspace
+    user: str
+    role: str
+
+    def initialize(self, workspace: Workspace) -> None:  # type: ignore[override]
+        self.workspace = workspace
+        # Set by the gateway, which alone holds the pod token that authenticated this request.
+        self.user = self.request.headers.get("X-IDE-User", workspace.config.user)
+        role = self.request.headers.get("X-IDE-Role", "developer")
+        self.role = role if role in ROLES else "read-only"
+        self._send_lock = asyncio.Lock()
+
+    @property
+    def max_message_size(self) -> int:  # type: ignore[override]
+        return self.workspace.config.max_message_bytes
+
+    def check_origin(self, origin: str) -> bool:
+        # The gateway checked the browser's Origin; only it can reach this socket.
+        return True
+
+    @ws_authenticated
+    async def get(self, *args: Any, **kwargs: Any) -> None:
+        await super().get(*args, **kwargs)
+
+    def open(self, *args: Any, **kwargs: Any) -> None:
+        self.workspace.clients.add(self)
+        self.workspace.mark_active()
+
+    def on_close(self) -> None:
+        self.workspace.clients.discard(self)
+
+    async def on_message(self, message: str | bytes) -> None:
+        if _method_of(message) not in _NOT_ACTIVITY:
+            self.workspace.mark_active()
+        ctx = CallContext(self.workspace, self)
+        # Each call runs on its own so that a slow one (a pull) does not hold up the rest.
+        asyncio.ensure_future(self._answer(ctx, message))
+
+    async def _answer(self, ctx: CallContext, message: str | bytes) -> None:
+        reply = await dispatch(self.workspace.registry, ctx, message)
+        if reply is not None:
+            await self._send(reply)
+
+    async def notify(self, method: str, params: Mapping[str, Any]) -> None:
+        await self._send({"jsonrpc": "2.0", "method": method, "params": dict(params)})
+
+    async def _send(self, payload: Mapping[str, Any]) -> None:
+        async with self._send_lock:
+            try:
+                await self.write_message(json.dumps(payload))
+            except WebSocketClosedError:
+                log.debug("client went away before its answer")
+
+
+def _method_of(message: str | bytes) -> str | None:
+    try:
+        value = json.loads(message)
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return value.get("method") if isinstance(value, dict) else None

@@ -1,0 +1,64 @@
+"""The state one session pod shares between its connected clients."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .config import PodConfig
+from .rpc import Client, MethodRegistry
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Workspace:
+    """The volume, the registered methods, the connected clients and the pod's activity."""
+
+    config: PodConfig
+    registry: MethodRegistry
+    kernel_manager: Any = None  # jupyter_server's kernel manager, for query previews
+    clients: set[Client] = field(default_factory=set)
+    last_activity: float = field(default_factory=time.time)
+    # Callables answering "is something running right now?" (a preview, a dbt command).
+    busy_checks: list[Callable[[], bool]] = field(default_factory=list)
+
+    @property
+    def root(self) -> Path:
+        return self.config.root
+
+    def mark_active(self) -> None:
+        self.last_activity = time.time()
+
+    def is_busy(self) -> bool:
+        return any(check() for check in self.busy_checks)
+
+    async def broadcast(
+        self, method: str, params: Mapping[str, Any], *, exclude: Client | None = None
+    ) -> None:
+        for client in list(self.clients):
+            if client is exclude:
+                continue
+            try:
+                await client.notify(method, params)
+            except Exception:  # a closing socket must not stop the others
+                log.debug("notify %s failed for one client", method, exc_info=True)
+
+
+@dataclass
+class CallContext:
+    """What one RPC call sees: the workspace and the client that called."""
+
+    workspace: Workspace
+    client: Client
+
+    async def broadcast(
+        self, method: str, params: Mapping[str, Any], *, include_self: bool = False
+    ) -> None:
+        await self.workspace.broadcast(
+            method, params, exclude=None if include_self else self.client
+        )
