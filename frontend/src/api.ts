@@ -1,0 +1,165 @@
+// The gateway's REST API (docs/api.md). Every call is same-origin with the login cookie.
+
+export interface User {
+  username: string;
+  display_name: string | null;
+  email: string | null;
+  is_admin: boolean;
+}
+
+export type Role = "admin" | "developer" | "read-only";
+
+export interface Project {
+  name: string;
+  git_url: string | null;
+  default_branch: string | null;
+  role: Role;
+}
+
+export type SessionState = "pending" | "starting" | "ready" | "stopping" | "stopped" | "failed";
+
+export interface Session {
+  id: string;
+  project: string;
+  user: string;
+  state: SessionState;
+  reason: string | null;
+  progress: string | null;
+  created_at: string;
+  updated_at: string;
+  url: string;
+}
+
+export const TERMINAL_STATES: readonly SessionState[] = ["ready", "failed", "stopped"];
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = "ApiError";
+  }
+}
+
+type UnauthorizedListener = () => void;
+const unauthorizedListeners = new Set<UnauthorizedListener>();
+
+/** Called when any request other than login answers 401: the login session is gone. */
+export function onUnauthorized(listener: UnauthorizedListener): () => void {
+  unauthorizedListeners.add(listener);
+  return () => unauthorizedListeners.delete(listener);
+}
+
+export async function apiRequest<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const init: RequestInit = {
+    method,
+    credentials: "same-origin",
+    headers: { Accept: "application/json" },
+  };
+  if (body !== undefined) {
+    init.headers = { ...init.headers, "Content-Type": "application/json" };
+    init.body = JSON.stringify(body);
+  }
+  let response: Response;
+  try {
+    response = await fetch(path, init);
+  } catch {
+    throw new ApiError(0, "network_error", "The server cannot be reached. Check your connection.");
+  }
+  if (response.status === 204) return undefined as T;
+  const payload: unknown = await response.json().catch(() => null);
+  if (!response.ok) {
+    const error = (payload as { error?: { code?: string; message?: string } } | null)?.error;
+    const apiError = new ApiError(
+      response.status,
+      error?.code ?? `http_${response.status}`,
+      error?.message ?? `The server answered ${response.status} ${response.statusText}.`,
+    );
+    if (response.status === 401 && path !== "/api/auth/login") {
+      unauthorizedListeners.forEach((listener) => listener());
+    }
+    throw apiError;
+  }
+  return payload as T;
+}
+
+export async function login(username: string, password: string): Promise<User> {
+  const answer = await apiRequest<{ user: User }>("POST", "/api/auth/login", { username, password });
+  return answer.user;
+}
+
+export function logout(): Promise<void> {
+  return apiRequest<void>("POST", "/api/auth/logout");
+}
+
+/** The logged-in user, or null when there is no valid login session. */
+export async function fetchMe(): Promise<User | null> {
+  try {
+    return await apiRequest<User>("GET", "/api/me");
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 401) return null;
+    throw error;
+  }
+}
+
+export function listProjects(): Promise<Project[]> {
+  return apiRequest<Project[]>("GET", "/api/projects");
+}
+
+export function startSession(project: string): Promise<Session> {
+  return apiRequest<Session>("POST", "/api/sessions", { project });
+}
+
+export function getSession(id: string): Promise<Session> {
+  return apiRequest<Session>("GET", `/api/sessions/${encodeURIComponent(id)}`);
+}
+
+export function stopSession(id: string): Promise<Session> {
+  return apiRequest<Session>("DELETE", `/api/sessions/${encodeURIComponent(id)}`);
+}
+
+/**
+ * Follows a session's state through the server-sent event stream until it reaches a
+ * terminal state. The stream ends on the server after ready/failed/stopped, so the
+ * EventSource is closed there: otherwise the browser would reconnect forever.
+ */
+export function followSession(
+  id: string,
+  onUpdate: (session: Session) => void,
+  onError: (error: Error) => void,
+): () => void {
+  const source = new EventSource(`/api/sessions/${encodeURIComponent(id)}/events`, {
+    withCredentials: true,
+  });
+  let closed = false;
+  const close = (): void => {
+    closed = true;
+    source.close();
+  };
+  source.addEventListener("session", (event) => {
+    let session: Session;
+    try {
+      session = JSON.parse((event as MessageEvent<string>).data) as Session;
+    } catch {
+      return;
+    }
+    if (TERMINAL_STATES.includes(session.state)) close();
+    onUpdate(session);
+  });
+  source.addEventListener("error", () => {
+    if (closed) return;
+    // EventSource retries by itself while CONNECTING; a CLOSED source (e.g. 401/404) will not.
+    if (source.readyState === EventSource.CLOSED) {
+      close();
+      onError(new Error("Lost the session event stream."));
+    }
+  });
+  return close;
+}
+
+export function ideSocketUrl(sessionId: string, suffix: string): string {
+  const scheme = location.protocol === "https:" ? "wss:" : "ws:";
+  return `${scheme}//${location.host}/sessions/${encodeURIComponent(sessionId)}/${suffix}`;
+}

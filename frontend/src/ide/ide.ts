@@ -1,0 +1,129 @@
+// The IDE of one ready session: file tree, tabs with editors, status bar, and the
+// JSON-RPC connection they share.
+import { h, type View } from "../dom";
+import { ideSocketUrl, type Session, type User } from "../api";
+import { errorMessage, showNotice } from "../ui/notice";
+import type { CollabUser } from "./collab";
+import { FileTree } from "./filetree";
+import type { FsChanged, SessionStatus } from "./protocol";
+import { RpcClient } from "./rpc";
+import { StatusBar } from "./statusbar";
+import { Tabs } from "./tabs";
+import type { OpenFileContext } from "./openfile";
+
+/** Failed reconnects after which the caller should check whether the session still runs. */
+const RECONNECTS_BEFORE_CHECK = 3;
+
+export interface IdeOptions {
+  session: Session;
+  user: User;
+  /** The IDE socket keeps failing: the session may have stopped. */
+  onConnectionTrouble: () => void;
+}
+
+export function collabUser(user: User): CollabUser {
+  let hash = 0;
+  for (const char of user.username) hash = (hash * 31 + char.charCodeAt(0)) >>> 0;
+  const hue = hash % 360;
+  return {
+    name: user.display_name || user.username,
+    color: `hsl(${hue} 70% 45%)`,
+    colorLight: `hsl(${hue} 70% 45% / 0.25)`,
+  };
+}
+
+export class Ide implements View {
+  readonly el: HTMLElement;
+  readonly status: StatusBar;
+  private readonly rpc: RpcClient;
+  private readonly tree: FileTree;
+  private readonly tabs: Tabs;
+  private readonly context: OpenFileContext;
+  private readonly cleanups: (() => void)[] = [];
+  private connectedOnce = false;
+  private troubleReported = false;
+
+  constructor(private readonly options: IdeOptions) {
+    const { session, user } = options;
+    this.context = { sessionId: session.id, user: collabUser(user), readOnly: true };
+    this.rpc = new RpcClient(ideSocketUrl(session.id, "ide"));
+    this.status = new StatusBar(user);
+    this.status.setSession(session.state);
+    this.tabs = new Tabs(this.context);
+    this.tree = new FileTree(this.rpc, {
+      openFile: (path) => this.tabs.open(path),
+      beforeChange: (change) => this.tabs.prepareChange(change),
+      afterChange: (change, done) => this.tabs.finishChange(change, done),
+    });
+    this.el = h(
+      "div",
+      { class: "ide", "data-testid": "ide", "data-session": session.id },
+      h("aside", { class: "sidebar" }, this.tree.el),
+      this.tabs.el,
+      this.status.el,
+    );
+
+    this.cleanups.push(
+      this.rpc.onStateChange((state, failedAttempts) => {
+        this.status.setConnection(state);
+        this.el.dataset.connection = state;
+        if (state === "open") {
+          this.troubleReported = false;
+          void this.onConnected();
+        } else if (state === "reconnecting" && failedAttempts >= RECONNECTS_BEFORE_CHECK && !this.troubleReported) {
+          this.troubleReported = true;
+          this.options.onConnectionTrouble();
+        }
+      }),
+      this.rpc.on("fs/changed", (change: FsChanged) => {
+        this.tabs.applyRemoteChange(change);
+        this.tree.scheduleRefresh();
+      }),
+      this.tabs.onActiveChange((file) => this.status.setFile(file)),
+    );
+    const onKey = (event: KeyboardEvent): void => {
+      // The editor's own Mod-s binding has already handled (and prevented) its keystrokes.
+      if (event.defaultPrevented || !(event.ctrlKey || event.metaKey) || event.key.toLowerCase() !== "s") return;
+      event.preventDefault();
+      void this.tabs.saveActive();
+    };
+    window.addEventListener("keydown", onKey);
+    this.cleanups.push(() => window.removeEventListener("keydown", onKey));
+    this.status.setConnection("connecting");
+    this.rpc.start();
+  }
+
+  /** Writes every open document with unsaved changes; gives up after a few seconds. */
+  saveAll(): Promise<void> {
+    return this.tabs.saveAll(5000);
+  }
+
+  setSession(session: Session): void {
+    this.status.setSession(session.state);
+  }
+
+  dispose(): void {
+    for (const cleanup of this.cleanups.splice(0)) cleanup();
+    this.rpc.stop();
+    this.tree.dispose();
+    this.tabs.dispose();
+  }
+
+  private async onConnected(): Promise<void> {
+    if (!this.connectedOnce) {
+      try {
+        const status = await this.rpc.request<SessionStatus>("session/status");
+        this.context.readOnly = status.role === "read-only";
+        this.status.setRole(status.role);
+        this.el.dataset.role = status.role;
+        this.tree.setReadOnly(this.context.readOnly);
+        this.connectedOnce = true;
+      } catch (error) {
+        showNotice(`Cannot read the session status: ${errorMessage(error)}`);
+        return;
+      }
+    }
+    // Also after a reconnect: files may have changed while we were away.
+    await this.tree.refresh();
+  }
+}

@@ -1,0 +1,176 @@
+// One tab's file: its collaborative document, its editor view, and its save state.
+import type { EditorView } from "@codemirror/view";
+import { CollabFile, type Collaborator, type CollabUser, type SaveStatus } from "./collab";
+import { createEditor } from "./editor";
+import { languageFor, loadLanguage } from "./languages";
+import { errorMessage } from "../ui/notice";
+
+export type SaveState = "loading" | "saved" | "dirty" | "saving" | "failed" | "offline" | "error";
+
+export const SAVE_STATE_LABELS: Record<SaveState, string> = {
+  loading: "Opening…",
+  saved: "Saved",
+  dirty: "Unsaved changes",
+  saving: "Saving…",
+  failed: "Save failed",
+  offline: "Offline: edits are kept in this tab",
+  error: "Cannot open",
+};
+
+export interface OpenFileContext {
+  sessionId: string;
+  user: CollabUser;
+  readOnly: boolean;
+}
+
+export class OpenFile {
+  /** Holds the editor; stays the same element across document resets. */
+  readonly host: HTMLElement;
+  file: CollabFile | null = null;
+  view: EditorView | null = null;
+  error: string | null = null;
+  private saving = 0;
+  private lastSave: SaveStatus | null = null;
+  private closed = false;
+  private generation = 0;
+  private readonly changeListeners = new Set<() => void>();
+
+  constructor(
+    public path: string,
+    private readonly context: OpenFileContext,
+  ) {
+    this.host = document.createElement("div");
+    this.host.className = "editor-host";
+    this.host.dataset.testid = "editor";
+    this.host.dataset.path = path;
+  }
+
+  get dirty(): boolean {
+    return this.file?.dirty ?? false;
+  }
+
+  get saveState(): SaveState {
+    if (this.error) return "error";
+    if (!this.file || !this.view) return "loading";
+    if (this.saving > 0) return "saving";
+    if (this.file.status !== "connected") return "offline";
+    if (this.lastSave === "failed") return "failed";
+    return this.file.dirty ? "dirty" : "saved";
+  }
+
+  peers(): Collaborator[] {
+    return this.file?.peers() ?? [];
+  }
+
+  /** Notified on every change of dirty flag, save state, connection or peers. */
+  onChange(listener: () => void): () => void {
+    this.changeListeners.add(listener);
+    return () => this.changeListeners.delete(listener);
+  }
+
+  async open(): Promise<void> {
+    const generation = ++this.generation;
+    this.error = null;
+    this.host.dataset.synced = "false";
+    this.host.replaceChildren(this.message("Opening…"));
+    this.notify();
+    let file: CollabFile;
+    let language;
+    try {
+      [file, language] = await Promise.all([
+        CollabFile.open(this.context.sessionId, this.path, this.context.user, this.context.readOnly),
+        loadLanguage(languageFor(this.path)),
+      ]);
+    } catch (error) {
+      if (this.closed || generation !== this.generation) return;
+      this.error = errorMessage(error);
+      this.host.replaceChildren(this.message(this.error, "editor-error"));
+      this.notify();
+      return;
+    }
+    if (this.closed || generation !== this.generation) {
+      file.destroy();
+      return;
+    }
+    this.file = file;
+    file.on("dirty", () => {
+      if (this.lastSave === "failed" && !file.dirty) this.lastSave = null;
+      this.notify();
+    });
+    file.on("status", () => this.notify());
+    file.on("peers", () => this.notify());
+    file.on("reset", () => void this.reopen());
+    // Build the view from the synced text so the first paint shows the file, not an empty buffer.
+    const ready = (): void => {
+      if (this.file !== file || this.closed) return;
+      this.view = createEditor(file, {
+        language,
+        readOnly: this.context.readOnly,
+        onSave: () => void this.save(),
+      });
+      this.host.replaceChildren(this.view.dom);
+      this.host.dataset.synced = "true";
+      this.notify();
+    };
+    if (file.synced) ready();
+    else file.on("synced", ready);
+  }
+
+  /** The pod's document session changed (e.g. pod restart): start over from a fresh PUT. */
+  private async reopen(): Promise<void> {
+    const hadFocus = this.view?.hasFocus ?? false;
+    this.teardown();
+    await this.open();
+    if (hadFocus) this.view?.focus();
+  }
+
+  async save(): Promise<SaveStatus> {
+    if (!this.file || this.context.readOnly) return "skipped";
+    this.saving += 1;
+    this.notify();
+    try {
+      this.lastSave = await this.file.save();
+    } finally {
+      this.saving -= 1;
+      this.notify();
+    }
+    return this.lastSave;
+  }
+
+  /** Re-measures after the host was re-attached to the document. */
+  shown(): void {
+    this.view?.requestMeasure();
+  }
+
+  focus(): void {
+    this.view?.focus();
+  }
+
+  close(): void {
+    this.closed = true;
+    this.teardown();
+    this.changeListeners.clear();
+  }
+
+  private teardown(): void {
+    this.view?.destroy();
+    this.view = null;
+    this.file?.destroy();
+    this.file = null;
+    this.lastSave = null;
+    this.saving = 0;
+    this.host.replaceChildren();
+  }
+
+  private message(text: string, testid = "editor-message"): HTMLElement {
+    const el = document.createElement("div");
+    el.className = "editor-message";
+    el.dataset.testid = testid;
+    el.textContent = text;
+    return el;
+  }
+
+  private notify(): void {
+    for (const listener of this.changeListeners) listener();
+  }
+}

@@ -1,0 +1,237 @@
+// JSON-RPC 2.0 over the session's IDE WebSocket (docs/protocol.md): one promise per
+// request id, handlers for server notifications, reconnect with backoff, heartbeat.
+
+export type ConnectionState = "connecting" | "open" | "reconnecting" | "closed";
+
+/** Client-side error codes, outside the JSON-RPC and protocol ranges. */
+export const RPC_DISCONNECTED = -1;
+export const RPC_TIMEOUT = -2;
+
+export class RpcError extends Error {
+  constructor(
+    readonly code: number,
+    message: string,
+    readonly data?: unknown,
+  ) {
+    super(message);
+    this.name = "RpcError";
+  }
+}
+
+export interface RpcOptions {
+  heartbeatMs?: number;
+  requestTimeoutMs?: number;
+  minBackoffMs?: number;
+  maxBackoffMs?: number;
+}
+
+type NotificationHandler = (params: any) => void;
+
+interface Pending {
+  method: string;
+  resolve: (value: any) => void;
+  reject: (error: Error) => void;
+  timer: ReturnType<typeof setTimeout>;
+}
+
+interface Incoming {
+  jsonrpc?: string;
+  id?: number | string | null;
+  method?: string;
+  params?: unknown;
+  result?: unknown;
+  error?: { code: number; message: string; data?: unknown };
+}
+
+export class RpcClient {
+  private ws: WebSocket | null = null;
+  private nextId = 1;
+  private readonly pending = new Map<number, Pending>();
+  /** Requests made while the socket is not open; sent in order once it opens. */
+  private readonly outbox: { id: number; frame: string }[] = [];
+  private readonly handlers = new Map<string, Set<NotificationHandler>>();
+  private readonly stateListeners = new Set<(state: ConnectionState, attempts: number) => void>();
+  private reconnectTimer: ReturnType<typeof setTimeout> | null = null;
+  private heartbeatTimer: ReturnType<typeof setInterval> | null = null;
+  private running = false;
+  private failedAttempts = 0;
+  private readonly options: Required<RpcOptions>;
+  state: ConnectionState = "closed";
+
+  constructor(
+    private readonly url: string,
+    options: RpcOptions = {},
+  ) {
+    this.options = {
+      heartbeatMs: 30_000,
+      requestTimeoutMs: 60_000,
+      minBackoffMs: 500,
+      maxBackoffMs: 15_000,
+      ...options,
+    };
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.connect();
+  }
+
+  /** Closes the socket for good and rejects what is still waiting. Safe to call twice. */
+  stop(): void {
+    this.running = false;
+    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = null;
+    this.stopHeartbeat();
+    const ws = this.ws;
+    this.ws = null;
+    if (ws) {
+      ws.onopen = ws.onmessage = ws.onclose = ws.onerror = null;
+      ws.close(1000);
+    }
+    this.rejectAll("The connection to the session was closed.");
+    this.outbox.length = 0;
+    this.setState("closed");
+  }
+
+  request<T = unknown>(method: string, params: object = {}, timeoutMs?: number): Promise<T> {
+    if (!this.running) {
+      return Promise.reject(new RpcError(RPC_DISCONNECTED, "Not connected to the session."));
+    }
+    const id = this.nextId++;
+    const frame = JSON.stringify({ jsonrpc: "2.0", id, method, params });
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        const queued = this.outbox.findIndex((item) => item.id === id);
+        if (queued >= 0) this.outbox.splice(queued, 1);
+        reject(new RpcError(RPC_TIMEOUT, `The session did not answer ${method} in time.`));
+      }, timeoutMs ?? this.options.requestTimeoutMs);
+      this.pending.set(id, { method, resolve, reject, timer });
+      if (this.ws && this.ws.readyState === WebSocket.OPEN) this.ws.send(frame);
+      else this.outbox.push({ id, frame });
+    });
+  }
+
+  /** Subscribes to a notification method; returns the unsubscribe function. */
+  on(method: string, handler: NotificationHandler): () => void {
+    let set = this.handlers.get(method);
+    if (!set) this.handlers.set(method, (set = new Set()));
+    set.add(handler);
+    return () => set.delete(handler);
+  }
+
+  onStateChange(listener: (state: ConnectionState, failedAttempts: number) => void): () => void {
+    this.stateListeners.add(listener);
+    return () => this.stateListeners.delete(listener);
+  }
+
+  private connect(): void {
+    this.reconnectTimer = null;
+    if (!this.running) return;
+    this.setState(this.failedAttempts === 0 ? "connecting" : "reconnecting");
+    const ws = new WebSocket(this.url);
+    this.ws = ws;
+    ws.onopen = () => {
+      this.failedAttempts = 0;
+      this.setState("open");
+      this.startHeartbeat();
+      for (const { frame } of this.outbox.splice(0)) ws.send(frame);
+    };
+    ws.onmessage = (event) => {
+      if (typeof event.data === "string") this.receive(event.data);
+    };
+    ws.onclose = () => {
+      if (this.ws !== ws) return;
+      this.ws = null;
+      this.stopHeartbeat();
+      // Answers to requests already sent are lost with the socket; queued ones wait.
+      for (const [id, pending] of this.pending) {
+        if (this.outbox.some((item) => item.id === id)) continue;
+        clearTimeout(pending.timer);
+        this.pending.delete(id);
+        pending.reject(new RpcError(RPC_DISCONNECTED, "The connection to the session was lost."));
+      }
+      this.scheduleReconnect();
+    };
+  }
+
+  private scheduleReconnect(): void {
+    if (!this.running) return;
+    this.failedAttempts += 1;
+    const base = Math.min(
+      this.options.minBackoffMs * 2 ** (this.failedAttempts - 1),
+      this.options.maxBackoffMs,
+    );
+    const delay = base / 2 + Math.random() * (base / 2);
+    this.setState("reconnecting");
+    this.reconnectTimer = setTimeout(() => this.connect(), delay);
+  }
+
+  private receive(raw: string): void {
+    let message: Incoming;
+    try {
+      message = JSON.parse(raw) as Incoming;
+    } catch {
+      return;
+    }
+    if (message.method !== undefined) {
+      if (message.id !== undefined && message.id !== null) {
+        // The protocol has no server-to-client requests; say so rather than stay silent.
+        this.ws?.send(
+          JSON.stringify({
+            jsonrpc: "2.0",
+            id: message.id,
+            error: { code: -32601, message: "Method not found" },
+          }),
+        );
+        return;
+      }
+      for (const handler of this.handlers.get(message.method) ?? []) {
+        try {
+          handler(message.params);
+        } catch (error) {
+          console.error(`Handler for ${message.method} failed`, error);
+        }
+      }
+      return;
+    }
+    if (typeof message.id !== "number") return;
+    const pending = this.pending.get(message.id);
+    if (!pending) return;
+    this.pending.delete(message.id);
+    clearTimeout(pending.timer);
+    if (message.error) {
+      const { code, message: text, data } = message.error;
+      pending.reject(new RpcError(code, text, data));
+    } else {
+      pending.resolve(message.result);
+    }
+  }
+
+  private startHeartbeat(): void {
+    this.stopHeartbeat();
+    this.heartbeatTimer = setInterval(() => {
+      this.request("session/heartbeat").catch(() => undefined);
+    }, this.options.heartbeatMs);
+  }
+
+  private stopHeartbeat(): void {
+    if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
+    this.heartbeatTimer = null;
+  }
+
+  private rejectAll(reason: string): void {
+    for (const pending of this.pending.values()) {
+      clearTimeout(pending.timer);
+      pending.reject(new RpcError(RPC_DISCONNECTED, reason));
+    }
+    this.pending.clear();
+  }
+
+  private setState(state: ConnectionState): void {
+    if (this.state === state && state !== "reconnecting") return;
+    this.state = state;
+    for (const listener of this.stateListeners) listener(state, this.failedAttempts);
+  }
+}

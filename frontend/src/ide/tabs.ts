@@ -1,0 +1,209 @@
+// The tab bar and the editor area: which files are open and which one is shown.
+import { basename, h } from "../dom";
+import type { FsChanged } from "./protocol";
+import { OpenFile, type OpenFileContext } from "./openfile";
+
+export class Tabs {
+  readonly el: HTMLElement;
+  private readonly bar: HTMLElement;
+  private readonly area: HTMLElement;
+  private readonly empty: HTMLElement;
+  private readonly files = new Map<string, OpenFile>();
+  private order: string[] = [];
+  private activePath: string | null = null;
+  private readonly activeListeners = new Set<(file: OpenFile | null) => void>();
+
+  constructor(private readonly context: OpenFileContext) {
+    this.bar = h("div", { class: "tabs", role: "tablist", "data-testid": "tabs" });
+    this.empty = h(
+      "div",
+      { class: "editor-empty", "data-testid": "editor-empty" },
+      h("p", null, "Open a file from the tree on the left."),
+      h("p", { class: "muted" }, "Edits are shared live and saved automatically; Ctrl/Cmd-S saves now."),
+    );
+    this.area = h("div", { class: "editor-area" }, this.empty);
+    this.el = h("section", { class: "editor-column" }, this.bar, this.area);
+    this.bar.addEventListener("wheel", (event) => {
+      if (event.deltaY) this.bar.scrollLeft += event.deltaY;
+    }, { passive: true });
+  }
+
+  get active(): OpenFile | null {
+    return this.activePath === null ? null : (this.files.get(this.activePath) ?? null);
+  }
+
+  /** Notified when another file becomes active, and when the active file's state changes. */
+  onActiveChange(listener: (file: OpenFile | null) => void): () => void {
+    this.activeListeners.add(listener);
+    return () => this.activeListeners.delete(listener);
+  }
+
+  open(path: string, focus = true): OpenFile {
+    let file = this.files.get(path);
+    if (!file) {
+      file = new OpenFile(path, this.context);
+      const opened = file;
+      this.files.set(path, opened);
+      this.order.push(path);
+      opened.onChange(() => {
+        this.renderBar();
+        if (this.activePath === opened.path) this.emitActive();
+      });
+      void opened.open().then(() => {
+        if (focus && this.activePath === opened.path) opened.focus();
+      });
+    }
+    this.activate(path);
+    if (focus) file.focus();
+    return file;
+  }
+
+  activate(path: string): void {
+    const file = this.files.get(path);
+    if (!file) return;
+    this.activePath = path;
+    // Only the active editor is in the document, so `.cm-content` is unique on the page.
+    this.area.replaceChildren(file.host);
+    file.shown();
+    this.renderBar();
+    this.emitActive();
+  }
+
+  close(path: string): void {
+    const file = this.files.get(path);
+    if (!file) return;
+    const index = this.order.indexOf(path);
+    file.close();
+    this.files.delete(path);
+    this.order = this.order.filter((p) => p !== path);
+    if (this.activePath === path) {
+      this.activePath = null;
+      const next = this.order[Math.min(index, this.order.length - 1)];
+      if (next !== undefined) this.activate(next);
+      else {
+        this.area.replaceChildren(this.empty);
+        this.emitActive();
+      }
+    }
+    this.renderBar();
+  }
+
+  closeAll(): void {
+    for (const path of [...this.order]) this.close(path);
+  }
+
+  async saveAll(timeoutMs: number): Promise<void> {
+    const saves = [...this.files.values()].filter((file) => file.dirty).map((file) => file.save());
+    await Promise.race([Promise.all(saves), new Promise((resolve) => setTimeout(resolve, timeoutMs))]);
+  }
+
+  async saveActive(): Promise<void> {
+    await this.active?.save();
+  }
+
+  /** Open tabs at `path` or below it. */
+  affectedBy(path: string): string[] {
+    return this.order.filter((p) => p === path || p.startsWith(`${path}/`));
+  }
+
+  /**
+   * Before this client renames or deletes `change.path`: write affected rooms to disk so
+   * nothing is saved later under the old path, then close their tabs.
+   */
+  async prepareChange(change: FsChanged): Promise<void> {
+    const affected = this.affectedBy(change.path);
+    await Promise.all(
+      affected.map((p) => {
+        const file = this.files.get(p);
+        return file && file.dirty ? file.save() : Promise.resolve();
+      }),
+    );
+    this.pendingReopen = affected.map((p) => ({ path: p, wasActive: p === this.activePath }));
+    for (const p of affected) this.close(p);
+  }
+
+  private pendingReopen: { path: string; wasActive: boolean }[] = [];
+
+  /** After a change by this client (done) or a failed attempt (reopen what was closed). */
+  finishChange(change: FsChanged, done: boolean): void {
+    const reopen = this.pendingReopen;
+    this.pendingReopen = [];
+    for (const { path, wasActive } of reopen) {
+      if (!done) this.open(path, wasActive);
+      else if (change.kind === "rename" && change.new_path !== undefined) {
+        this.open(change.new_path + path.slice(change.path.length), wasActive);
+      }
+    }
+  }
+
+  /** A change made by another client of the session (fs/changed notification). */
+  applyRemoteChange(change: FsChanged): void {
+    if (change.kind !== "delete" && change.kind !== "rename") return;
+    for (const p of this.affectedBy(change.path)) {
+      const wasActive = p === this.activePath;
+      this.close(p);
+      if (change.kind === "rename" && change.new_path !== undefined) {
+        this.open(change.new_path + p.slice(change.path.length), wasActive);
+      }
+    }
+  }
+
+  dispose(): void {
+    for (const file of this.files.values()) file.close();
+    this.files.clear();
+    this.order = [];
+    this.activeListeners.clear();
+  }
+
+  private emitActive(): void {
+    const file = this.active;
+    for (const listener of this.activeListeners) listener(file);
+  }
+
+  private renderedKey = "";
+
+  private renderBar(): void {
+    // Awareness changes (peers moving their cursors) arrive often; redraw only on real change.
+    const key = JSON.stringify(
+      this.order.map((p) => [p, p === this.activePath, this.files.get(p)!.dirty, this.files.get(p)!.saveState]),
+    );
+    if (key === this.renderedKey) return;
+    this.renderedKey = key;
+    const tabs = this.order.map((path) => {
+      const file = this.files.get(path)!;
+      const active = path === this.activePath;
+      const close = h(
+        "button",
+        { type: "button", class: "tab-close", "data-testid": "tab-close", "aria-label": `Close ${path}`, title: "Close" },
+        "×",
+      );
+      close.addEventListener("click", (event) => {
+        event.stopPropagation();
+        this.close(path);
+      });
+      const tab = h(
+        "div",
+        {
+          class: `tab${active ? " active" : ""}${file.dirty ? " dirty" : ""}`,
+          role: "tab",
+          "aria-selected": String(active),
+          "data-testid": "tab",
+          "data-path": path,
+          "data-dirty": String(file.dirty),
+          "data-active": String(active),
+          "data-save-state": file.saveState,
+          title: path,
+        },
+        h("span", { class: "tab-name" }, basename(path)),
+        h("span", { class: "tab-dot", "aria-label": file.dirty ? "unsaved changes" : null }),
+        close,
+      );
+      tab.addEventListener("click", () => this.activate(path));
+      tab.addEventListener("auxclick", (event) => {
+        if (event.button === 1) this.close(path);
+      });
+      return tab;
+    });
+    this.bar.replaceChildren(...tabs);
+  }
+}

@@ -1,0 +1,102 @@
+// The projects the user may open; "Open" starts (or rejoins) a session.
+import { h, replaceChildren, type View } from "../dom";
+import { listProjects, startSession, type Project, type User } from "../api";
+import { navigate } from "../router";
+import { errorMessage } from "../ui/notice";
+import { renderHeader } from "./header";
+
+const ROLE_LABELS: Record<string, string> = {
+  admin: "Admin",
+  developer: "Developer",
+  "read-only": "Read-only",
+};
+
+export function createProjectsView(user: User, onLogout: () => void): View {
+  const body = h("section", { class: "projects", "data-testid": "projects" });
+  const el = h(
+    "div",
+    { class: "page" },
+    renderHeader({ user, onLogout }),
+    h("main", { class: "page-main" }, h("h1", null, "Projects"), body),
+  );
+  let disposed = false;
+
+  const open = async (project: Project, button: HTMLButtonElement, error: HTMLElement) => {
+    button.disabled = true;
+    error.textContent = "";
+    try {
+      const session = await startSession(project.name);
+      if (!disposed) navigate({ name: "session", id: session.id });
+    } catch (failure) {
+      error.textContent = errorMessage(failure);
+      button.disabled = false;
+    }
+  };
+
+  const row = (project: Project): HTMLElement => {
+    const button = h(
+      "button",
+      { type: "button", class: "button primary", "data-testid": "project-open" },
+      "Open",
+    );
+    const error = h("span", { class: "row-error", role: "alert", "data-testid": "project-error" });
+    button.addEventListener("click", () => void open(project, button, error));
+    return h(
+      "tr",
+      { "data-testid": "project-row", "data-project": project.name },
+      h("td", { class: "project-name", "data-testid": "project-name" }, project.name),
+      h("td", { "data-testid": "project-branch" }, project.default_branch ?? "—"),
+      h(
+        "td",
+        null,
+        h(
+          "span",
+          { class: `role role-${project.role}`, "data-testid": "project-role" },
+          ROLE_LABELS[project.role] ?? project.role,
+        ),
+      ),
+      h("td", { class: "actions" }, error, button),
+    );
+  };
+
+  const load = async (): Promise<void> => {
+    replaceChildren(body, h("p", { class: "muted" }, "Loading projects…"));
+    try {
+      const projects = await listProjects();
+      if (disposed) return;
+      if (projects.length === 0) {
+        replaceChildren(
+          body,
+          h("p", { class: "muted", "data-testid": "projects-empty" }, "You are not a member of any project yet."),
+        );
+        return;
+      }
+      replaceChildren(
+        body,
+        h(
+          "table",
+          { class: "table" },
+          h(
+            "thead",
+            null,
+            h("tr", null, h("th", null, "Name"), h("th", null, "Default branch"), h("th", null, "Role"), h("th", null, "")),
+          ),
+          h("tbody", null, projects.map(row)),
+        ),
+      );
+    } catch (failure) {
+      if (disposed) return;
+      const retry = h("button", { type: "button", class: "button" }, "Try again");
+      retry.addEventListener("click", () => void load());
+      replaceChildren(body, h("p", { class: "form-error", role: "alert" }, errorMessage(failure)), retry);
+    }
+  };
+  void load();
+
+  return {
+    el,
+    dispose: () => {
+      disposed = true;
+    },
+  };
+}
