@@ -11,6 +11,8 @@ export default defineConfig({
     emptyOutDir: true,
     target: "es2022",
     sourcemap: false,
+    // The IDE chunk (CodeMirror and Yjs) is loaded lazily, once a session is ready.
+    chunkSizeWarningLimit: 700,
   },
   server: {
     proxy: {

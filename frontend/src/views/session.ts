@@ -10,7 +10,7 @@ import {
   type Session,
   type User,
 } from "../api";
-import { Ide } from "../ide/ide";
+import type { Ide } from "../ide/ide";
 import { navigate } from "../router";
 import { errorMessage, showNotice } from "../ui/notice";
 import { renderHeader } from "./header";
@@ -83,22 +83,15 @@ export function createSessionView(user: User, sessionId: string, onLogout: () =>
     if (disposed) return;
     current = session;
     projectName.textContent = session.project;
+    document.title = `${session.project} · Analytics IDE`;
     stateBadge.textContent = STATE_LABELS[session.state];
     stateBadge.dataset.state = session.state;
     stopButton.hidden = session.state === "stopped" || session.state === "failed";
     el.dataset.state = session.state;
     switch (session.state) {
       case "ready":
-        if (!ide) {
-          ide = new Ide({
-            session,
-            user,
-            onConnectionTrouble: () => void refresh(),
-          });
-          replaceChildren(content, ide.el);
-        } else {
-          ide.setSession(session);
-        }
+        if (ide) ide.setSession(session);
+        else void mountIde();
         break;
       case "pending":
       case "starting":
@@ -115,6 +108,25 @@ export function createSessionView(user: User, sessionId: string, onLogout: () =>
         showEnded(session);
         break;
     }
+  };
+
+  // The editor and its libraries are most of the code: load them only for a ready session.
+  let mounting = false;
+  const mountIde = async (): Promise<void> => {
+    if (mounting) return;
+    mounting = true;
+    let module: typeof import("../ide/ide");
+    try {
+      module = await import("../ide/ide");
+    } catch (error) {
+      showError(`Cannot load the editor: ${errorMessage(error)}`);
+      return;
+    } finally {
+      mounting = false;
+    }
+    if (disposed || ide || current?.state !== "ready") return;
+    ide = new module.Ide({ session: current, user, onConnectionTrouble: () => void refresh() });
+    replaceChildren(content, ide.el);
   };
 
   const showProgress = (session: Session): void => {
