@@ -52,7 +52,9 @@ SETTINGS: tuple[Setting, ...] = (
         "",
         "PostgreSQL URL for metadata; empty starts an embedded PostgreSQL in the data dir.",
     ),
-    Setting("admin_password", "", "Password of the first admin (user `admin`), set on first start."),
+    Setting(
+        "admin_password", "", "Password of the first admin (user `admin`), set on first start."
+    ),
     Setting(
         "allowed_origins",
         (),

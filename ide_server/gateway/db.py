@@ -90,4 +90,6 @@ class Database:
                     continue
                 log.info("applying migration %d", version)
                 await conn.execute(sql)
-                await conn.execute("INSERT INTO schema_migrations (version) VALUES (%s)", (version,))
+                await conn.execute(
+                    "INSERT INTO schema_migrations (version) VALUES (%s)", (version,)
+                )

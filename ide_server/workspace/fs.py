@@ -63,8 +63,13 @@ def _list(root: Path, relative: str) -> dict[str, Any]:
         kind = "directory" if stat.S_ISDIR(info.st_mode) else "file"
         path = f"{relative.strip('/')}/{entry.name}".lstrip("/")
         entries.append(
-            {"name": entry.name, "path": path, "type": kind, "size": info.st_size,
-             "mtime": info.st_mtime}
+            {
+                "name": entry.name,
+                "path": path,
+                "type": kind,
+                "size": info.st_size,
+                "mtime": info.st_mtime,
+            }
         )
     entries.sort(key=lambda e: (e["type"] != "directory", e["name"].lower()))
     return {"path": relative.strip("/"), "entries": entries}

@@ -21,7 +21,11 @@ def resolve(root: Path, relative: str, *, allow_root: bool = False) -> Path:
     """
     if not isinstance(relative, str) or "\x00" in relative:
         raise RpcError(INVALID_PATH, "path contains a NUL byte")
-    if relative.startswith("/") or relative.startswith("\\") or (len(relative) > 1 and relative[1] == ":"):
+    if (
+        relative.startswith("/")
+        or relative.startswith("\\")
+        or (len(relative) > 1 and relative[1] == ":")
+    ):
         raise RpcError(INVALID_PATH, f"path must be relative to the project root: {relative!r}")
     parts = [p for p in relative.replace("\\", "/").split("/") if p not in ("", ".")]
     if any(p == ".." for p in parts):

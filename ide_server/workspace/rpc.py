@@ -160,7 +160,10 @@ def parse_params(cls: type, raw: Any) -> Any:
     values: dict[str, Any] = {}
     for name, field in fields.items():
         if name not in raw:
-            if field.default is dataclasses.MISSING and field.default_factory is dataclasses.MISSING:
+            if (
+                field.default is dataclasses.MISSING
+                and field.default_factory is dataclasses.MISSING
+            ):
                 raise RpcError(INVALID_PARAMS, f"missing param: {name}")
             continue
         if not _type_matches(raw[name], hints[name]):

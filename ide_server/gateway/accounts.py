@@ -1,0 +1,184 @@
+"""Users, projects and roles in the metadata database."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg
+
+from .db import Database
+from .passwords import hash_password_async
+
+ROLES = ("admin", "developer", "read-only")
+
+
+class AccountError(Exception):
+    """Bad input for a user or project; the message is for a person."""
+
+
+@dataclass(frozen=True)
+class User:
+    id: int
+    username: str
+    display_name: str
+    email: str
+    is_admin: bool
+
+    def public(self) -> dict[str, Any]:
+        return {
+            "username": self.username,
+            "display_name": self.display_name,
+            "email": self.email,
+            "is_admin": self.is_admin,
+        }
+
+
+@dataclass(frozen=True)
+class Project:
+    id: int
+    name: str
+    git_url: str
+    default_branch: str
+    protect_default_branch: bool
+
+    def public(self, role: str) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "git_url": self.git_url,
+            "default_branch": self.default_branch,
+            "role": role,
+        }
+
+
+_USER = "id, username, display_name, email, is_admin"
+_PROJECT = "id, name, git_url, default_branch, protect_default_branch"
+
+
+def _check_name(kind: str, name: str) -> None:
+    if (
+        not name
+        or len(name) > 64
+        or not all(c.isalnum() or c in "-_." for c in name)
+        or name.startswith(".")
+    ):
+        raise AccountError(
+            f"{kind} names use letters, digits, '-', '_' and '.', up to 64 "
+            f"characters, and do not start with '.': {name!r}"
+        )
+
+
+class Accounts:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def create_user(
+        self,
+        username: str,
+        password: str,
+        *,
+        is_admin: bool = False,
+        display_name: str = "",
+        email: str = "",
+    ) -> User:
+        _check_name("user", username)
+        if len(password) < 8:
+            raise AccountError("passwords need at least 8 characters")
+        hashed = await hash_password_async(password)
+        try:
+            row = await self.db.fetchone(
+                f"INSERT INTO users (username, password_hash, is_admin, display_name, email)"
+                f" VALUES (%s, %s, %s, %s, %s) RETURNING {_USER}",
+                (
+                    username,
+                    hashed,
+                    is_admin,
+                    display_name or username,
+                    email or f"{username}@localhost",
+                ),
+            )
+        except psycopg.errors.UniqueViolation:
+            raise AccountError(f"user {username!r} exists already") from None
+        assert row is not None
+        return User(**row)
+
+    async def set_password(self, username: str, password: str) -> None:
+        if len(password) < 8:
+            raise AccountError("passwords need at least 8 characters")
+        hashed = await hash_password_async(password)
+        if not await self.db.execute(
+            "UPDATE users SET password_hash = %s WHERE username = %s", (hashed, username)
+        ):
+            raise AccountError(f"no user {username!r}")
+
+    async def password_hash(self, username: str) -> tuple[User | None, str | None]:
+        row = await self.db.fetchone(
+            f"SELECT {_USER}, password_hash FROM users WHERE username = %s", (username,)
+        )
+        if row is None:
+            return None, None
+        hashed = row.pop("password_hash")
+        return User(**row), hashed
+
+    async def user_by_name(self, username: str) -> User | None:
+        row = await self.db.fetchone(f"SELECT {_USER} FROM users WHERE username = %s", (username,))
+        return User(**row) if row else None
+
+    async def user_count(self) -> int:
+        row = await self.db.fetchone("SELECT count(*) AS n FROM users")
+        return row["n"] if row else 0
+
+    async def create_project(
+        self, name: str, git_url: str, default_branch: str = "main"
+    ) -> Project:
+        _check_name("project", name)
+        if not git_url:
+            raise AccountError("a project needs a git URL")
+        try:
+            row = await self.db.fetchone(
+                f"INSERT INTO projects (name, git_url, default_branch) VALUES (%s, %s, %s)"
+                f" RETURNING {_PROJECT}",
+                (name, git_url, default_branch),
+            )
+        except psycopg.errors.UniqueViolation:
+            raise AccountError(f"project {name!r} exists already") from None
+        assert row is not None
+        return Project(**row)
+
+    async def project_by_name(self, name: str) -> Project | None:
+        row = await self.db.fetchone(f"SELECT {_PROJECT} FROM projects WHERE name = %s", (name,))
+        return Project(**row) if row else None
+
+    async def add_member(self, project: str, username: str, role: str) -> None:
+        if role not in ROLES:
+            raise AccountError(f"role must be one of {', '.join(ROLES)}")
+        count = await self.db.execute(
+            "INSERT INTO project_members (project_id, user_id, role)"
+            " SELECT p.id, u.id, %s FROM projects p, users u WHERE p.name = %s AND u.username = %s"
+            " ON CONFLICT (project_id, user_id) DO UPDATE SET role = EXCLUDED.role",
+            (role, project, username),
+        )
+        if not count:
+            raise AccountError(f"no project {project!r} or no user {username!r}")
+
+    async def role_of(self, user: User, project_id: int) -> str | None:
+        """The user's role on the project; admins are admin everywhere."""
+        if user.is_admin:
+            return "admin"
+        row = await self.db.fetchone(
+            "SELECT role FROM project_members WHERE project_id = %s AND user_id = %s",
+            (project_id, user.id),
+        )
+        return row["role"] if row else None
+
+    async def projects_of(self, user: User) -> list[tuple[Project, str]]:
+        if user.is_admin:
+            rows = await self.db.fetchall(f"SELECT {_PROJECT} FROM projects ORDER BY name")
+            return [(Project(**r), "admin") for r in rows]
+        rows = await self.db.fetchall(
+            "SELECT p.id, p.name, p.git_url, p.default_branch, p.protect_default_branch, m.role"
+            " FROM projects p JOIN project_members m ON m.project_id = p.id"
+            " WHERE m.user_id = %s ORDER BY p.name",
+            (user.id,),
+        )
+        return [(Project(**{k: v for k, v in r.items() if k != "role"}), r["role"]) for r in rows]

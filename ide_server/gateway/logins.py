@@ -1,0 +1,67 @@
+"""Server-side login sessions: a random 256-bit token in the cookie, only its hash stored."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import UTC, datetime, timedelta
+
+from .accounts import User
+from .db import Database
+
+COOKIE = "ide_session"
+# last_seen is rewritten at most this often, so a busy page does not write on every request.
+_TOUCH_INTERVAL = timedelta(seconds=60)
+
+
+def _hash(token: str) -> bytes:
+    return hashlib.sha256(token.encode()).digest()
+
+
+class Logins:
+    def __init__(self, db: Database, *, idle_timeout: int, max_age: int) -> None:
+        self.db = db
+        self.idle_timeout = timedelta(seconds=idle_timeout)
+        self.max_age = timedelta(seconds=max_age)
+
+    async def create(self, user: User) -> str:
+        token = secrets.token_urlsafe(32)
+        await self.db.execute(
+            "INSERT INTO login_sessions (token_hash, user_id, expires_at)"
+            " VALUES (%s, %s, now() + %s)",
+            (_hash(token), user.id, self.max_age),
+        )
+        return token
+
+    async def resolve(self, token: str | None) -> User | None:
+        """The user of a valid login, or None (unknown, idle too long, or past its max age)."""
+        if not token or len(token) > 128:
+            return None
+        row = await self.db.fetchone(
+            "SELECT u.id, u.username, u.display_name, u.email, u.is_admin, l.last_seen"
+            " FROM login_sessions l JOIN users u ON u.id = l.user_id"
+            " WHERE l.token_hash = %s AND l.expires_at > now()"
+            " AND l.last_seen > now() - %s",
+            (_hash(token), self.idle_timeout),
+        )
+        if row is None:
+            return None
+        last_seen = row.pop("last_seen")
+        if datetime.now(UTC) - last_seen > _TOUCH_INTERVAL:
+            await self.db.execute(
+                "UPDATE login_sessions SET last_seen = now() WHERE token_hash = %s",
+                (_hash(token),),
+            )
+        return User(**row)
+
+    async def delete(self, token: str | None) -> None:
+        if token:
+            await self.db.execute(
+                "DELETE FROM login_sessions WHERE token_hash = %s", (_hash(token),)
+            )
+
+    async def purge_expired(self) -> int:
+        return await self.db.execute(
+            "DELETE FROM login_sessions WHERE expires_at <= now() OR last_seen <= now() - %s",
+            (self.idle_timeout,),
+        )

@@ -1,0 +1,92 @@
+"""ASGI layers of the gateway: who is calling, and from which origin."""
+
+from __future__ import annotations
+
+from http.cookies import SimpleCookie
+
+from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from .db import DatabaseUnavailable
+from .http import error_response
+from .logins import COOKIE, Logins
+
+_UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def cookie_value(headers: Headers, name: str) -> str | None:
+    raw = headers.get("cookie")
+    if not raw:
+        return None
+    jar: SimpleCookie = SimpleCookie()
+    try:
+        jar.load(raw)
+    except Exception:
+        return None
+    morsel = jar.get(name)
+    return morsel.value if morsel else None
+
+
+class AuthMiddleware:
+    """Puts the logged-in user (or None) in ``scope["user"]``; never rejects by itself."""
+
+    def __init__(self, app: ASGIApp, logins: Logins) -> None:
+        self.app = app
+        self.logins = logins
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] in ("http", "websocket"):
+            token = cookie_value(Headers(scope=scope), COOKIE)
+            try:
+                scope["user"] = await self.logins.resolve(token) if token else None
+            except DatabaseUnavailable:
+                if scope["type"] == "http":
+                    await error_response(
+                        503,
+                        "unavailable",
+                        "The metadata database is not reachable; try again shortly.",
+                        {"Retry-After": "5"},
+                    )(scope, receive, send)
+                else:
+                    await send({"type": "websocket.close", "code": 1013})
+                return
+        await self.app(scope, receive, send)
+
+
+def request_origin(scope: Scope, headers: Headers) -> str:
+    """The origin this request was addressed to (what a same-origin page would send)."""
+    scheme = scope.get("scheme", "http")
+    if scheme in ("ws", "wss"):
+        scheme = "https" if scheme == "wss" else "http"
+    return f"{scheme}://{headers.get('host', '')}"
+
+
+class OriginMiddleware:
+    """Refuses WebSocket upgrades whose Origin is not allowed (or absent), and unsafe HTTP
+    requests from a foreign Origin, before anything else runs."""
+
+    def __init__(self, app: ASGIApp, allowed: tuple[str, ...]) -> None:
+        self.app = app
+        self.allowed = frozenset(allowed)
+
+    def _allowed(self, scope: Scope, headers: Headers, origin: str) -> bool:
+        if self.allowed:
+            return origin in self.allowed
+        return origin == request_origin(scope, headers)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":
+            headers = Headers(scope=scope)
+            origin = headers.get("origin")
+            if origin is None or not self._allowed(scope, headers, origin):
+                await send({"type": "websocket.close", "code": 1008})
+                return
+        elif scope["type"] == "http" and scope["method"] in _UNSAFE:
+            headers = Headers(scope=scope)
+            origin = headers.get("origin")
+            if origin is not None and not self._allowed(scope, headers, origin):
+                await error_response(403, "bad_origin", "Cross-origin request refused.")(
+                    scope, receive, send
+                )
+                return
+        await self.app(scope, receive, send)

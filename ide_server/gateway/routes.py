@@ -1,0 +1,169 @@
+"""The REST API: login, the caller, projects and sessions (see docs/api.md)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.routing import Route
+
+from session_manager.states import State
+from session_manager.store import SessionRow
+
+from .accounts import Accounts, User
+from .http import ApiError, current_user, json_body, require_str
+from .logins import COOKIE, Logins
+from .passwords import verify_password_async
+from .services import Services
+
+_BAD_LOGIN = "Invalid username or password."
+
+
+def services(request: Request) -> Services:
+    return request.app.state.services
+
+
+async def login(request: Request) -> Response:
+    svc = services(request)
+    body = await json_body(request)
+    username = require_str(body, "username", max_length=64)
+    password = require_str(body, "password", max_length=1024)
+    user, hashed = await svc.accounts.password_hash(username)
+    if not await verify_password_async(password, hashed) or user is None:
+        raise ApiError(401, "invalid_credentials", _BAD_LOGIN)
+    # A new token at every login: a token planted before login is worth nothing after it.
+    await svc.logins.delete(request.cookies.get(COOKIE))
+    token = await svc.logins.create(user)
+    response = JSONResponse({"user": user.public()})
+    response.set_cookie(
+        COOKIE,
+        token,
+        max_age=int(svc.logins.max_age.total_seconds()),
+        httponly=True,
+        samesite="lax",
+        secure=svc.config.tls,
+        path="/",
+    )
+    return response
+
+
+async def logout(request: Request) -> Response:
+    await services(request).logins.delete(request.cookies.get(COOKIE))
+    response = Response(status_code=204)
+    response.delete_cookie(COOKIE, path="/")
+    return response
+
+
+async def me(request: Request) -> Response:
+    return JSONResponse(current_user(request).public())
+
+
+async def list_projects(request: Request) -> Response:
+    user = current_user(request)
+    projects = await services(request).accounts.projects_of(user)
+    return JSONResponse([p.public(role) for p, role in projects])
+
+
+async def session_for_caller(request: Request, user: User) -> SessionRow:
+    """The session named in the path if the caller may see it; 404 otherwise (no leak)."""
+    session_id = request.path_params["session_id"]
+    svc = services(request)
+    row = await svc.store.get(session_id) if len(session_id) <= 64 else None
+    if row is None or not await may_access(svc.accounts, user, row):
+        raise ApiError(404, "session_not_found", "No such session.")
+    return row
+
+
+async def may_access(accounts: Accounts, user: User, row: SessionRow) -> bool:
+    if user.is_admin or row.user_id == user.id:
+        return await accounts.role_of(user, row.project_id) is not None
+    return False
+
+
+async def create_session(request: Request) -> Response:
+    user = current_user(request)
+    svc = services(request)
+    body = await json_body(request)
+    name = require_str(body, "project", max_length=64)
+    project = await svc.accounts.project_by_name(name)
+    role = await svc.accounts.role_of(user, project.id) if project else None
+    if project is None or role is None:
+        raise ApiError(404, "project_not_found", f"No project named {name!r} is open to you.")
+    row, created = await svc.manager.open_session(
+        user.id, user.username, project.id, project.name, svc.pod_env(user, project)
+    )
+    return JSONResponse(row.public(), status_code=201 if created else 200)
+
+
+async def list_sessions(request: Request) -> Response:
+    user = current_user(request)
+    rows = await services(request).store.list(
+        user_id=user.id, states=(State.PENDING, State.STARTING, State.READY, State.STOPPING)
+    )
+    return JSONResponse([r.public() for r in rows])
+
+
+async def get_session(request: Request) -> Response:
+    row = await session_for_caller(request, current_user(request))
+    return JSONResponse(row.public())
+
+
+async def delete_session(request: Request) -> Response:
+    user = current_user(request)
+    row = await session_for_caller(request, user)
+    final = await services(request).manager.stop_session(
+        row.id, reason=f"stopped by {user.username}"
+    )
+    return JSONResponse((final or row).public())
+
+
+_FINAL = (State.READY, State.FAILED, State.STOPPED)
+
+
+async def session_events(request: Request) -> Response:
+    row = await session_for_caller(request, current_user(request))
+    store = services(request).store
+
+    async def stream() -> AsyncIterator[str]:
+        last: dict[str, Any] | None = None
+        current: SessionRow | None = row
+        while current is not None:
+            public = current.public()
+            if public != last:
+                yield f"event: session\ndata: {json.dumps(public)}\n\n"
+                last = public
+            if current.state in _FINAL or await request.is_disconnected():
+                return
+            # Rows are the source of truth, so any replica can serve the stream.
+            await asyncio.sleep(0.25)
+            current = await store.get(row.id)
+
+    return StreamingResponse(
+        stream(),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+    )
+
+
+async def healthz(request: Request) -> Response:
+    return JSONResponse({"status": "ok"})
+
+
+ROUTES = [
+    Route("/healthz", healthz),
+    Route("/api/auth/login", login, methods=["POST"]),
+    Route("/api/auth/logout", logout, methods=["POST"]),
+    Route("/api/me", me),
+    Route("/api/projects", list_projects),
+    Route("/api/sessions", list_sessions, methods=["GET"]),
+    Route("/api/sessions", create_session, methods=["POST"]),
+    Route("/api/sessions/{session_id}", get_session, methods=["GET"]),
+    Route("/api/sessions/{session_id}", delete_session, methods=["DELETE"]),
+    Route("/api/sessions/{session_id}/events", session_events),
+]
+
+__all__ = ["ROUTES", "Logins"]

@@ -1,0 +1,140 @@
+"""Everything the gateway holds, started and stopped with the ASGI lifespan."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import secrets
+from pathlib import Path
+
+from session_manager.backends.base import Backend
+from session_manager.manager import SessionManager
+from session_manager.store import SessionStore
+
+from ..config import Config
+from ..secrets import SecretBox
+from .accounts import Accounts, Project, User
+from .db import Database
+from .embedded_pg import EmbeddedPostgres
+from .logins import Logins
+
+log = logging.getLogger(__name__)
+
+ADMIN = "admin"
+DEMO_PROJECT = "demo"
+
+
+def make_backend(config: Config) -> Backend:
+    name = config.session_backend
+    if name == "local":
+        from session_manager.backends.local import LocalBackend
+
+        return LocalBackend(config.data_path)
+    if name == "kubernetes":
+        from session_manager.backends import kubernetes  # type: ignore[attr-defined]
+
+        return kubernetes.KubernetesBackend.from_config(config)  # type: ignore[no-any-return]
+    raise SystemExit(f"unknown session backend {name!r}: use 'local' or 'kubernetes'")
+
+
+class Services:
+    """Constructed without I/O; ``start()`` connects and bootstraps, ``stop()`` undoes it."""
+
+    def __init__(self, config: Config, *, backend: Backend | None = None) -> None:
+        self.config = config
+        self._backend = backend
+        self._embedded: EmbeddedPostgres | None = None
+        self.db: Database
+        self.accounts: Accounts
+        self.logins: Logins
+        self.store: SessionStore
+        self.manager: SessionManager
+        self.secret_box: SecretBox
+        self.warehouse: dict[str, object] = {}
+        self.first_login: tuple[str, str] | None = None  # (user, password) when just created
+        from ide_server.workspace.extension import build_registry
+
+        registry, _ = build_registry()
+        self.write_methods = registry.write_methods()
+        self._started = False
+
+    async def start(self, *, manage_sessions: bool = True) -> None:
+        """Connect and bootstrap; ``manage_sessions=False`` for one-off admin commands,
+        which must not reconcile the pods of a running gateway."""
+        data = self.config.data_path
+        data.mkdir(parents=True, exist_ok=True, mode=0o700)
+        url = self.config.database_url
+        if not url:
+            self._embedded = EmbeddedPostgres(data)
+            url = await asyncio.to_thread(self._embedded.start)
+        self.db = Database(url)
+        await self.db.open()
+        self.secret_box = SecretBox.from_environment(data)
+        self.accounts = Accounts(self.db)
+        self.logins = Logins(
+            self.db, idle_timeout=self.config.login_idle_timeout, max_age=self.config.login_max_age
+        )
+        self.store = SessionStore(self.db)
+        backend = self._backend or make_backend(self.config)
+        self.manager = SessionManager(
+            self.store, backend, self.secret_box, start_timeout=self.config.start_timeout
+        )
+        await self._bootstrap()
+        if manage_sessions:
+            await self.manager.reconcile()
+        self._started = True
+
+    async def stop(self) -> None:
+        if not self._started:
+            return
+        self._started = False
+        await self.manager.close()
+        await self.db.close()
+        if self._embedded is not None:
+            await asyncio.to_thread(self._embedded.stop)
+
+    async def _bootstrap(self) -> None:
+        if await self.accounts.user_count() == 0:
+            password = self.config.admin_password or secrets.token_urlsafe(12)
+            await self.accounts.create_user(
+                ADMIN, password, is_admin=True, display_name="Administrator"
+            )
+            self.first_login = (ADMIN, password)
+            if not self.config.admin_password:
+                _write_private(self.config.data_path / "initial-admin-password", password + "\n")
+        if self.config.demo:
+            await self._bootstrap_demo()
+
+    async def _bootstrap_demo(self) -> None:
+        from ide_server.demo.remote import create_demo_remote
+
+        remote = await asyncio.to_thread(create_demo_remote, self.config.data_path)
+        if await self.accounts.project_by_name(DEMO_PROJECT) is None:
+            await self.accounts.create_project(DEMO_PROJECT, remote.as_uri(), "main")
+        try:
+            from ide_server.demo.warehouse import create_demo_warehouse
+        except ImportError:
+            return
+        path = await asyncio.to_thread(create_demo_warehouse, self.config.data_path)
+        self.warehouse = {"type": "duckdb", "path": str(path)}
+
+    def pod_env(self, user: User, project: Project) -> dict[str, str]:
+        """The IDE_POD_* settings of a pod for (user, project); see workspace/config.py."""
+        return {
+            "IDE_POD_USER_NAME": user.display_name or user.username,
+            "IDE_POD_USER_EMAIL": user.email,
+            "IDE_POD_GIT_URL": project.git_url,
+            "IDE_POD_DEFAULT_BRANCH": project.default_branch,
+            "IDE_POD_PROTECT_DEFAULT_BRANCH": "1" if project.protect_default_branch else "0",
+            "IDE_POD_SAVE_DELAY": str(self.config.save_delay),
+            "IDE_POD_MAX_MESSAGE_BYTES": str(self.config.max_message_bytes),
+            "IDE_POD_WAREHOUSE": json.dumps(self.warehouse),
+        }
+
+
+def _write_private(path: Path, text: str) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(text)

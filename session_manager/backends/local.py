@@ -1,0 +1,219 @@
+"""Session pods as child processes of this machine, each on a private Unix socket.
+
+Layout under the data dir: ``volumes/<user>/<project>`` (kept), ``run/<session>/`` (mode 0700:
+the socket, the pod's record, Jupyter's runtime files; removed on stop) and
+``logs/sessions/<session>.log``. Pods run in their own process group so that they outlive a
+gateway restart and can be adopted by the next one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from .base import Backend, BackendError, PodInfo, PodSpec, Progress
+
+_RECORD = "pod.json"
+_SOCKET = "pod.sock"
+
+
+class LocalBackend(Backend):
+    name = "local"
+
+    def __init__(self, data_dir: Path, *, python: str = sys.executable) -> None:
+        self.data_dir = data_dir
+        self.python = python
+        self._children: dict[str, subprocess.Popen[bytes]] = {}
+
+    # -- layout ----------------------------------------------------------------------------
+    def volume_path(self, user: str, project: str) -> Path:
+        return self.data_dir / "volumes" / user / project
+
+    def _run_root(self) -> Path:
+        root = self.data_dir / "run"
+        root.mkdir(parents=True, exist_ok=True, mode=0o700)
+        os.chmod(root, 0o700)
+        return root
+
+    def _runtime_dir(self, session_id: str) -> Path:
+        return self._run_root() / session_id
+
+    def log_path(self, session_id: str) -> Path:
+        return self.data_dir / "logs" / "sessions" / f"{session_id}.log"
+
+    # -- the interface ---------------------------------------------------------------------
+    async def start(self, spec: PodSpec, progress: Progress) -> str:
+        runtime = self._runtime_dir(spec.session_id)
+        runtime.mkdir(mode=0o700, exist_ok=True)
+        volume = self.volume_path(spec.user, spec.project)
+        first_start = not (volume / ".git").exists()
+        volume.mkdir(parents=True, exist_ok=True)
+        sock = runtime / _SOCKET
+        await progress("cloning the project into your volume" if first_start else "starting pod")
+        child = self._spawn(spec, volume, runtime, sock)
+        self._children[spec.session_id] = child
+        record = {
+            "session_id": spec.session_id,
+            "user": spec.user,
+            "project": spec.project,
+            "pid": child.pid,
+            "socket": str(sock),
+        }
+        (runtime / _RECORD).write_text(json.dumps(record))
+        try:
+            await self._wait_ready(spec, child, sock, progress)
+        except BaseException:
+            await self.stop(spec.session_id)
+            raise
+        return f"unix:{sock}"
+
+    def _spawn(
+        self, spec: PodSpec, volume: Path, runtime: Path, sock: Path
+    ) -> subprocess.Popen[bytes]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("IDE_", "JUPYTER"))}
+        env.update(spec.env)
+        env.update(
+            IDE_POD_SESSION_ID=spec.session_id,
+            IDE_POD_ROOT=str(volume),
+            IDE_POD_SOCK=str(sock),
+            IDE_POD_BASE_URL=spec.base_url,
+            IDE_POD_USER=spec.user,
+            JUPYTER_TOKEN=spec.token,
+            JUPYTER_RUNTIME_DIR=str(runtime),
+            JUPYTER_CONFIG_DIR=str(runtime / "config"),
+        )
+        log_path = self.log_path(spec.session_id)
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        with open(log_path, "ab") as log:
+            return subprocess.Popen(
+                [self.python, "-m", "ide_server.workspace.launch"],
+                env=env,
+                cwd=str(runtime),
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,  # survives a gateway restart; adopted by reconcile
+            )
+
+    async def _wait_ready(
+        self, spec: PodSpec, child: subprocess.Popen[bytes], sock: Path, progress: Progress
+    ) -> None:
+        announced = False
+        transport = httpx.AsyncHTTPTransport(uds=str(sock))
+        async with httpx.AsyncClient(transport=transport, timeout=2) as client:
+            while True:
+                if child.poll() is not None:
+                    raise BackendError(
+                        f"the session pod exited during start (code {child.returncode}): "
+                        f"{self._log_tail(spec.session_id)}"
+                    )
+                if sock.exists():
+                    if not announced:
+                        await progress("waiting for the pod to answer")
+                        announced = True
+                    try:
+                        r = await client.get(f"http://pod{spec.base_url}ide/health")
+                        if r.status_code == 200:
+                            return
+                    except httpx.TransportError:
+                        pass
+                await asyncio.sleep(0.1)
+
+    def _log_tail(self, session_id: str, lines: int = 5) -> str:
+        try:
+            text = self.log_path(session_id).read_text(errors="replace")
+        except OSError:
+            return "no log"
+        return " | ".join(text.strip().splitlines()[-lines:])
+
+    async def stop(self, session_id: str) -> None:
+        runtime = self._runtime_dir(session_id)
+        record = _read_record(runtime)
+        child = self._children.pop(session_id, None)
+        pid = child.pid if child else (record or {}).get("pid")
+        if pid and self._alive(session_id, pid, child):
+            await asyncio.to_thread(_terminate_group, pid, child)
+        shutil.rmtree(runtime, ignore_errors=True)
+
+    async def poll(self, session_id: str) -> bool:
+        record = _read_record(self._runtime_dir(session_id))
+        if record is None:
+            return False
+        return self._alive(session_id, record["pid"], self._children.get(session_id))
+
+    def _alive(self, session_id: str, pid: int, child: subprocess.Popen[bytes] | None) -> bool:
+        if child is not None:
+            return child.poll() is None
+        return _pid_is_pod(pid, session_id)
+
+    async def list_pods(self) -> list[PodInfo]:
+        pods = []
+        for runtime in sorted(self._run_root().iterdir()):
+            record = _read_record(runtime)
+            if record is None:
+                continue
+            session_id = record["session_id"]
+            running = self._alive(session_id, record["pid"], self._children.get(session_id))
+            pods.append(
+                PodInfo(
+                    session_id,
+                    record["user"],
+                    record["project"],
+                    running,
+                    f"unix:{record['socket']}",
+                )
+            )
+        return pods
+
+    async def delete_volume(self, user: str, project: str) -> None:
+        await asyncio.to_thread(shutil.rmtree, self.volume_path(user, project), True)
+
+
+def _read_record(runtime: Path) -> dict | None:
+    try:
+        return json.loads((runtime / _RECORD).read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def _pid_is_pod(pid: int, session_id: str) -> bool:
+    """True if ``pid`` is alive and is this session's pod (not a recycled pid)."""
+    try:
+        environ = Path(f"/proc/{pid}/environ").read_bytes()
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    if stat.rsplit(")", 1)[-1].split()[0] == "Z":
+        return False
+    return f"IDE_POD_SESSION_ID={session_id}".encode() in environ.split(b"\0")
+
+
+def _terminate_group(pid: int, child: subprocess.Popen[bytes] | None, grace: float = 10) -> None:
+    try:
+        os.killpg(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    deadline = time.monotonic() + grace
+    while time.monotonic() < deadline:
+        if child is not None:
+            if child.poll() is not None:
+                break
+        elif not Path(f"/proc/{pid}").exists():
+            break
+        time.sleep(0.05)
+    else:
+        try:
+            os.killpg(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    if child is not None:
+        child.wait()

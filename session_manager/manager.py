@@ -1,0 +1,184 @@
+"""Allocate session pods, report their progress, stop them, and record their activity."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+import time
+from collections.abc import Mapping
+
+from ide_server.secrets import SecretBox, SecretError
+
+from .backends.base import Backend, BackendError, PodSpec
+from .states import State
+from .store import SessionRow, SessionStore
+
+log = logging.getLogger(__name__)
+
+# Proxied traffic is written to the database at most this often per session.
+ACTIVITY_WRITE_INTERVAL = 30.0
+
+
+class SessionManager:
+    def __init__(
+        self,
+        store: SessionStore,
+        backend: Backend,
+        secret_box: SecretBox,
+        *,
+        start_timeout: float = 120,
+    ) -> None:
+        self.store = store
+        self.backend = backend
+        self.secret_box = secret_box
+        self.start_timeout = start_timeout
+        self._starts: dict[str, asyncio.Task[None]] = {}
+        self._activity_written: dict[str, float] = {}
+
+    async def close(self) -> None:
+        """Cancel starts in flight (their rows go failed); running pods keep running."""
+        tasks = list(self._starts.values())
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await self.backend.close()
+
+    # -- open and stop ---------------------------------------------------------------------
+    async def open_session(
+        self,
+        user_id: int,
+        username: str,
+        project_id: int,
+        project: str,
+        pod_env: Mapping[str, str],
+    ) -> tuple[SessionRow, bool]:
+        """The live session of (user, project), starting one if there is none."""
+        row, created = await self.store.create_or_get_live(user_id, project_id, self.backend.name)
+        if created:
+            token = secrets.token_urlsafe(32)
+            spec = PodSpec(row.id, username, project, f"/sessions/{row.id}/", token, dict(pod_env))
+            self._starts[row.id] = asyncio.create_task(self._start(spec))
+        return row, created
+
+    async def _start(self, spec: PodSpec) -> None:
+        session_id = spec.session_id
+        try:
+            sealed = self.secret_box.encrypt(spec.token, f"session:{session_id}")
+            if (
+                await self.store.transition(
+                    session_id, State.STARTING, pod_token=sealed, progress="starting"
+                )
+                is None
+            ):
+                return  # stopped before it began
+
+            async def progress(line: str) -> None:
+                await self.store.set_progress(session_id, line)
+
+            try:
+                endpoint = await asyncio.wait_for(
+                    self.backend.start(spec, progress), self.start_timeout
+                )
+            except TimeoutError:
+                await self._fail(
+                    session_id,
+                    f"the pod did not become ready within "
+                    f"{self.start_timeout:g} s; try again or ask an "
+                    f"admin to check the pod logs",
+                )
+                return
+            except BackendError as exc:
+                await self._fail(session_id, str(exc))
+                return
+            if (
+                await self.store.transition(
+                    session_id, State.READY, endpoint=endpoint, progress="ready"
+                )
+                is None
+            ):
+                # Stopped while starting: do not leave the pod behind.
+                await self.backend.stop(session_id)
+        except asyncio.CancelledError:
+            await self._fail(session_id, "the gateway shut down while the pod was starting")
+            await self.backend.stop(session_id)
+            raise
+        except Exception as exc:
+            log.exception("start of session %s failed", session_id)
+            await self._fail(session_id, f"internal error while starting: {exc}")
+            await self.backend.stop(session_id)
+        finally:
+            self._starts.pop(session_id, None)
+
+    async def _fail(self, session_id: str, reason: str) -> None:
+        log.warning("session %s failed: %s", session_id, reason)
+        await self.store.transition(session_id, State.FAILED, reason=reason, progress="failed")
+
+    async def stop_session(self, session_id: str, reason: str = "stopped") -> SessionRow | None:
+        """Stop the pod, keep the volume. Returns the final row."""
+        task = self._starts.get(session_id)
+        if task is not None:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+        await self.store.transition(session_id, State.STOPPING, reason=reason)
+        try:
+            await self.backend.stop(session_id)
+        except BackendError as exc:
+            await self.store.transition(session_id, State.FAILED, reason=f"stop failed: {exc}")
+            return await self.store.get(session_id)
+        await self.store.transition(session_id, State.STOPPED, reason=reason)
+        self._activity_written.pop(session_id, None)
+        return await self.store.get(session_id)
+
+    # -- the proxy's view ------------------------------------------------------------------
+    def pod_token(self, row: SessionRow) -> str:
+        if not row.pod_token:
+            raise SecretError("session has no pod token")
+        return self.secret_box.decrypt(row.pod_token, f"session:{row.id}")
+
+    async def note_activity(self, session_id: str) -> None:
+        """Record proxied traffic, coalesced to one write per interval per session."""
+        now = time.monotonic()
+        if now - self._activity_written.get(session_id, 0.0) < ACTIVITY_WRITE_INTERVAL:
+            return
+        self._activity_written[session_id] = now
+        await self.store.touch(session_id)
+
+    async def pod_gone(self, session_id: str) -> None:
+        """The proxy could not reach a ready pod: if it died, mark it stopped."""
+        if not await self.backend.poll(session_id):
+            await self.backend.stop(session_id)
+            await self.store.transition(session_id, State.STOPPED, reason="pod exited")
+
+    def _may_be_starting_elsewhere(self, row: SessionRow) -> bool:
+        """Another replica may be starting it: leave it until it made no progress for long."""
+        if row.state not in (State.PENDING, State.STARTING):
+            return False
+        age = time.time() - row.updated_at.timestamp()
+        return age < self.start_timeout
+
+    # -- reconcile -------------------------------------------------------------------------
+    async def reconcile(self) -> None:
+        """Make the rows and the backend agree: adopt, mark dead, remove orphans."""
+        pods = {p.session_id: p for p in await self.backend.list_pods()}
+        for row in await self.store.list(
+            states=(State.PENDING, State.STARTING, State.READY, State.STOPPING)
+        ):
+            if row.id in self._starts or self._may_be_starting_elsewhere(row):
+                continue
+            pod = pods.pop(row.id, None)
+            if row.state == State.READY and pod is not None and pod.running:
+                continue  # adopted: the proxy keeps using the endpoint in the row
+            if pod is not None:
+                await self.backend.stop(row.id)
+            if row.state == State.READY:
+                await self.store.transition(row.id, State.STOPPING, reason="pod exited")
+                await self.store.transition(row.id, State.STOPPED, reason="pod exited")
+            elif row.state == State.STOPPING:
+                await self.store.transition(row.id, State.STOPPED, reason=row.reason)
+            else:
+                await self._fail(row.id, "the gateway restarted while the pod was starting")
+        for orphan in pods.values():
+            if orphan.session_id not in self._starts:
+                log.info("removing orphan pod %s", orphan.session_id)
+                await self.backend.stop(orphan.session_id)

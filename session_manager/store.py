@@ -1,0 +1,155 @@
+"""Session rows in PostgreSQL; every state change is one conditional UPDATE."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import psycopg
+
+from ide_server.gateway.db import Database
+
+from .states import LIVE, State, sources_of
+
+_COLUMNS = """
+    s.id, s.user_id, s.project_id, s.backend, s.state, s.reason, s.progress, s.endpoint,
+    s.pod_token, s.created_at, s.updated_at, s.ready_at, s.last_activity, s.stopped_at,
+    u.username, p.name AS project
+"""
+_FROM = "sessions s JOIN users u ON u.id = s.user_id JOIN projects p ON p.id = s.project_id"
+
+
+@dataclass(frozen=True)
+class SessionRow:
+    id: str
+    user_id: int
+    project_id: int
+    backend: str
+    state: State
+    reason: str | None
+    progress: str
+    endpoint: str | None
+    pod_token: str | None
+    created_at: datetime
+    updated_at: datetime
+    ready_at: datetime | None
+    last_activity: datetime
+    stopped_at: datetime | None
+    username: str
+    project: str
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> SessionRow:
+        return cls(**{**row, "state": State(row["state"])})
+
+    def public(self) -> dict[str, Any]:
+        """The session object of the REST API (no endpoint, no token)."""
+        return {
+            "id": self.id,
+            "project": self.project,
+            "user": self.username,
+            "state": self.state.value,
+            "reason": self.reason,
+            "progress": self.progress,
+            "created_at": self.created_at.isoformat(),
+            "updated_at": self.updated_at.isoformat(),
+            "last_activity": self.last_activity.isoformat(),
+            "url": f"/sessions/{self.id}/",
+        }
+
+
+class SessionStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def create_or_get_live(
+        self, user_id: int, project_id: int, backend: str
+    ) -> tuple[SessionRow, bool]:
+        """Insert a pending session, or return the live one of (user, project).
+
+        The partial unique index makes concurrent callers converge: exactly one insert
+        wins, the others read its row. Returns (row, created).
+        """
+        session_id = uuid.uuid4().hex
+        while True:
+            try:
+                await self.db.execute(
+                    "INSERT INTO sessions (id, user_id, project_id, backend, state, progress)"
+                    " VALUES (%s, %s, %s, %s, 'pending', 'queued')",
+                    (session_id, user_id, project_id, backend),
+                )
+            except psycopg.errors.UniqueViolation:
+                existing = await self.live_for(user_id, project_id)
+                if existing is not None:
+                    return existing, False
+                continue  # it ended between our insert and our read: try again
+            row = await self.get(session_id)
+            assert row is not None
+            return row, True
+
+    async def get(self, session_id: str) -> SessionRow | None:
+        row = await self.db.fetchone(
+            f"SELECT {_COLUMNS} FROM {_FROM} WHERE s.id = %s", (session_id,)
+        )
+        return SessionRow.from_row(row) if row else None
+
+    async def live_for(self, user_id: int, project_id: int) -> SessionRow | None:
+        row = await self.db.fetchone(
+            f"SELECT {_COLUMNS} FROM {_FROM} WHERE s.user_id = %s AND s.project_id = %s"
+            " AND s.state = ANY(%s)",
+            (user_id, project_id, [s.value for s in LIVE]),
+        )
+        return SessionRow.from_row(row) if row else None
+
+    async def list(
+        self, *, user_id: int | None = None, states: tuple[State, ...] | None = None
+    ) -> list[SessionRow]:
+        where, params = ["TRUE"], []
+        if user_id is not None:
+            where.append("s.user_id = %s")
+            params.append(user_id)
+        if states is not None:
+            where.append("s.state = ANY(%s)")
+            params.append([s.value for s in states])
+        rows = await self.db.fetchall(
+            f"SELECT {_COLUMNS} FROM {_FROM} WHERE {' AND '.join(where)} ORDER BY s.created_at",
+            params,
+        )
+        return [SessionRow.from_row(r) for r in rows]
+
+    async def transition(self, session_id: str, target: State, **fields: Any) -> SessionRow | None:
+        """Move the session to ``target`` if its current state allows it.
+
+        Returns the updated row, or None if the row was not in a state that may move there
+        (another replica or request got there first).
+        """
+        assignments = ["state = %s", "updated_at = now()"]
+        values: list[Any] = [target.value]
+        if target == State.READY:
+            assignments.append("ready_at = now()")
+        if target in (State.STOPPED, State.FAILED):
+            assignments.append("stopped_at = now()")
+        for name, value in fields.items():
+            if name not in ("reason", "progress", "endpoint", "pod_token"):
+                raise ValueError(f"cannot set {name}")
+            assignments.append(f"{name} = %s")
+            values.append(value)
+        values += [session_id, [s.value for s in sources_of(target)]]
+        count = await self.db.execute(
+            f"UPDATE sessions SET {', '.join(assignments)} WHERE id = %s AND state = ANY(%s)",
+            values,
+        )
+        return await self.get(session_id) if count else None
+
+    async def set_progress(self, session_id: str, progress: str) -> None:
+        await self.db.execute(
+            "UPDATE sessions SET progress = %s, updated_at = now() WHERE id = %s",
+            (progress, session_id),
+        )
+
+    async def touch(self, session_id: str) -> None:
+        await self.db.execute(
+            "UPDATE sessions SET last_activity = now() WHERE id = %s", (session_id,)
+        )
