@@ -41,7 +41,9 @@ const highlightStyle = HighlightStyle.define([
   { tag: [t.function(t.variableName), t.function(t.propertyName)], color: "var(--syn-function)" },
   { tag: [t.typeName, t.className, t.standard(t.name)], color: "var(--syn-type)" },
   { tag: [t.propertyName, t.attributeName], color: "var(--syn-property)" },
-  { tag: [t.brace, t.bracket, t.paren, t.punctuation, t.separator], color: "var(--syn-punct)" },
+  { tag: [t.bracket, t.paren, t.punctuation, t.separator], color: "var(--syn-punct)" },
+  // Jinja's `{{ }}`, `{% %}` and `{# #}` delimiters: templating stands out from the SQL.
+  { tag: t.brace, color: "var(--syn-meta)", fontWeight: "500" },
   { tag: [t.processingInstruction, t.meta, t.tagName], color: "var(--syn-meta)" },
   { tag: [t.heading], color: "var(--syn-keyword)", fontWeight: "600" },
   { tag: t.emphasis, fontStyle: "italic" },

@@ -60,13 +60,15 @@ export class FileTree {
       delete: button("tree-delete", "Delete", "Delete the selected item", () => void this.deleteSelected()),
       refresh: button("tree-refresh", "⟳", "Refresh", () => void this.refresh()),
     };
-    this.toolbar = h("div", { class: "tree-toolbar" }, Object.values(this.buttons));
+    const { refresh, ...writeActions } = this.buttons;
+    this.toolbar = h("div", { class: "tree-toolbar" }, Object.values(writeActions));
     this.list = h("div", { class: "tree", role: "tree", "data-testid": "file-tree", tabindex: "0" });
     this.list.addEventListener("keydown", (event) => this.onKey(event));
     this.el = h(
       "div",
       { class: "tree-panel" },
-      h("div", { class: "panel-title" }, h("span", null, "Files"), this.toolbar),
+      h("div", { class: "panel-title" }, h("span", null, "Files"), refresh),
+      this.toolbar,
       this.list,
     );
     this.setReadOnly(true);
@@ -75,9 +77,7 @@ export class FileTree {
 
   setReadOnly(readOnly: boolean): void {
     this.readOnly = readOnly;
-    for (const key of ["newFile", "newFolder", "rename", "delete"] as const) {
-      this.buttons[key].hidden = readOnly;
-    }
+    this.toolbar.hidden = readOnly;
     this.updateButtons();
   }
 
