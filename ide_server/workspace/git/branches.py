@@ -53,8 +53,14 @@ def list_branches(repo: pygit2.Repository) -> dict[str, Any]:
         ref = repo.references[f"refs/heads/{name}"]
         upstream, ahead, behind, gone = ahead_behind(repo, name)
         local.append(
-            {"name": name, "commit": str(ref.target), "upstream": upstream,
-             "ahead": ahead, "behind": behind, "gone": gone}
+            {
+                "name": name,
+                "commit": str(ref.target),
+                "upstream": upstream,
+                "ahead": ahead,
+                "behind": behind,
+                "gone": gone,
+            }
         )
     remote = []
     for ref_name in sorted(repo.references):

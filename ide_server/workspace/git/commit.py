@@ -28,7 +28,11 @@ def current_branch_for_commit(repo: pygit2.Repository, config: PodConfig) -> str
     if branch is None:
         raise RpcError(WRONG_STATE, "HEAD is detached; check out a branch to commit")
     # The very first commit of an empty project has nothing to protect yet.
-    if config.protect_default_branch and branch == config.default_branch and not repo.head_is_unborn:
+    if (
+        config.protect_default_branch
+        and branch == config.default_branch
+        and not repo.head_is_unborn
+    ):
         suggestion = suggest_patch_branch(repo, config.user)
         raise RpcError(
             PROTECTED_BRANCH,

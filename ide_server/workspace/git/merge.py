@@ -125,7 +125,9 @@ def abort_merge(repo: pygit2.Repository, root: Path) -> dict[str, Any]:
     head_tree = repo.head.peel(pygit2.Commit).tree
     index = repo.index
     touched = set(conflicted_paths(index))
-    touched |= {p for d in index.diff_to_tree(head_tree).deltas for p in (d.old_file.path, d.new_file.path)}
+    touched |= {
+        p for d in index.diff_to_tree(head_tree).deltas for p in (d.old_file.path, d.new_file.path)
+    }
     index.read_tree(head_tree)
     index.write()
     restore = sorted(p for p in touched if p in head_tree)

@@ -55,8 +55,8 @@ def repository_status(repo: pygit2.Repository, config: PodConfig) -> dict[str, A
     files = _pair_renames(repo, files, changed)
     files.sort(key=lambda f: f["path"])
     branch = head_branch(repo)
-    upstream, ahead, behind, gone = (None, 0, 0, False) if branch is None else ahead_behind(
-        repo, branch
+    upstream, ahead, behind, gone = (
+        (None, 0, 0, False) if branch is None else ahead_behind(repo, branch)
     )
     merging = repo.state() != RepositoryState.NONE
     result: dict[str, Any] = {
@@ -84,7 +84,9 @@ def _pair_renames(
     Only computed when both a deleted and a new file exist, so the common case costs
     nothing beyond the status scan itself.
     """
-    deleted = {p for p, f in changed.items() if f & (FileStatus.INDEX_DELETED | FileStatus.WT_DELETED)}
+    deleted = {
+        p for p, f in changed.items() if f & (FileStatus.INDEX_DELETED | FileStatus.WT_DELETED)
+    }
     added = {p for p, f in changed.items() if f & (FileStatus.INDEX_NEW | FileStatus.WT_NEW)}
     if not deleted or not added or repo.head_is_unborn:
         return files

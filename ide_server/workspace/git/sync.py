@@ -107,7 +107,9 @@ def push(repo: pygit2.Repository, config: PodConfig, session: RemoteSession) -> 
         raise translate_network_error(exc, config.git_url, [config.git_token]) from None
     if session.rejections:
         reason = scrub("; ".join(session.rejections.values()), [config.git_token])
-        raise RpcError(PUSH_REJECTED, f"the remote rejected the push ({reason}); {PUSH_REJECTED_HINT}")
+        raise RpcError(
+            PUSH_REJECTED, f"the remote rejected the push ({reason}); {PUSH_REJECTED_HINT}"
+        )
     head = repo.head.target
     # An anonymous remote does not move tracking refs itself.
     repo.references.create(tracking_ref(remote_branch), head, force=True)

@@ -40,7 +40,8 @@ def safe_checkout(repo: pygit2.Repository, tree: pygit2.Tree, action: str) -> No
     collector = ConflictCollector()
     try:
         repo.checkout_tree(
-            tree, strategy=CheckoutStrategy.SAFE | CheckoutStrategy.RECREATE_MISSING,
+            tree,
+            strategy=CheckoutStrategy.SAFE | CheckoutStrategy.RECREATE_MISSING,
             callbacks=collector,
         )
     except pygit2.GitError:
