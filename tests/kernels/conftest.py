@@ -38,6 +38,7 @@ def pg_settings() -> Iterator[dict[str, Any]]:
             "CREATE TABLE nums AS SELECT n::int AS n, 'row ' || n AS label "
             f"FROM generate_series(1, {NUMS_ROWS}) AS n"
         )
+        conn.execute("CREATE SEQUENCE nums_seq")
     try:
         yield settings
     finally:

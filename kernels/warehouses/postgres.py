@@ -1,0 +1,186 @@
+"""PostgreSQL through psycopg 3: read-only transactions, a statement timeout, and a
+server-side cursor so rows travel one batch at a time.
+
+Every preview runs in its own ``BEGIN READ ONLY`` transaction that sets its own
+``statement_timeout`` with ``SET LOCAL``: a query that calls ``set_config(...)`` can change
+neither beyond its own transaction.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import psycopg
+from psycopg import errors, sql
+
+from .base import Column, ResultCursor, Warehouse, WarehouseError
+
+DEFAULT_CONNECT_TIMEOUT = 10  # seconds
+_CONNECTION_KEYS = ("host", "port", "dbname", "user", "password", "sslmode")
+
+
+class PostgresWarehouse(Warehouse):
+    dialect = "postgres"
+
+    def __init__(self, settings: Mapping[str, Any]) -> None:
+        super().__init__(settings)
+        self._params: dict[str, Any] = {
+            k: settings[k] for k in _CONNECTION_KEYS if settings.get(k) not in (None, "")
+        }
+        self._connect_timeout = int(settings.get("connect_timeout", DEFAULT_CONNECT_TIMEOUT))
+        self._conn: psycopg.Connection[Any] | None = None
+        self._cursor_names = itertools.count(1)
+        self._conn_lock = threading.Lock()
+
+    @property
+    def _where(self) -> str:
+        p = self._params
+        return (
+            f"{p.get('host', 'localhost')}:{p.get('port', 5432)}/{p.get('dbname', '')}"
+            f" as {p.get('user', '')}"
+        )
+
+    def connect(self) -> None:
+        with self._conn_lock:
+            self._ensure_connected()
+
+    def close(self) -> None:
+        with self._conn_lock:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+
+    def _ensure_connected(self) -> psycopg.Connection[Any]:
+        conn = self._conn
+        if conn is not None and not conn.closed and not conn.broken:
+            return conn
+        if conn is not None:
+            conn.close()  # broken, e.g. the server restarted: start over
+        try:
+            conn = psycopg.connect(
+                **self._params,
+                connect_timeout=self._connect_timeout,
+                application_name="ide-sql-preview",
+                autocommit=False,
+            )
+        except psycopg.Error as exc:
+            # psycopg's message names the host and the reason, never the password.
+            reason = (str(exc).strip().splitlines() or [""])[0].removeprefix("connection failed: ")
+            raise WarehouseError(
+                f"could not connect to the PostgreSQL warehouse at {self._where}: {reason}"
+            ) from None
+        conn.read_only = True  # every transaction starts with BEGIN READ ONLY
+        self._conn = conn
+        return conn
+
+    @contextmanager
+    def _open(self, query: str) -> Iterator[ResultCursor]:
+        conn = self._begin()
+        try:
+            # A named (server-side) cursor: FETCH brings one batch per round trip.
+            name = f"ide_preview_{next(self._cursor_names)}"
+            with conn.cursor(name=name) as cursor:
+                cursor.execute(query)
+                yield _PostgresCursor(cursor)
+        except psycopg.Error as exc:
+            raise self._translate(exc, _declare_prefix_length(conn, name)) from None
+        finally:
+            _end_transaction(conn)
+
+    def _begin(self) -> psycopg.Connection[Any]:
+        """A connection inside a fresh read-only transaction with the timeout set."""
+        statement = sql.SQL("SET LOCAL statement_timeout = {}").format(
+            sql.Literal(int(self.statement_timeout * 1000))
+        )
+        for attempt in (1, 2):
+            with self._conn_lock:
+                conn = self._ensure_connected()
+            try:
+                conn.execute(statement)  # implicitly BEGIN READ ONLY
+                return conn
+            except psycopg.OperationalError as exc:
+                # A connection the server dropped while idle (restart, idle timeout) is only
+                # noticed now; nothing ran yet, so one fresh connection is safe to try.
+                if attempt == 2 or not conn.broken:
+                    raise self._translate(exc) from None
+            except psycopg.Error as exc:
+                raise self._translate(exc) from None
+        raise AssertionError("unreachable")
+
+    def _interrupt(self) -> None:
+        conn = self._conn
+        if conn is not None and not conn.closed:
+            try:
+                conn.cancel_safe(timeout=5.0)
+            except psycopg.Error:
+                pass  # the statement may have just finished; nothing left to cancel
+
+    def _translate(self, exc: psycopg.Error, prefix_length: int = 0) -> WarehouseError:
+        if isinstance(exc, errors.QueryCanceled):
+            if "statement timeout" in str(exc):
+                return WarehouseError(
+                    f"the query ran longer than the statement timeout "
+                    f"({self.statement_timeout:g} s) and was stopped",
+                    cancelled=True,
+                )
+            return WarehouseError("the query was cancelled", cancelled=True)
+        if isinstance(exc, psycopg.OperationalError) and (self._conn is None or self._conn.broken):
+            return WarehouseError(
+                f"lost the connection to the PostgreSQL warehouse at {self._where}; "
+                "the next preview reconnects"
+            )
+        return _query_error(exc, prefix_length)
+
+
+class _PostgresCursor:
+    def __init__(self, cursor: psycopg.ServerCursor[Any]) -> None:
+        self._cursor = cursor
+
+    def columns(self) -> list[Column]:
+        description = self._cursor.description or []
+        return [Column(name=d.name, type=d.type_display) for d in description]
+
+    def fetch(self, size: int) -> Sequence[Sequence[Any]]:
+        return self._cursor.fetchmany(size)
+
+
+def _end_transaction(conn: psycopg.Connection[Any]) -> None:
+    # Rolling back ends the transaction; a read-only one has nothing to commit.
+    if conn.closed or conn.broken:
+        return
+    try:
+        conn.rollback()
+    except psycopg.Error:
+        pass  # the connection died meanwhile; the next preview reconnects
+
+
+def _declare_prefix_length(conn: psycopg.Connection[Any], name: str) -> int:
+    """Length of the ``DECLARE "name" CURSOR FOR `` psycopg puts before the query.
+
+    PostgreSQL reports error positions in the statement it received, so a position
+    in the user's query is the reported one minus this prefix.
+    """
+    parts = [sql.SQL("DECLARE"), sql.Identifier(name), sql.SQL("CURSOR"), sql.SQL("FOR ")]
+    try:
+        return len(sql.SQL(" ").join(parts).as_string(conn))
+    except psycopg.Error:
+        return 0
+
+
+def _query_error(exc: psycopg.Error, prefix_length: int) -> WarehouseError:
+    diag = exc.diag
+    message = diag.message_primary or str(exc).strip().splitlines()[0]
+    if diag.message_detail:
+        message += f" ({diag.message_detail})"
+    if diag.message_hint:
+        message += f". Hint: {diag.message_hint}"
+    offset = None
+    if diag.statement_position and diag.statement_position.isdigit():
+        # PostgreSQL counts characters from 1, in the DECLARE statement.
+        offset = int(diag.statement_position) - 1 - prefix_length
+        offset = offset if offset >= 0 else None
+    return WarehouseError(message, offset=offset)
