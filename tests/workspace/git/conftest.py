@@ -48,7 +48,9 @@ def make_remote(directory: Path, name: str = "project.git") -> Path:
     return bare
 
 
-def pod_config(root: Path, url: str, *, user: str = "alice", token: str = "", **kw: Any) -> PodConfig:
+def pod_config(
+    root: Path, url: str, *, user: str = "alice", token: str = "", **kw: Any
+) -> PodConfig:
     return PodConfig(
         session_id=f"s-{user}",
         root=root,
