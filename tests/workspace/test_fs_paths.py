@@ -1,0 +1,88 @@
+"""Path confinement of fs/*: every escape attempt is refused and touches nothing."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from tests.support.client import Api, RpcFailure
+from tests.support.gateway import GatewayProcess
+
+ESCAPES = [
+    "../bob/demo/dbt_project.yml",
+    "models/../../../../etc/passwd",
+    "/etc/passwd",
+    "\\etc\\passwd",
+    "models/\x00.sql",
+    ".git/config",
+    ".ide/ystore.db",
+    "../demo-evil/secret.txt",
+]
+
+
+@pytest.fixture(scope="module")
+def volume(gateway: GatewayProcess, alice_session: dict) -> Path:
+    return gateway.data_dir / "volumes" / "alice" / "demo"
+
+
+@pytest.fixture(scope="module")
+def traps(volume: Path) -> dict[str, Path]:
+    """A sibling directory sharing the volume's prefix, and symlinks leading out."""
+    sibling = volume.parent / "demo-evil"
+    sibling.mkdir(exist_ok=True)
+    (sibling / "secret.txt").write_text("sibling secret")
+    outside = volume.parent.parent / "outside-target"
+    outside.mkdir(exist_ok=True)
+    (outside / "loot.txt").write_text("outside secret")
+    links = {
+        "link_file": volume / "leak.txt",
+        "link_dir": volume / "leakdir",
+        "link_sibling": volume / "sib",
+    }
+    for link in links.values():
+        if link.is_symlink():
+            link.unlink()
+    os.symlink(outside / "loot.txt", links["link_file"])
+    os.symlink(outside, links["link_dir"])
+    os.symlink(sibling, links["link_sibling"])
+    return {**links, "outside": outside, "sibling": sibling}
+
+
+@pytest.mark.parametrize(
+    "path", ESCAPES + ["leak.txt", "leakdir/loot.txt", "sib/secret.txt", "leakdir/new.txt"]
+)
+async def test_escapes_are_refused_for_every_method(
+    alice: Api, alice_session: dict, traps: dict[str, Path], path: str
+) -> None:
+    outside_before = sorted(p.name for p in traps["outside"].iterdir())
+    async with await alice.rpc(alice_session["id"]) as rpc:
+        for method, params in [
+            ("fs/read", {"path": path}),
+            ("fs/list", {"path": path}),
+            ("fs/write", {"path": path, "content": "pwned"}),
+            ("fs/delete", {"path": path}),
+            ("fs/mkdir", {"path": path + "/sub"}),
+            ("fs/rename", {"path": path, "new_path": "stolen.txt"}),
+            ("fs/rename", {"path": "dbt_project.yml", "new_path": path}),
+        ]:
+            with pytest.raises(RpcFailure) as failure:
+                await rpc.call(method, params)
+            assert failure.value.code in (-32002, -32003), (method, path, failure.value.error)
+        assert (await rpc.call("fs/read", {"path": "dbt_project.yml"}))["content"]
+    assert (traps["outside"] / "loot.txt").read_text() == "outside secret"
+    assert (traps["sibling"] / "secret.txt").read_text() == "sibling secret"
+    assert sorted(p.name for p in traps["outside"].iterdir()) == outside_before
+
+
+async def test_symlinks_inside_the_volume_still_work(
+    alice: Api, alice_session: dict, volume: Path
+) -> None:
+    link = volume / "models-link"
+    if not link.is_symlink():
+        os.symlink(volume / "models", link)
+    async with await alice.rpc(alice_session["id"]) as rpc:
+        listing = await rpc.call("fs/list", {"path": "models-link"})
+        assert listing["entries"]
+    link.unlink()
