@@ -1,0 +1,234 @@
+"""The SQL preview kernel: a Jupyter kernel that guards, runs and streams one query at a time.
+
+Request: an ``execute_request`` whose code is JSON
+``{"query_id": str, "sql": str, "limit"?: int, "dialect"?: str}``.
+
+Answer: ``display_data`` messages on IOPub whose data holds one event under
+:data:`MIMETYPE` — ``columns``, then ``rows`` batches, then ``done`` or ``error`` — and then
+the ``execute_reply``. Results exist only in this process's memory while they are sent:
+this is a bare ipykernel ``Kernel`` (no IPython shell, so no history database), nothing
+is written to disk, and nothing about rows is logged.
+
+Interrupt (``interrupt_request`` on the control channel, or SIGINT) cancels the statement
+running on the warehouse; the kernel stays ready for the next preview.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import signal
+import threading
+import time
+import traceback
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ipykernel.kernelbase import Kernel
+
+from kernels.warehouses import Columns, Done, Event, Rows, Warehouse, WarehouseError
+from kernels.warehouses import open_warehouse as _open_warehouse
+
+from .guard import DEFAULT_ROW_CAP, GuardedQuery, Position, QueryRefused, guard, validate_cap
+from .positions import map_to_source
+
+MIMETYPE = "application/vnd.ide.query+json"
+WAREHOUSE_ENV = "IDE_SQL_WAREHOUSE"  # JSON settings of the warehouse, set by the pod
+
+log = logging.getLogger(__name__)
+_END = object()
+
+
+@dataclass(frozen=True)
+class PreviewRequest:
+    query_id: str
+    sql: str
+    limit: int = DEFAULT_ROW_CAP
+    dialect: str | None = None
+
+    @classmethod
+    def parse(cls, code: str) -> PreviewRequest:
+        try:
+            raw = json.loads(code)
+        except ValueError:
+            raise ValueError("the request is not JSON") from None
+        if not isinstance(raw, dict):
+            raise ValueError("the request must be a JSON object")
+        query_id, sql, dialect = raw.get("query_id"), raw.get("sql"), raw.get("dialect")
+        if not isinstance(query_id, str) or not query_id:
+            raise ValueError("query_id must be a non-empty string")
+        if not isinstance(sql, str):
+            raise ValueError("sql must be a string")
+        if dialect is not None and not isinstance(dialect, str):
+            raise ValueError("dialect must be a string")
+        return cls(query_id, sql, validate_cap(raw.get("limit")), dialect or None)
+
+
+class SqlKernel(Kernel):
+    implementation = "ide-sql"
+    implementation_version = "0.1.0"
+    banner = "SQL preview kernel: guarded, capped, streamed, memory only"
+    language_info = {"name": "sql", "mimetype": "text/x-sql", "file_extension": ".sql"}
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._warehouse: Warehouse | None = None
+
+    def start(self) -> None:
+        # SIGINT (the kernel manager's fallback interrupt) cancels the warehouse statement
+        # instead of raising KeyboardInterrupt somewhere inside the event loop.
+        signal.signal(signal.SIGINT, self._on_sigint)
+        super().start()
+
+    def pre_handler_hook(self) -> None:
+        """Keep our SIGINT handler while a request runs (ipykernel swaps in its own)."""
+
+    def post_handler_hook(self) -> None:
+        """Nothing to restore: see :meth:`pre_handler_hook`."""
+
+    async def interrupt_request(self, stream: Any, ident: Any, parent: Any) -> None:
+        # Runs on the control thread while the shell thread waits on the warehouse.
+        self._cancel_running()
+        if self.session:
+            self.session.send(stream, "interrupt_reply", {"status": "ok"}, parent, ident=ident)
+
+    async def do_execute(  # type: ignore[override]
+        self,
+        code: str,
+        silent: bool,
+        store_history: bool = True,
+        user_expressions: Mapping[str, Any] | None = None,
+        allow_stdin: bool = False,
+        *,
+        cell_meta: Any = None,
+        cell_id: Any = None,
+    ) -> dict[str, Any]:
+        try:
+            request = PreviewRequest.parse(code)
+        except ValueError as exc:
+            return _error_reply(f"bad preview request: {exc}")
+        error = await self._preview(request)
+        if error is None:
+            return {"status": "ok", "execution_count": self.execution_count}
+        return {**_error_reply(error), "execution_count": self.execution_count}
+
+    async def do_shutdown(self, restart: bool) -> dict[str, Any]:
+        if self._warehouse is not None:
+            self._warehouse.close()
+        return {"status": "ok", "restart": restart}
+
+    async def _preview(self, request: PreviewRequest) -> str | None:
+        """Run one preview, emitting its events; the error message if it failed."""
+        started = time.monotonic()
+        guarded: GuardedQuery | None = None
+        try:
+            warehouse = self._get_warehouse()
+            guarded = guard(
+                request.sql,
+                warehouse.dialect,
+                cap=request.limit,
+                source_dialect=request.dialect,
+            )
+            async for event in _run_in_thread(warehouse, guarded):
+                self._emit(request.query_id, _event_payload(event, started))
+        except QueryRefused as exc:
+            return self._emit_error(request.query_id, exc.message, exc.position)
+        except WarehouseError as exc:
+            position = _warehouse_position(exc, guarded)
+            return self._emit_error(request.query_id, exc.message, position, exc.cancelled)
+        except Exception as exc:
+            # The exception's text may quote data; only its type and frames are logged.
+            log.error("preview failed: %s\n%s", type(exc).__name__, _frames(exc))
+            return self._emit_error(request.query_id, f"the preview failed ({type(exc).__name__})")
+        return None
+
+    def _get_warehouse(self) -> Warehouse:
+        if self._warehouse is None:
+            raw = os.environ.get(WAREHOUSE_ENV, "")
+            try:
+                settings = json.loads(raw) if raw else {}
+            except ValueError:
+                raise WarehouseError(f"{WAREHOUSE_ENV} is not valid JSON") from None
+            self._warehouse = _open_warehouse(settings)
+        return self._warehouse
+
+    def _emit(self, query_id: str, payload: dict[str, Any]) -> None:
+        content = {"data": {MIMETYPE: {"query_id": query_id, **payload}}, "metadata": {}}
+        self.send_response(self.iopub_socket, "display_data", content)
+
+    def _emit_error(
+        self,
+        query_id: str,
+        message: str,
+        position: Position | None = None,
+        cancelled: bool = False,
+    ) -> str:
+        payload: dict[str, Any] = {"event": "error", "message": message, "cancelled": cancelled}
+        if position is not None:
+            payload["position"] = position.to_json()
+        self._emit(query_id, payload)
+        return message
+
+    def _cancel_running(self) -> None:
+        if self._warehouse is not None:
+            self._warehouse.cancel()
+
+    def _on_sigint(self, signum: int, frame: Any) -> None:
+        # A signal handler must return quickly; a PostgreSQL cancel is a network round trip.
+        threading.Thread(target=self._cancel_running, daemon=True).start()
+
+
+async def _run_in_thread(warehouse: Warehouse, guarded: GuardedQuery) -> AsyncIterator[Event]:
+    """The warehouse's events, produced by a worker thread so the kernel stays responsive."""
+    loop = asyncio.get_running_loop()
+    queue: asyncio.Queue[Any] = asyncio.Queue()
+
+    def work() -> None:
+        try:
+            for event in warehouse.run(guarded.sql, guarded.cap):
+                loop.call_soon_threadsafe(queue.put_nowait, event)
+        except BaseException as exc:
+            loop.call_soon_threadsafe(queue.put_nowait, exc)
+        finally:
+            loop.call_soon_threadsafe(queue.put_nowait, _END)
+
+    threading.Thread(target=work, name="sql-preview", daemon=True).start()
+    while (item := await queue.get()) is not _END:
+        if isinstance(item, BaseException):
+            raise item
+        yield item
+
+
+def _event_payload(event: Event, started: float) -> dict[str, Any]:
+    if isinstance(event, Columns):
+        columns = [{"name": c.name, "type": c.type} for c in event.columns]
+        return {"event": "columns", "columns": columns}
+    if isinstance(event, Rows):
+        return {"event": "rows", "rows": event.rows}
+    assert isinstance(event, Done)
+    elapsed_ms = round((time.monotonic() - started) * 1000, 1)
+    return {
+        "event": "done",
+        "row_count": event.row_count,
+        "elapsed_ms": elapsed_ms,
+        "truncated": event.truncated,
+    }
+
+
+def _warehouse_position(exc: WarehouseError, guarded: GuardedQuery | None) -> Position | None:
+    if exc.offset is None or guarded is None:
+        return None
+    return map_to_source(
+        guarded.sql, guarded.dialect, guarded.source_sql, guarded.source_dialect, exc.offset
+    )
+
+
+def _error_reply(message: str) -> dict[str, Any]:
+    return {"status": "error", "ename": "PreviewError", "evalue": message, "traceback": []}
+
+
+def _frames(exc: BaseException) -> str:
+    return "".join(traceback.format_tb(exc.__traceback__))

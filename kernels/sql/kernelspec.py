@@ -1,0 +1,46 @@
+"""The kernelspec the pod's kernel manager starts the SQL preview kernel from.
+
+There is no manual ``jupyter kernelspec install`` step: the pod calls
+:func:`write_kernelspec` at start-up (idempotent) and adds the returned directory to its
+kernel spec manager's search path (or to ``JUPYTER_PATH`` as ``<dir>/..``). The spec runs
+this very interpreter, so the kernel sees the same installed packages as the pod.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+KERNEL_NAME = "ide-sql"
+
+
+def kernelspec_json() -> dict[str, Any]:
+    return {
+        "argv": [sys.executable, "-m", "kernels.sql", "-f", "{connection_file}"],
+        "display_name": "SQL preview",
+        "language": "sql",
+        # Interrupts arrive as control messages the kernel turns into a warehouse cancel,
+        # rather than as signals to a process group.
+        "interrupt_mode": "message",
+        "env": {},
+        "metadata": {"debugger": False},
+    }
+
+
+def write_kernelspec(kernels_dir: Path) -> Path:
+    """Write ``<kernels_dir>/ide-sql/kernel.json`` atomically; return ``kernels_dir``."""
+    spec_dir = kernels_dir / KERNEL_NAME
+    spec_dir.mkdir(parents=True, exist_ok=True)
+    content = json.dumps(kernelspec_json(), indent=2)
+    target = spec_dir / "kernel.json"
+    if target.exists() and target.read_text() == content:
+        return kernels_dir
+    fd, temp = tempfile.mkstemp(dir=spec_dir, prefix=".kernel.", suffix=".json")
+    with os.fdopen(fd, "w") as handle:
+        handle.write(content)
+    os.replace(temp, target)
+    return kernels_dir
