@@ -29,7 +29,19 @@ interface CollabEvents {
   synced: () => void;
   /** The server's document session changed: this object is dead, open the file again. */
   reset: () => void;
+  /** The room refused this file for good (not found, not text, failed to load). */
+  failed: (reason: string) => void;
   peers: (peers: Collaborator[]) => void;
+}
+
+function parseCloseReason(reason: string): { reason?: string; errorReason?: string; reloadable?: boolean } {
+  try {
+    const parsed: unknown = JSON.parse(reason);
+    if (parsed && typeof parsed === "object") return parsed;
+  } catch {
+    // A plain-text reason.
+  }
+  return reason ? { reason } : {};
 }
 
 export class CollabError extends Error {
@@ -59,6 +71,7 @@ export class CollabFile {
     status: new Set(),
     synced: new Set(),
     reset: new Set(),
+    failed: new Set(),
     peers: new Set(),
   };
   private destroyed = false;
@@ -103,6 +116,9 @@ export class CollabFile {
       params: { sessionId: roomSessionId },
       // The pod is the only source of truth (and the gateway filters read-only updates).
       disableBc: true,
+      // 4xxx: the room refused the file (4404 not found, 4400 bad request, 4500 load error);
+      // 1003: the document session changed. Retrying the same URL cannot help either.
+      shouldReconnect: (event) => event.code !== CLOSE_SESSION_CHANGED && !(event.code >= 4000 && event.code < 5000),
     });
     this.provider.messageHandlers[MESSAGE_RAW] = (_encoder, decoder) => {
       this.receiveRaw(decoding.readVarString(decoder));
@@ -118,11 +134,14 @@ export class CollabFile {
         this.emit("synced");
       }
     });
-    this.provider.on("connection-close", (event) => {
-      if (event?.code === CLOSE_SESSION_CHANGED) {
+    this.provider.on("closed", ({ code, reason }) => {
+      const detail = parseCloseReason(reason);
+      if (code === CLOSE_SESSION_CHANGED && detail.reloadable !== false) {
         // Reconnecting would merge our stale copy into a fresh room: text doubled.
-        this.provider.shouldConnect = false;
         setTimeout(() => this.emit("reset"), 0);
+      } else {
+        const why = detail.errorReason ?? detail.reason ?? (code === 4404 ? "file not found" : `code ${code}`);
+        setTimeout(() => this.emit("failed", `The file cannot be opened (${why}).`), 0);
       }
     });
     this.state.observe(() => this.emit("dirty", this.dirty));

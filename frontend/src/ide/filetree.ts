@@ -200,14 +200,58 @@ export class FileTree {
   }
 
   private onKey(event: KeyboardEvent): void {
-    if (this.readOnly || this.selected === null) return;
-    if (event.key === "F2") {
-      event.preventDefault();
-      void this.renameSelected();
-    } else if (event.key === "Delete") {
-      event.preventDefault();
-      void this.deleteSelected();
+    const entries = this.visibleEntries();
+    const index = entries.findIndex((entry) => entry.path === this.selected);
+    const current = index >= 0 ? entries[index] : undefined;
+    const move = (to: number): void => {
+      const entry = entries[Math.max(0, Math.min(entries.length - 1, to))];
+      if (!entry) return;
+      this.select(entry);
+      this.list.querySelector(`[data-path="${CSS.escape(entry.path)}"]`)?.scrollIntoView({ block: "nearest" });
+    };
+    switch (event.key) {
+      case "ArrowDown":
+        move(index + 1);
+        break;
+      case "ArrowUp":
+        move(index < 0 ? 0 : index - 1);
+        break;
+      case "ArrowRight":
+        if (current?.type === "directory" && !this.expanded.has(current.path)) void this.toggle(current.path);
+        break;
+      case "ArrowLeft":
+        if (current?.type === "directory" && this.expanded.has(current.path)) void this.toggle(current.path);
+        else if (current && dirname(current.path)) move(entries.findIndex((e) => e.path === dirname(current.path)));
+        break;
+      case "Enter":
+        if (current?.type === "directory") void this.toggle(current.path);
+        else if (current) this.callbacks.openFile(current.path);
+        break;
+      case "F2":
+        if (this.readOnly || !current) return;
+        void this.renameSelected();
+        break;
+      case "Delete":
+        if (this.readOnly || !current) return;
+        void this.deleteSelected();
+        break;
+      default:
+        return;
     }
+    event.preventDefault();
+  }
+
+  /** Entries in display order (what the rows show). */
+  private visibleEntries(): FsEntry[] {
+    const result: FsEntry[] = [];
+    const walk = (dir: string): void => {
+      for (const entry of this.listings.get(dir) ?? []) {
+        result.push(entry);
+        if (entry.type === "directory" && this.expanded.has(entry.path)) walk(entry.path);
+      }
+    };
+    walk("");
+    return result;
   }
 
   /** The directory new items go into: the selected directory, or the selected file's. */

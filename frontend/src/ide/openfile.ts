@@ -33,6 +33,7 @@ export class OpenFile {
   private lastSave: SaveStatus | null = null;
   private closed = false;
   private generation = 0;
+  private resets: number[] = [];
   private readonly changeListeners = new Set<() => void>();
 
   constructor(
@@ -100,6 +101,7 @@ export class OpenFile {
     file.on("status", () => this.notify());
     file.on("peers", () => this.notify());
     file.on("reset", () => void this.reopen());
+    file.on("failed", (reason) => this.fail(reason));
     // Build the view from the synced text so the first paint shows the file, not an empty buffer.
     const ready = (): void => {
       if (this.file !== file || this.closed) return;
@@ -118,6 +120,14 @@ export class OpenFile {
 
   /** The pod's document session changed (e.g. pod restart): start over from a fresh PUT. */
   private async reopen(): Promise<void> {
+    // A pod that keeps changing sessions would otherwise have us loop forever.
+    const now = Date.now();
+    this.resets = this.resets.filter((at) => now - at < 30_000);
+    this.resets.push(now);
+    if (this.resets.length > 3) {
+      this.fail("The document keeps being reset by the server; reopen the file later.");
+      return;
+    }
     const hadFocus = this.view?.hasFocus ?? false;
     this.teardown();
     await this.open();
@@ -135,6 +145,13 @@ export class OpenFile {
       this.notify();
     }
     return this.lastSave;
+  }
+
+  private fail(reason: string): void {
+    this.teardown();
+    this.error = reason;
+    this.host.replaceChildren(this.message(reason, "editor-error"));
+    this.notify();
   }
 
   /** Re-measures after the host was re-attached to the document. */
