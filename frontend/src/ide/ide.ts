@@ -11,7 +11,7 @@ import { StatusBar } from "./statusbar";
 import { Tabs } from "./tabs";
 import type { OpenFileContext } from "./openfile";
 
-/** Failed reconnects after which the caller should check whether the session still runs. */
+/** Every this many failed reconnects, the caller checks whether the session still runs. */
 const RECONNECTS_BEFORE_CHECK = 3;
 
 export interface IdeOptions {
@@ -41,7 +41,6 @@ export class Ide implements View {
   private readonly context: OpenFileContext;
   private readonly cleanups: (() => void)[] = [];
   private connectedOnce = false;
-  private troubleReported = false;
 
   constructor(private readonly options: IdeOptions) {
     const { session, user } = options;
@@ -68,10 +67,8 @@ export class Ide implements View {
         this.status.setConnection(state);
         this.el.dataset.connection = state;
         if (state === "open") {
-          this.troubleReported = false;
           void this.onConnected();
-        } else if (state === "reconnecting" && failedAttempts >= RECONNECTS_BEFORE_CHECK && !this.troubleReported) {
-          this.troubleReported = true;
+        } else if (state === "reconnecting" && failedAttempts > 0 && failedAttempts % RECONNECTS_BEFORE_CHECK === 0) {
           this.options.onConnectionTrouble();
         }
       }),

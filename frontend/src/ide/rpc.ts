@@ -129,7 +129,8 @@ export class RpcClient {
   private connect(): void {
     this.reconnectTimer = null;
     if (!this.running) return;
-    this.setState(this.failedAttempts === 0 ? "connecting" : "reconnecting");
+    // While reconnecting, the state was announced once per failed attempt already.
+    if (this.failedAttempts === 0) this.setState("connecting");
     const ws = new WebSocket(this.url);
     this.ws = ws;
     ws.onopen = () => {
@@ -229,6 +230,7 @@ export class RpcClient {
     this.pending.clear();
   }
 
+  /** Announces changes; "reconnecting" is announced at every failed attempt, with its count. */
   private setState(state: ConnectionState): void {
     if (this.state === state && state !== "reconnecting") return;
     this.state = state;

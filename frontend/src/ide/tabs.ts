@@ -53,6 +53,9 @@ export class Tabs {
         if (focus && this.activePath === opened.path) opened.focus();
       });
     }
+    else if (file.error) {
+      void file.open(); // it failed before: opening it again is a retry
+    }
     this.activate(path);
     if (focus) file.focus();
     return file;

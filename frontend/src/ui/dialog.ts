@@ -51,8 +51,10 @@ function openDialog(options: DialogOptions): Promise<string | null> {
     );
     const backdrop = h("div", { class: "dialog-backdrop" }, form);
 
+    const previousFocus = document.activeElement as HTMLElement | null;
     const close = (result: string | null): void => {
       backdrop.remove();
+      previousFocus?.focus?.();
       document.removeEventListener("keydown", onKey, true);
       resolve(result);
     };

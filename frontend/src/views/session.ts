@@ -75,7 +75,8 @@ export function createSessionView(user: User, sessionId: string, onLogout: () =>
     } catch (error) {
       if (disposed) return;
       if (error instanceof ApiError && error.status === 404) showMissing();
-      else showError(errorMessage(error));
+      // A mounted IDE keeps reconnecting by itself and asks again later.
+      else if (!ide) showError(errorMessage(error));
     }
   };
 
@@ -172,6 +173,7 @@ export function createSessionView(user: User, sessionId: string, onLogout: () =>
   };
 
   const showMissing = (): void => {
+    unmountIde();
     stopButton.hidden = true;
     replaceChildren(
       content,
