@@ -22,7 +22,7 @@ export function validateRelativePath(value: string): string | null {
   const parts = value.split("/");
   if (parts.some((part) => part === "" || part === "." || part === ".."))
     return "Empty, '.' and '..' path segments are not allowed.";
-  if (parts.some((part) => part.startsWith(".ide") || part === ".git"))
+  if (parts.some((part) => part === ".ide" || part === ".git"))
     return "That directory is reserved.";
   return null;
 }
