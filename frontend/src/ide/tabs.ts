@@ -11,6 +11,8 @@ export class Tabs {
   private readonly files = new Map<string, OpenFile>();
   private order: string[] = [];
   private activePath: string | null = null;
+  /** Tabs closed by prepareChange, reopened by finishChange. */
+  private pendingReopen: { path: string; wasActive: boolean }[] = [];
   private readonly activeListeners = new Set<(file: OpenFile | null) => void>();
 
   constructor(private readonly context: OpenFileContext) {
@@ -124,8 +126,6 @@ export class Tabs {
     this.pendingReopen = affected.map((p) => ({ path: p, wasActive: p === this.activePath }));
     for (const p of affected) this.close(p);
   }
-
-  private pendingReopen: { path: string; wasActive: boolean }[] = [];
 
   /** After a change by this client (done) or a failed attempt (reopen what was closed). */
   finishChange(change: FsChanged, done: boolean): void {
