@@ -20,7 +20,7 @@ def upstream_branch(repo: pygit2.Repository, branch: str) -> str | None:
         merge = repo.config[f"branch.{branch}.merge"]
     except KeyError:
         return None
-    if remote != REMOTE_NAME or not merge.startswith("refs/heads/"):
+    if remote != REMOTE_NAME or not merge or not merge.startswith("refs/heads/"):
         return None
     return merge.removeprefix("refs/heads/")
 

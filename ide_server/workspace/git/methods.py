@@ -57,12 +57,16 @@ async def _read(ctx: Context, work: Callable[[pygit2.Repository], T]) -> T:
 async def _write(ctx: Context, operation: str, work: Callable[[pygit2.Repository], T]) -> T:
     async with git_state(ctx.workspace.root).exclusive(operation):
         result = await asyncio.to_thread(_run_on_repo, ctx.workspace.root, work)
-    try:
-        # Other tabs of the session refresh their git panel.
-        await ctx.broadcast("git/changed", {"op": operation})
-    except Exception:
-        log.debug("git/changed broadcast failed", exc_info=True)
+    await _announce(ctx, operation)
     return result
+
+
+async def _announce(ctx: Context, operation: str) -> None:
+    """Tell the session's other tabs to refresh their git panel."""
+    try:
+        await ctx.broadcast("git/changed", {"op": operation})
+    except Exception:  # a closing socket must not turn a done operation into an error
+        log.debug("git/changed broadcast failed", exc_info=True)
 
 
 def _progress_to(ctx: Context) -> ProgressSink:
@@ -90,10 +94,7 @@ async def _network(
         result = await asyncio.to_thread(
             _run_on_repo, ctx.workspace.root, lambda repo: work(repo, session)
         )
-    try:
-        await ctx.broadcast("git/changed", {"op": operation})
-    except Exception:
-        log.debug("git/changed broadcast failed", exc_info=True)
+    await _announce(ctx, operation)
     return result
 
 

@@ -58,7 +58,7 @@ def _pull_init(self: Any, **values: Any) -> None:
 # ``git/pull`` takes ``{"from": "main"}`` ("pull from main"). ``from`` is a Python keyword,
 # so the generated ``__init__``, ``__repr__`` and ``__eq__`` cannot name it (their source
 # would not parse); this class is built by hand and takes it as a keyword argument.
-PullParams = dataclasses.dataclass(frozen=True, init=False, repr=False, eq=False)(
+PullParams: type = dataclasses.dataclass(frozen=True, init=False, repr=False, eq=False)(
     type(
         "PullParams",
         (),

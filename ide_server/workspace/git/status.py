@@ -53,7 +53,7 @@ def repository_status(repo: pygit2.Repository, config: PodConfig) -> dict[str, A
         for path, flags in changed.items()
     ]
     files = _pair_renames(repo, files, changed)
-    files.sort(key=lambda f: f["path"])
+    files.sort(key=lambda f: str(f["path"]))
     branch = head_branch(repo)
     upstream, ahead, behind, gone = (
         (None, 0, 0, False) if branch is None else ahead_behind(repo, branch)

@@ -259,3 +259,36 @@ async def test_new_branch_pull_reports_no_upstream(ctx):
     result = await ctx.ok("git/pull")
     assert result["outcome"] == "no-upstream"
     assert (await ctx.error("git/pull", {"from": "nope"}))["code"] == -32003
+
+
+async def test_cancelled_push_moves_nothing(tmp_path, http_remote):
+    import threading
+
+    from ide_server.workspace.git import sync
+    from ide_server.workspace.git.repo import open_repository
+
+    alice, _ = two_users(tmp_path, http_remote.url("project.git"))
+    await alice.ok("git/create_branch", {"name": "stopped"})
+    (alice.workspace.root / "x.sql").write_text("select 1\n")
+    await alice.ok("git/commit", {"message": "x"})
+    cancelled = threading.Event()
+    cancelled.set()
+    session = sync.remote_session(alice.workspace.config, "push", cancelled)
+    repo = open_repository(alice.workspace.root)
+    with pytest.raises(RpcError) as raised:
+        sync.push(repo, alice.workspace.config, session)
+    assert raised.value.code == errors.CANCELLED
+    bare = Path(http_remote.project_root) / "project.git"
+    assert "stopped" not in run_git("branch", "--list", cwd=bare)
+    assert (await alice.ok("git/status"))["upstream"] is None
+
+
+async def test_a_second_write_waits_then_reports_busy(ctx, monkeypatch):
+    from ide_server.workspace.git import repo as repo_module
+
+    monkeypatch.setattr(repo_module, "LOCK_WAIT_SECONDS", 0.05)
+    async with repo_module.git_state(ctx.workspace.root).exclusive("pull"):
+        error = await ctx.error("git/stage", {})
+        assert (await ctx.ok("git/status"))["branch"] == "main"  # reads never wait
+    assert error["code"] == errors.BUSY and "pull" in error["message"]
+    await ctx.ok("git/stage", {})
