@@ -259,11 +259,10 @@ async def _pump(
                     await send({"type": "websocket.send", "bytes": data})
         except websockets.ConnectionClosed:
             pass
-        close = upstream.close_rcvd
-        code = close.code if close else 1011
-        reason = close.reason if close else "session pod went away"
+        code = upstream.close_code or 1011
+        reason = upstream.close_reason or ""
         if code in (1005, 1006):
-            code = 1011
+            code, reason = 1011, "session pod went away"
         await send({"type": "websocket.close", "code": code, "reason": reason})
 
     tasks = [asyncio.ensure_future(client_to_pod()), asyncio.ensure_future(pod_to_client())]

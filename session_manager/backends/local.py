@@ -9,12 +9,15 @@ gateway restart and can be adopted by the next one.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import os
 import shutil
 import signal
+import stat
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -24,6 +27,8 @@ from .base import Backend, BackendError, PodInfo, PodSpec, Progress
 
 _RECORD = "pod.json"
 _SOCKET = "pod.sock"
+# Leaves room for "/<32-hex session id>/pod.sock" within the ~107-byte socket path limit.
+_MAX_RUN_ROOT = 60
 
 
 class LocalBackend(Backend):
@@ -39,12 +44,28 @@ class LocalBackend(Backend):
         return self.data_dir / "volumes" / user / project
 
     def _run_root(self) -> Path:
+        """The private directory holding each pod's socket, mode 0700.
+
+        A Unix socket path is limited to about 100 bytes; when the data dir is too deep for
+        that, the runtime files go to a per-data-dir directory in the system's temp dir,
+        which must then be ours, private and not a symlink.
+        """
         root = self.data_dir / "run"
-        root.mkdir(parents=True, exist_ok=True, mode=0o700)
+        if len(str(root)) > _MAX_RUN_ROOT:
+            digest = hashlib.sha256(str(self.data_dir).encode()).hexdigest()[:12]
+            root = Path(tempfile.gettempdir()) / f"ide-run-{os.getuid()}-{digest}"
+        root.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            root.mkdir(mode=0o700)
+        except FileExistsError:
+            pass
+        info = os.lstat(root)
+        if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid():
+            raise BackendError(f"{root} is not a directory owned by this user; remove it")
         os.chmod(root, 0o700)
         return root
 
-    def _runtime_dir(self, session_id: str) -> Path:
+    def runtime_dir(self, session_id: str) -> Path:
         return self._run_root() / session_id
 
     def log_path(self, session_id: str) -> Path:
@@ -52,7 +73,7 @@ class LocalBackend(Backend):
 
     # -- the interface ---------------------------------------------------------------------
     async def start(self, spec: PodSpec, progress: Progress) -> str:
-        runtime = self._runtime_dir(spec.session_id)
+        runtime = self.runtime_dir(spec.session_id)
         runtime.mkdir(mode=0o700, exist_ok=True)
         volume = self.volume_path(spec.user, spec.project)
         first_start = not (volume / ".git").exists()
@@ -136,7 +157,7 @@ class LocalBackend(Backend):
         return " | ".join(text.strip().splitlines()[-lines:])
 
     async def stop(self, session_id: str) -> None:
-        runtime = self._runtime_dir(session_id)
+        runtime = self.runtime_dir(session_id)
         record = _read_record(runtime)
         child = self._children.pop(session_id, None)
         pid = child.pid if child else (record or {}).get("pid")
@@ -145,7 +166,7 @@ class LocalBackend(Backend):
         shutil.rmtree(runtime, ignore_errors=True)
 
     async def poll(self, session_id: str) -> bool:
-        record = _read_record(self._runtime_dir(session_id))
+        record = _read_record(self.runtime_dir(session_id))
         if record is None:
             return False
         return self._alive(session_id, record["pid"], self._children.get(session_id))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -95,6 +96,15 @@ class GatewayProcess:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+
+    def runtime_dir(self, session_id: str) -> Path:
+        from session_manager.backends.local import LocalBackend
+
+        return LocalBackend(self.data_dir).runtime_dir(session_id)
+
+    def pod_pid(self, session_id: str) -> int:
+        record = json.loads((self.runtime_dir(session_id) / "pod.json").read_text())
+        return int(record["pid"])
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")

@@ -53,8 +53,10 @@ class RoomChannel:
 
 
 def open_file_session(api: Api, sid: str, path: str) -> dict[str, Any]:
-    response = api.http.put(f"/sessions/{sid}/api/collaboration/session/{quote(path)}",
-                            json={"format": "text", "type": "file"})
+    response = api.http.put(
+        f"/sessions/{sid}/api/collaboration/session/{quote(path)}",
+        json={"format": "text", "type": "file"},
+    )
     assert response.status_code in (200, 201), response.text
     return response.json()
 
@@ -68,14 +70,16 @@ def room_state(doc: Doc) -> Map:
 
 
 @contextlib.asynccontextmanager
-async def room(api: Api, sid: str, path: str, doc: Doc | None = None,
-               session: dict[str, Any] | None = None) -> AsyncIterator[tuple[Doc, RoomChannel]]:
+async def room(
+    api: Api, sid: str, path: str, doc: Doc | None = None, session: dict[str, Any] | None = None
+) -> AsyncIterator[tuple[Doc, RoomChannel]]:
     session = session or open_file_session(api, sid, path)
-    url = api.ws_url(f"/sessions/{sid}/api/collaboration/room/text:file:{session['fileId']}"
-                     f"?sessionId={session['sessionId']}")
+    url = api.ws_url(
+        f"/sessions/{sid}/api/collaboration/room/text:file:{session['fileId']}"
+        f"?sessionId={session['sessionId']}"
+    )
     doc = doc if doc is not None else Doc()
-    async with websockets.connect(url, additional_headers=api.ws_headers(),
-                                  max_size=None) as ws:
+    async with websockets.connect(url, additional_headers=api.ws_headers(), max_size=None) as ws:
         channel = RoomChannel(ws, path)
         async with Provider(doc, channel) as provider:
             await asyncio.wait_for(provider.synced.wait(), 20)

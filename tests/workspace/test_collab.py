@@ -13,7 +13,12 @@ from pycrdt import Doc, Text
 from tests.support.client import Api
 from tests.support.gateway import GatewayProcess
 from tests.support.ydoc import (
-    decode_raw_reply, encode_save_request, eventually, open_file_session, room, room_state,
+    decode_raw_reply,
+    encode_save_request,
+    eventually,
+    open_file_session,
+    room,
+    room_state,
     room_text,
 )
 
@@ -23,7 +28,8 @@ def _volume(gateway: GatewayProcess, user: str) -> Path:
 
 
 async def test_typing_reaches_the_disk_after_the_save_delay(
-        alice: Api, alice_session: dict, gateway: GatewayProcess) -> None:
+    alice: Api, alice_session: dict, gateway: GatewayProcess
+) -> None:
     sid = alice_session["id"]
     path = "models/staging/typed.sql"
     async with await alice.rpc(sid) as rpc:
@@ -37,8 +43,9 @@ async def test_typing_reaches_the_disk_after_the_save_delay(
         await eventually(lambda: room_state(doc).get("dirty") is False)
 
 
-async def test_ctrl_s_saves_at_once(alice: Api, alice_session: dict,
-                                    gateway: GatewayProcess) -> None:
+async def test_ctrl_s_saves_at_once(
+    alice: Api, alice_session: dict, gateway: GatewayProcess
+) -> None:
     sid = alice_session["id"]
     path = "models/staging/saved.sql"
     async with await alice.rpc(sid) as rpc:
@@ -50,8 +57,9 @@ async def test_ctrl_s_saves_at_once(alice: Api, alice_session: dict,
         reply = json.loads(decode_raw_reply(await asyncio.wait_for(channel.raw_replies.get(), 10)))
         assert reply["type"] == "save" and reply["responseTo"] == 7
         assert reply["status"] in ("success", "skipped")
-        await eventually(lambda: (_volume(gateway, "alice") / path).read_text()
-                         == "select 'saved' as s\n")
+        await eventually(
+            lambda: (_volume(gateway, "alice") / path).read_text() == "select 'saved' as s\n"
+        )
 
 
 async def test_a_change_on_disk_reaches_open_editors(alice: Api, alice_session: dict) -> None:
@@ -75,17 +83,16 @@ async def test_two_editors_converge(alice: Api, alice_session: dict) -> None:
             doc = first if i % 2 else second
             text = doc.get("source", type=Text)
             text.insert(len(text) if i % 3 else 0, f"-- line {i}\n")
-        await eventually(lambda: room_text(first) == room_text(second)
-                         and room_text(first).count("-- line") == 20)
-
-
-def _pod_pid(gateway: GatewayProcess, sid: str) -> int:
-    record = json.loads((gateway.data_dir / "run" / sid / "pod.json").read_text())
-    return int(record["pid"])
+        await eventually(
+            lambda: (
+                room_text(first) == room_text(second) and room_text(first).count("-- line") == 20
+            )
+        )
 
 
 async def test_pod_restart_and_reconnect_does_not_duplicate_text(
-        bob: Api, gateway: GatewayProcess) -> None:
+    bob: Api, gateway: GatewayProcess
+) -> None:
     session = bob.open_session("demo")
     sid = session["id"]
     path = "models/staging/restart.sql"
@@ -95,12 +102,17 @@ async def test_pod_restart_and_reconnect_does_not_duplicate_text(
     first = open_file_session(bob, sid, path)
     async with room(bob, sid, path, doc=kept, session=first) as (doc, _):
         doc.get("source", type=Text).insert(0, "select 'once' as word\n")
-        await eventually(lambda: (_volume(gateway, "bob") / path).read_text()
-                         == "select 'once' as word\n")
-    os.kill(_pod_pid(gateway, sid), signal.SIGKILL)
+        await eventually(
+            lambda: (_volume(gateway, "bob") / path).read_text() == "select 'once' as word\n"
+        )
+    os.kill(gateway.pod_pid(sid), signal.SIGKILL)
     # The next request notices the dead pod; opening the project starts a new one.
-    await eventually(lambda: bob.http.put(
-        f"/sessions/{sid}/api/collaboration/session/x", json={}).status_code in (409, 502))
+    await eventually(
+        lambda: (
+            bob.http.put(f"/sessions/{sid}/api/collaboration/session/x", json={}).status_code
+            in (409, 502)
+        )
+    )
     await eventually(lambda: bob.http.get(f"/api/sessions/{sid}").json()["state"] == "stopped")
     fresh = bob.open_session("demo")
     assert fresh["id"] != sid
@@ -123,7 +135,9 @@ async def test_pod_restart_and_reconnect_does_not_duplicate_text(
     bob.http.delete(f"/api/sessions/{fresh['id']}")
 
 
-async def test_read_only_member_cannot_change_a_document(carol: Api, gateway: GatewayProcess) -> None:
+async def test_read_only_member_cannot_change_a_document(
+    carol: Api, gateway: GatewayProcess
+) -> None:
     session = carol.open_session("demo")
     path = "dbt_project.yml"
     before = (_volume(gateway, "carol") / path).read_text()
