@@ -106,7 +106,8 @@ class SessionStore:
     async def list(
         self, *, user_id: int | None = None, states: tuple[State, ...] | None = None
     ) -> list[SessionRow]:
-        where, params = ["TRUE"], []
+        where: list[str] = ["TRUE"]
+        params: list[object] = []
         if user_id is not None:
             where.append("s.user_id = %s")
             params.append(user_id)

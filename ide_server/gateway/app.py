@@ -10,7 +10,7 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response
-from starlette.routing import Mount
+from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -78,7 +78,7 @@ def create_app(config: Config, services: Services | None = None) -> ASGIApp:
             await proxy.close()
             await services.stop()
 
-    routes = list(ROUTES)
+    routes: list[BaseRoute] = list(ROUTES)
     if FRONTEND_DIST.is_dir():
         routes.append(Mount("/", app=SpaFiles(directory=FRONTEND_DIST, html=True)))
     app = Starlette(

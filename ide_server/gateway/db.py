@@ -24,7 +24,10 @@ class DatabaseUnavailable(Exception):
 
 
 class Database:
-    """A pool of connections to the metadata database; ``open()`` connects, ``close()`` is idempotent."""
+    """A pool of connections to the metadata database.
+
+    ``open()`` connects and migrates; ``close()`` is idempotent.
+    """
 
     def __init__(self, url: str, *, min_size: int = 1, max_size: int = 10) -> None:
         self.url = url

@@ -12,6 +12,7 @@ import asyncio
 import logging
 import re
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
 import websockets
@@ -214,7 +215,7 @@ class SessionProxy:
 async def _connect(
     endpoint: str, path: str, headers: dict[str, str], limit: int
 ) -> ClientConnection:
-    common = {
+    common: dict[str, Any] = {
         "additional_headers": headers,
         "max_size": limit,
         "open_timeout": 10,

@@ -52,7 +52,7 @@ def _list(root: Path, relative: str) -> dict[str, Any]:
     directory = resolve(root, relative, allow_root=True)
     if not stat.S_ISDIR(_stat(directory, relative).st_mode):
         raise RpcError(NOT_FOUND, f"not a directory: {relative}")
-    entries = []
+    entries: list[dict[str, Any]] = []
     for entry in os.scandir(directory):
         if directory == root and entry.name in HIDDEN_NAMES:
             continue

@@ -93,7 +93,10 @@ class MethodRegistry:
     def method(
         self, name: str, params: type, *, writes: bool = False
     ) -> Callable[[Handler], Handler]:
-        """Register ``handler(ctx, params)``; ``writes`` marks methods read-only users may not call."""
+        """Register ``handler(ctx, params)``.
+
+        ``writes`` marks the methods a read-only member may not call.
+        """
         if not dataclasses.is_dataclass(params):
             raise TypeError(f"params of {name} must be a dataclass")
 

@@ -41,7 +41,7 @@ class IdeSocketHandler(WebSocketHandler, JupyterHandler):
     def max_message_size(self) -> int:  # type: ignore[override]
         return self.workspace.config.max_message_bytes
 
-    def check_origin(self, origin: str) -> bool:
+    def check_origin(self, origin_to_satisfy_tornado: str = "") -> bool:
         # The gateway checked the browser's Origin; only it can reach this socket.
         return True
 
