@@ -10,7 +10,15 @@ import sys
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from .config import SETTINGS, Config, add_arguments, load_config, markdown_table
+from .config import (
+    CONFIGURATION_DOC_FOOTER,
+    CONFIGURATION_DOC_HEADER,
+    SETTINGS,
+    Config,
+    add_arguments,
+    load_config,
+    markdown_table,
+)
 
 
 def _serve(config: Config) -> None:
@@ -151,7 +159,7 @@ def main(argv: list[str] | None = None) -> None:
         if args.command == "serve":
             _serve(config)
         elif args.command == "settings":
-            sys.stdout.write(markdown_table())
+            sys.stdout.write(CONFIGURATION_DOC_HEADER + markdown_table() + CONFIGURATION_DOC_FOOTER)
         elif args.command == "user":
             _user_add(config, args)
         elif args.command == "project":

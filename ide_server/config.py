@@ -147,8 +147,35 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         )
 
 
+CONFIGURATION_DOC_HEADER = """# Configuration
+
+Generated from the settings table in `ide_server/config.py` by `ide-server settings`;
+a test keeps the two equal. A flag of `ide-server serve` wins over the environment
+variable, which wins over the default.
+
+"""
+
+
 def markdown_table() -> str:
     rows = ["| setting | environment | default | meaning |", "| --- | --- | --- | --- |"]
     for s in SETTINGS:
         rows.append(f"| `{s.flag}` | `{s.env}` | `{s.default!r}` | {s.help} |")
     return "\n".join(rows) + "\n"
+
+
+CONFIGURATION_DOC_FOOTER = """
+## Keys and secrets
+
+- `IDE_SECRET_KEY`: the master key(s) that encrypt stored secrets (git tokens, warehouse
+  passwords, pod tokens) with AES-256-GCM. Base64 of 32 bytes, or several comma-separated
+  `id:base64` entries, the first being current: add a new key first to rotate. Without it,
+  `<data-dir>/secret.key` is created with mode 0600 and used.
+- `IDE_ADMIN_PASSWORD`: only read when the database has no user yet. Without it a random
+  password is printed at first start and written to `<data-dir>/initial-admin-password`
+  (mode 0600).
+
+## Session pods
+
+Pods receive their settings as `IDE_POD_*` environment variables from the backend (see
+`ide_server/workspace/config.py`), never on a command line.
+"""
