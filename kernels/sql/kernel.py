@@ -76,6 +76,7 @@ class SqlKernel(Kernel):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._warehouse: Warehouse | None = None
+        self._running_query: str | None = None
 
     def start(self) -> None:
         # SIGINT (the kernel manager's fallback interrupt) cancels the warehouse statement
@@ -90,8 +91,12 @@ class SqlKernel(Kernel):
         """Nothing to restore: see :meth:`pre_handler_hook`."""
 
     async def interrupt_request(self, stream: Any, ident: Any, parent: Any) -> None:
-        # Runs on the control thread while the shell thread waits on the warehouse.
-        self._cancel_running()
+        # Runs on the control thread while the shell thread waits on the warehouse. The
+        # pod names the query it means: an interrupt that arrives after that query ended
+        # must not cancel the next one. A plain interrupt cancels whatever runs.
+        target = (parent.get("content") or {}).get("query_id")
+        if target is None or target == self._running_query:
+            self._cancel_running()
         if self.session:
             self.session.send(stream, "interrupt_reply", {"status": "ok"}, parent, ident=ident)
 
@@ -110,7 +115,11 @@ class SqlKernel(Kernel):
             request = PreviewRequest.parse(code)
         except ValueError as exc:
             return _error_reply(f"bad preview request: {exc}")
-        error = await self._preview(request)
+        self._running_query = request.query_id
+        try:
+            error = await self._preview(request)
+        finally:
+            self._running_query = None
         if error is None:
             return {"status": "ok", "execution_count": self.execution_count}
         return {**_error_reply(error), "execution_count": self.execution_count}

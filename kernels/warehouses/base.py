@@ -77,6 +77,7 @@ class Warehouse(abc.ABC):
         self._running = False
         self._cancelled = False
         self._timed_out = False
+        self._generation = 0  # which run a delayed interrupt belongs to
 
     @abc.abstractmethod
     def connect(self) -> None:
@@ -104,10 +105,11 @@ class Warehouse(abc.ABC):
             if not self._running:
                 return
             self._cancelled = True
+            generation = self._generation
         self._interrupt()
         # A cancel that lands between two driver calls interrupts nothing; the run loop
         # sees the flag, and a second interrupt covers a statement that was just starting.
-        timer = threading.Timer(0.2, self._interrupt_if_running)
+        timer = threading.Timer(0.2, self._interrupt_if_running, (generation,))
         timer.daemon = True
         timer.start()
 
@@ -115,7 +117,9 @@ class Warehouse(abc.ABC):
         """Run ``sql`` (already guarded), yield Columns, Rows batches, then Done."""
         with self._state:
             self._running, self._cancelled, self._timed_out = True, False, False
-        deadline = threading.Timer(self.statement_timeout, self._on_deadline)
+            self._generation += 1
+            generation = self._generation
+        deadline = threading.Timer(self.statement_timeout, self._on_deadline, (generation,))
         deadline.daemon = True
         deadline.start()
         try:
@@ -163,17 +167,18 @@ class Warehouse(abc.ABC):
             return WarehouseError("the query was cancelled", cancelled=True)
         return exc
 
-    def _on_deadline(self) -> None:
+    def _on_deadline(self, generation: int) -> None:
         with self._state:
-            if not self._running:
+            if not self._running or generation != self._generation:
                 return
             self._timed_out = True
         self._interrupt()
 
-    def _interrupt_if_running(self) -> None:
+    def _interrupt_if_running(self, generation: int) -> None:
+        # Only the run that was cancelled: the next preview may have started meanwhile.
         with self._state:
-            running = self._running
-        if running:
+            same_run = self._running and generation == self._generation
+        if same_run:
             self._interrupt()
 
 

@@ -44,6 +44,8 @@ class DuckDBWarehouse(Warehouse):
             "autoinstall_known_extensions": False,
             "autoload_known_extensions": False,
             "temp_directory": "",
+            # The progress bar writes to stdout, which the kernel would forward to IOPub.
+            "enable_progress_bar": False,
             "memory_limit": str(settings.get("memory_limit", DEFAULT_MEMORY_LIMIT)),
             # Last: once locked, nothing (including the settings above) can be changed.
             "lock_configuration": True,

@@ -19,7 +19,7 @@ from kernels.sql.kernelspec import KERNEL_NAME, write_kernelspec
 
 from .kernel_client import preview, rows_of
 
-HUGE_CROSS_JOIN = "SELECT count(*) FROM range(1000000000) AS a, range(1000000000) AS b"
+HUGE_CROSS_JOIN = "SELECT sum(a.range * b.range) FROM range(1000000000) AS a, range(1000) AS b"
 
 
 async def start_kernel(spec_root: Path, settings: dict[str, Any]) -> AsyncKernelManager:
@@ -169,3 +169,21 @@ async def test_no_history_is_kept(duck_kernel: Any) -> None:
     client.history(hist_access_type="tail", n=100)
     reply = await client.get_shell_msg(timeout=30)
     assert reply["content"].get("history", []) == []
+
+
+async def test_interrupt_naming_another_query_is_ignored(duck_kernel: Any) -> None:
+    _, client = duck_kernel
+
+    async def interrupt(query_id: str) -> None:
+        await asyncio.sleep(0.3)
+        client.control_channel.send(client.session.msg("interrupt_request", {"query_id": query_id}))
+
+    sql = "SELECT sum(a.range * b.range) FROM range(300000) AS a, range(1000) AS b"  # ~2 s
+    late = asyncio.create_task(interrupt("an-earlier-query"))
+    events, reply = await preview(client, {"query_id": "current", "sql": sql})
+    await late
+    assert reply["status"] == "ok" and events[-1]["event"] == "done"
+    aimed = asyncio.create_task(interrupt("current"))
+    events, _ = await preview(client, {"query_id": "current", "sql": HUGE_CROSS_JOIN})
+    await aimed
+    assert events[-1]["event"] == "error" and events[-1]["cancelled"] is True

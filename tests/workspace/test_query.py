@@ -1,0 +1,283 @@
+"""``query/*`` through the real dispatcher, the real SQL kernel and a real DuckDB warehouse.
+
+The kernel manager is jupyter-server's own AsyncMappingKernelManager, as in the pod; the
+only stand-in is the browser tab, a client that records the notifications it receives.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import time
+from collections.abc import AsyncIterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+from jupyter_client.kernelspec import KernelSpecManager
+from jupyter_server.services.kernels.kernelmanager import AsyncMappingKernelManager
+
+from ide_server.workspace import query
+from ide_server.workspace.config import PodConfig
+from ide_server.workspace.rpc import MethodRegistry, dispatch
+from ide_server.workspace.workspace import CallContext, Workspace
+
+HUGE_CROSS_JOIN = "SELECT sum(a.range * b.range) FROM range(1000000000) AS a, range(1000) AS b"
+
+
+class RecordingClient:
+    """A browser tab that records every notification sent to it."""
+
+    def __init__(self, user: str = "alice", role: str = "developer") -> None:
+        self.user, self.role = user, role
+        self.notes: list[tuple[str, dict[str, Any]]] = []
+        self._arrived = asyncio.Event()
+
+    async def notify(self, method: str, params: Mapping[str, Any]) -> None:
+        self.notes.append((method, dict(params)))
+        self._arrived.set()
+
+    def of(self, query_id: str) -> list[tuple[str, dict[str, Any]]]:
+        return [(m, p) for m, p in self.notes if p.get("query_id") == query_id]
+
+    async def finished(self, query_id: str, timeout: float = 60) -> tuple[str, dict[str, Any]]:
+        """Wait for query/done or query/error of ``query_id`` and return it."""
+        deadline = time.monotonic() + timeout
+        while True:
+            for method, params in self.of(query_id):
+                if method in ("query/done", "query/error"):
+                    return method, params
+            self._arrived.clear()
+            await asyncio.wait_for(self._arrived.wait(), max(0.01, deadline - time.monotonic()))
+
+
+@pytest.fixture(scope="module")
+def warehouse_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("warehouse") / "warehouse.duckdb"
+    with duckdb.connect(str(path)) as conn:
+        conn.execute("CREATE TABLE nums AS SELECT range::INTEGER AS n FROM range(1, 2001)")
+    return path
+
+
+@pytest.fixture(scope="module")
+async def pod(
+    tmp_path_factory: pytest.TempPathFactory, warehouse_path: Path
+) -> AsyncIterator[Workspace]:
+    root = tmp_path_factory.mktemp("volume")
+    config = PodConfig(
+        session_id="test", root=root, warehouse={"type": "duckdb", "path": str(warehouse_path)}
+    )
+    manager = AsyncMappingKernelManager(root_dir=str(root), kernel_spec_manager=KernelSpecManager())
+    registry = MethodRegistry()
+    registry.include(query.methods)
+    workspace = Workspace(config=config, registry=registry, kernel_manager=manager)
+    query.attach(workspace)
+    yield workspace
+    await query.service_for(workspace).shutdown()
+    await manager.shutdown_all(now=True)
+
+
+async def call(
+    workspace: Workspace, client: RecordingClient, method: str, params: dict[str, Any]
+) -> dict[str, Any]:
+    message = json.dumps({"jsonrpc": "2.0", "id": 1, "method": method, "params": params})
+    reply = await dispatch(workspace.registry, CallContext(workspace, client), message)
+    assert reply is not None
+    return reply
+
+
+async def start(workspace: Workspace, client: RecordingClient, **params: Any) -> str:
+    reply = await call(workspace, client, "query/preview", params)
+    assert "result" in reply, reply
+    return reply["result"]["query_id"]
+
+
+async def test_preview_streams_to_the_calling_client_only(pod: Workspace) -> None:
+    alice, bob = RecordingClient("alice"), RecordingClient("bob")
+    pod.clients |= {alice, bob}
+    query_id = await start(pod, alice, sql="SELECT n FROM nums ORDER BY n", limit=250)
+    method, done = await alice.finished(query_id)
+    assert method == "query/done"
+    assert [m for m, _ in alice.of(query_id)] == [
+        "query/columns",
+        "query/rows",
+        "query/rows",
+        "query/rows",
+        "query/done",
+    ]
+    columns = alice.of(query_id)[0][1]
+    assert columns == {"query_id": query_id, "columns": [{"name": "n", "type": "INTEGER"}]}
+    rows = [r for m, p in alice.of(query_id) if m == "query/rows" for r in p["rows"]]
+    assert rows == [[n] for n in range(1, 251)]
+    assert done["row_count"] == 250 and done["truncated"] is True and done["elapsed_ms"] >= 0
+    assert bob.notes == []
+    pod.clients -= {alice, bob}
+
+
+async def test_default_limit_and_dialect(pod: Workspace) -> None:
+    client = RecordingClient()
+    query_id = await start(
+        pod, client, sql="SELECT TOP 3 n FROM nums ORDER BY n DESC", dialect="snowflake"
+    )
+    _, done = await client.finished(query_id)
+    rows = [r for m, p in client.of(query_id) if m == "query/rows" for r in p["rows"]]
+    assert rows == [[2000], [1999], [1998]] and done["truncated"] is False
+    query_id = await start(pod, client, sql="SELECT n FROM nums")
+    _, done = await client.finished(query_id)
+    assert done["row_count"] == 500 and done["truncated"] is True
+
+
+@pytest.mark.parametrize(
+    ("sql", "named"),
+    [
+        ("DROP TABLE nums", "refused: DROP TABLE"),
+        ("SELECT 1; DELETE FROM nums", "exactly one statement"),
+        ("ATTACH '/etc/passwd' AS x", "refused: ATTACH"),
+    ],
+)
+async def test_refused_sql_is_an_rpc_error_and_starts_nothing(
+    tmp_path: Path, warehouse_path: Path, sql: str, named: str
+) -> None:
+    manager = AsyncMappingKernelManager(
+        root_dir=str(tmp_path), kernel_spec_manager=KernelSpecManager()
+    )
+    config = PodConfig(
+        session_id="t", root=tmp_path, warehouse={"type": "duckdb", "path": str(warehouse_path)}
+    )
+    workspace = Workspace(config=config, registry=query.methods, kernel_manager=manager)
+    client = RecordingClient()
+    reply = await call(workspace, client, "query/preview", {"sql": sql})
+    assert reply["error"]["code"] == query.SQL_REFUSED
+    assert named in reply["error"]["message"]
+    assert manager.list_kernel_ids() == [] and client.notes == []
+    assert not query.service_for(workspace).busy()
+
+
+async def test_syntax_error_has_a_position(pod: Workspace) -> None:
+    reply = await call(
+        pod, RecordingClient(), "query/preview", {"sql": "SELECT n\nFROM nums WHERE ("}
+    )
+    assert reply["error"]["code"] == query.SQL_REFUSED
+    assert reply["error"]["data"] == {"position": {"line": 2, "column": 17}}
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"sql": "SELECT 1", "limit": 10_001},
+        {"sql": "SELECT 1", "limit": 0},
+        {"sql": "SELECT 1", "dialect": "nosuch"},
+        {},
+    ],
+)
+async def test_bad_params(pod: Workspace, params: dict[str, Any]) -> None:
+    reply = await call(pod, RecordingClient(), "query/preview", params)
+    assert reply["error"]["code"] == -32602
+
+
+async def test_no_warehouse_configured(tmp_path: Path) -> None:
+    config = PodConfig(session_id="t", root=tmp_path)
+    workspace = Workspace(config=config, registry=query.methods, kernel_manager=None)
+    reply = await call(workspace, RecordingClient(), "query/preview", {"sql": "SELECT 1"})
+    assert reply["error"]["code"] == -32007
+    assert "no warehouse is configured" in reply["error"]["message"]
+
+
+async def test_warehouse_error_reaches_the_client_with_a_position(pod: Workspace) -> None:
+    client = RecordingClient()
+    query_id = await start(pod, client, sql="SELECT n\nFROM nums\nWHERE nosuch = 1")
+    method, error = await client.finished(query_id)
+    assert method == "query/error" and "nosuch" in error["message"]
+    assert error["position"] == {"line": 3, "column": 7}
+
+
+async def test_cancel_is_fast_and_the_next_preview_works(pod: Workspace) -> None:
+    client = RecordingClient()
+    pod.clients.add(client)
+    query_id = await start(pod, client, sql=HUGE_CROSS_JOIN)
+    await asyncio.sleep(1.0)
+    service = query.service_for(pod)
+    assert service.busy() and pod.is_busy(), client.notes
+    started = time.monotonic()
+    reply = await call(pod, client, "query/cancel", {"query_id": query_id})
+    assert reply["result"] == {"query_id": query_id, "cancelled": True}
+    method, error = await client.finished(query_id, timeout=5)
+    assert time.monotonic() - started < 1.0
+    assert method == "query/error" and error["cancelled"] is True
+    assert not service.busy()
+    next_id = await start(pod, client, sql="SELECT 42 AS answer")
+    assert (await client.finished(next_id))[0] == "query/done"
+    reply = await call(pod, client, "query/cancel", {"query_id": next_id})
+    assert reply["result"]["cancelled"] is False  # already finished: nothing to cancel
+    pod.clients.discard(client)
+
+
+async def test_waiting_preview_can_be_cancelled(pod: Workspace) -> None:
+    client = RecordingClient()
+    pod.clients.add(client)
+    long_id = await start(pod, client, sql=HUGE_CROSS_JOIN)
+    waiting_id = await start(pod, client, sql="SELECT 1")
+    await asyncio.sleep(0.5)
+    await call(pod, client, "query/cancel", {"query_id": waiting_id})
+    await call(pod, client, "query/cancel", {"query_id": long_id})
+    assert (await client.finished(waiting_id, timeout=5))[1]["cancelled"] is True, client.notes
+    assert (await client.finished(long_id, timeout=5))[1]["cancelled"] is True, client.notes
+    assert [m for m, _ in client.of(waiting_id)] == ["query/error"]
+    pod.clients.discard(client)
+
+
+async def test_concurrent_previews_each_get_their_rows(pod: Workspace) -> None:
+    clients = [RecordingClient(f"user{i}") for i in range(4)]
+    ids = [
+        await start(pod, c, sql=f"SELECT {i} AS i, n FROM nums WHERE n <= {i + 1}")
+        for i, c in enumerate(clients)
+    ]
+    for i, (client, query_id) in enumerate(zip(clients, ids, strict=True)):
+        _, done = await client.finished(query_id)
+        assert done["row_count"] == i + 1
+        assert all(p["query_id"] == query_id for _, p in client.notes)
+
+
+async def test_disconnected_caller_cancels_its_preview(pod: Workspace) -> None:
+    client = RecordingClient()
+    pod.clients.add(client)
+    query_id = await start(pod, client, sql=HUGE_CROSS_JOIN)
+    await asyncio.sleep(0.5)
+    pod.clients.discard(client)  # the tab closed
+    _, error = await client.finished(query_id, timeout=5)
+    assert error["cancelled"] is True
+
+
+def _kernel_pid(pod: Workspace) -> int:
+    service = query.service_for(pod)
+    kernel = pod.kernel_manager.get_kernel(service._kernel_id)
+    return kernel.provisioner.pid
+
+
+async def test_killed_kernel_is_restarted_on_the_next_preview(pod: Workspace) -> None:
+    client = RecordingClient()
+    first = await start(pod, client, sql="SELECT 1")
+    await client.finished(first)
+    os.kill(_kernel_pid(pod), signal.SIGKILL)
+    await asyncio.sleep(0.5)
+    second = await start(pod, client, sql="SELECT 2 AS two")
+    method, _ = await client.finished(second)
+    assert method == "query/done"
+
+
+async def test_kernel_dying_mid_preview_is_reported(pod: Workspace) -> None:
+    client = RecordingClient()
+    pod.clients.add(client)
+    warm = await start(pod, client, sql="SELECT 1")
+    await client.finished(warm)
+    query_id = await start(pod, client, sql=HUGE_CROSS_JOIN)
+    await asyncio.sleep(0.5)
+    os.kill(_kernel_pid(pod), signal.SIGKILL)
+    method, error = await client.finished(query_id, timeout=10)
+    assert method == "query/error" and "kernel" in error["message"]
+    after = await start(pod, client, sql="SELECT 3")
+    assert (await client.finished(after))[0] == "query/done"
+    pod.clients.discard(client)
