@@ -12,7 +12,7 @@ from ide_server.secrets import SecretBox, SecretError
 
 from .backends.base import Backend, BackendError, PodSpec
 from .states import State
-from .store import SessionRow, SessionStore
+from .store import Limits, SessionRow, SessionStore
 
 log = logging.getLogger(__name__)
 
@@ -27,8 +27,10 @@ class SessionManager:
         backend: Backend,
         secret_box: SecretBox,
         *,
+        limits: Limits,
         start_timeout: float = 120,
     ) -> None:
+        self.limits = limits
         self.store = store
         self.backend = backend
         self.secret_box = secret_box
@@ -54,7 +56,9 @@ class SessionManager:
         pod_env: Mapping[str, str],
     ) -> tuple[SessionRow, bool]:
         """The live session of (user, project), starting one if there is none."""
-        row, created = await self.store.create_or_get_live(user_id, project_id, self.backend.name)
+        row, created = await self.store.create_or_get_live(
+            user_id, project_id, self.backend.name, self.limits
+        )
         if created:
             token = secrets.token_urlsafe(32)
             spec = PodSpec(row.id, username, project, f"/sessions/{row.id}/", token, dict(pod_env))
@@ -87,9 +91,11 @@ class SessionManager:
                     f"{self.start_timeout:g} s; try again or ask an "
                     f"admin to check the pod logs",
                 )
+                await self.backend.stop(session_id)  # stop is idempotent: make sure
                 return
             except BackendError as exc:
                 await self._fail(session_id, str(exc))
+                await self.backend.stop(session_id)
                 return
             if (
                 await self.store.transition(

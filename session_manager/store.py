@@ -19,6 +19,52 @@ _COLUMNS = """
     u.username, p.name AS project
 """
 _FROM = "sessions s JOIN users u ON u.id = s.user_id JOIN projects p ON p.id = s.project_id"
+# Serializes "check the limits, then insert" across requests and gateway replicas.
+_CREATE_LOCK = 7_351_002
+
+
+@dataclass(frozen=True)
+class Limits:
+    per_user: int
+    active: int
+    concurrent_starts: int
+
+
+class LimitExceeded(Exception):
+    """A limit forbids another session now; the message is for a person."""
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+async def _check_limits(conn: psycopg.AsyncConnection[Any], user_id: int, limits: Limits) -> None:
+    cur = await conn.execute(
+        "SELECT count(*) FILTER (WHERE user_id = %s) AS mine, count(*) AS active,"
+        " count(*) FILTER (WHERE state IN ('pending', 'starting')) AS starting"
+        " FROM sessions WHERE state = ANY(%s)",
+        (user_id, [s.value for s in LIVE]),
+    )
+    counts = await cur.fetchone()
+    assert counts is not None
+    if counts["mine"] >= limits.per_user:
+        raise LimitExceeded(
+            f"You already have {counts['mine']} running sessions, the most allowed per user; "
+            "stop one of them and try again.",
+            60,
+        )
+    if counts["active"] >= limits.active:
+        raise LimitExceeded(
+            "The IDE is at its limit of running sessions; try again in a few minutes or ask "
+            "an admin to raise IDE_MAX_ACTIVE_SESSIONS.",
+            120,
+        )
+    if counts["starting"] >= limits.concurrent_starts:
+        raise LimitExceeded(
+            "Many sessions are starting right now; yours will start if you try again in a "
+            "few seconds.",
+            5,
+        )
 
 
 @dataclass(frozen=True)
@@ -65,29 +111,39 @@ class SessionStore:
         self.db = db
 
     async def create_or_get_live(
-        self, user_id: int, project_id: int, backend: str
+        self, user_id: int, project_id: int, backend: str, limits: Limits
     ) -> tuple[SessionRow, bool]:
-        """Insert a pending session, or return the live one of (user, project).
+        """Return the live session of (user, project), or insert a pending one.
 
-        The partial unique index makes concurrent callers converge: exactly one insert
-        wins, the others read its row. Returns (row, created).
+        The check of the limits and the insert happen under one transaction-scoped advisory
+        lock, so concurrent opens converge on one row and never overshoot a limit; the
+        partial unique index is the last line of defence. Raises :class:`LimitExceeded`.
         """
+        existing = await self.live_for(user_id, project_id)
+        if existing is not None:
+            return existing, False
         session_id = uuid.uuid4().hex
-        while True:
-            try:
-                await self.db.execute(
+        async with self.db.transaction() as conn:
+            await conn.execute("SELECT pg_advisory_xact_lock(%s)", (_CREATE_LOCK,))
+            cur = await conn.execute(
+                "SELECT id FROM sessions WHERE user_id = %s AND project_id = %s"
+                " AND state = ANY(%s)",
+                (user_id, project_id, [s.value for s in LIVE]),
+            )
+            if await cur.fetchone() is None:
+                await _check_limits(conn, user_id, limits)
+                await conn.execute(
                     "INSERT INTO sessions (id, user_id, project_id, backend, state, progress)"
                     " VALUES (%s, %s, %s, %s, 'pending', 'queued')",
                     (session_id, user_id, project_id, backend),
                 )
-            except psycopg.errors.UniqueViolation:
-                existing = await self.live_for(user_id, project_id)
-                if existing is not None:
-                    return existing, False
-                continue  # it ended between our insert and our read: try again
-            row = await self.get(session_id)
-            assert row is not None
-            return row, True
+                created = True
+            else:
+                created = False
+        row = await self.get(session_id) if created else await self.live_for(user_id, project_id)
+        if row is None:  # it ended between the insert and the read: ask again
+            return await self.create_or_get_live(user_id, project_id, backend, limits)
+        return row, created
 
     async def get(self, session_id: str) -> SessionRow | None:
         row = await self.db.fetchone(
@@ -150,7 +206,10 @@ class SessionStore:
             (progress, session_id),
         )
 
-    async def touch(self, session_id: str) -> None:
+    async def touch(self, session_id: str, at: datetime | None = None) -> None:
+        """Record activity; ``at`` (the pod's own clock) never moves it backwards."""
         await self.db.execute(
-            "UPDATE sessions SET last_activity = now() WHERE id = %s", (session_id,)
+            "UPDATE sessions SET last_activity = greatest(last_activity, coalesce(%s, now()))"
+            " WHERE id = %s",
+            (at, session_id),
         )

@@ -75,7 +75,6 @@ def create_app(config: Config, services: Services | None = None) -> ASGIApp:
         try:
             yield
         finally:
-            await proxy.close()
             await services.stop()
 
     routes: list[BaseRoute] = list(ROUTES)

@@ -78,12 +78,6 @@ class Target:
 class SessionProxy:
     def __init__(self, services: Services) -> None:
         self.services = services
-        self._clients: dict[str, httpx.AsyncClient] = {}
-
-    async def close(self) -> None:
-        clients, self._clients = self._clients, {}
-        for client in clients.values():
-            await client.aclose()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         target, problem = await self._resolve(scope)
@@ -122,17 +116,6 @@ class SessionProxy:
             )
         return Target(row, user, role, rest), (200, "", "")
 
-    def _client(self, endpoint: str) -> httpx.AsyncClient:
-        client = self._clients.get(endpoint)
-        if client is None:
-            if endpoint.startswith("unix:"):
-                transport = httpx.AsyncHTTPTransport(uds=endpoint[5:])
-                client = httpx.AsyncClient(transport=transport, base_url="http://pod", timeout=60)
-            else:
-                client = httpx.AsyncClient(base_url=endpoint, timeout=60)
-            self._clients[endpoint] = client
-        return client
-
     async def _http(self, scope: Scope, receive: Receive, send: Send, target: Target) -> None:
         method = scope["method"]
         if (
@@ -160,7 +143,7 @@ class SessionProxy:
         url = scope["raw_path"].decode("latin-1")
         if scope.get("query_string"):
             url += "?" + scope["query_string"].decode("latin-1")
-        client = self._client(row.endpoint or "")
+        client = self.services.pods.get(row.endpoint or "")
         try:
             response = await client.request(
                 method, url, content=body, headers=target.headers(Headers(scope=scope), token)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -12,7 +13,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from session_manager.states import State
-from session_manager.store import SessionRow
+from session_manager.store import LimitExceeded, SessionRow
 
 from .accounts import Accounts, User
 from .http import ApiError, current_user, json_body, require_str
@@ -93,9 +94,14 @@ async def create_session(request: Request) -> Response:
     role = await svc.accounts.role_of(user, project.id) if project else None
     if project is None or role is None:
         raise ApiError(404, "project_not_found", f"No project named {name!r} is open to you.")
-    row, created = await svc.manager.open_session(
-        user.id, user.username, project.id, project.name, svc.pod_env(user, project)
-    )
+    try:
+        row, created = await svc.manager.open_session(
+            user.id, user.username, project.id, project.name, svc.pod_env(user, project)
+        )
+    except LimitExceeded as exc:
+        raise ApiError(
+            429, "limit_exceeded", str(exc), {"Retry-After": str(exc.retry_after)}
+        ) from None
     return JSONResponse(row.public(), status_code=201 if created else 200)
 
 
@@ -149,6 +155,29 @@ async def session_events(request: Request) -> Response:
     )
 
 
+async def admin_sessions(request: Request) -> Response:
+    user = current_user(request)
+    if not user.is_admin:
+        raise ApiError(403, "forbidden", "Only admins may list every session.")
+    rows = await services(request).store.list()
+    return JSONResponse(
+        [
+            {
+                **r.public(),
+                "backend": r.backend,
+                "age_seconds": round(time.time() - r.created_at.timestamp()),
+            }
+            for r in rows
+            if r.state != State.STOPPED or _recent(r)
+        ]
+    )
+
+
+def _recent(row: SessionRow) -> bool:
+    """Stopped sessions stay in the admin view for a day."""
+    return time.time() - row.updated_at.timestamp() < 86400
+
+
 async def healthz(request: Request) -> Response:
     return JSONResponse({"status": "ok"})
 
@@ -164,6 +193,7 @@ ROUTES = [
     Route("/api/sessions/{session_id}", get_session, methods=["GET"]),
     Route("/api/sessions/{session_id}", delete_session, methods=["DELETE"]),
     Route("/api/sessions/{session_id}/events", session_events),
+    Route("/api/admin/sessions", admin_sessions),
 ]
 
 __all__ = ["ROUTES", "Logins"]

@@ -11,7 +11,9 @@ from pathlib import Path
 
 from session_manager.backends.base import Backend
 from session_manager.manager import SessionManager
-from session_manager.store import SessionStore
+from session_manager.pods import PodClients
+from session_manager.reaper import Reaper, ReapPolicy
+from session_manager.store import Limits, SessionStore
 
 from ..config import Config
 from ..secrets import SecretBox
@@ -53,6 +55,8 @@ class Services:
         self.manager: SessionManager
         self.secret_box: SecretBox
         self.warehouse: dict[str, object] = {}
+        self.pods = PodClients()
+        self.reaper: Reaper | None = None
         self.first_login: tuple[str, str] | None = None  # (user, password) when just created
         from ide_server.workspace.extension import build_registry
 
@@ -78,19 +82,38 @@ class Services:
         )
         self.store = SessionStore(self.db)
         backend = self._backend or make_backend(self.config)
+        limits = Limits(
+            per_user=self.config.max_sessions_per_user,
+            active=self.config.max_active_sessions,
+            concurrent_starts=self.config.max_concurrent_starts,
+        )
         self.manager = SessionManager(
-            self.store, backend, self.secret_box, start_timeout=self.config.start_timeout
+            self.store,
+            backend,
+            self.secret_box,
+            limits=limits,
+            start_timeout=self.config.start_timeout,
         )
         await self._bootstrap()
         if manage_sessions:
             await self.manager.reconcile()
+            policy = ReapPolicy(
+                idle_timeout=self.config.idle_timeout,
+                max_age=self.config.max_age,
+                cull_interval=self.config.cull_interval,
+            )
+            self.reaper = Reaper(url, self.manager, policy, self.pods)
+            self.reaper.start()
         self._started = True
 
     async def stop(self) -> None:
         if not self._started:
             return
         self._started = False
+        if self.reaper is not None:
+            await self.reaper.stop()
         await self.manager.close()
+        await self.pods.close()
         await self.db.close()
         if self._embedded is not None:
             await asyncio.to_thread(self._embedded.stop)

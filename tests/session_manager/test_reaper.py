@@ -1,0 +1,90 @@
+"""Reaping: idle sessions stop (volume kept), working ones never do; one reaper at a time."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.support.client import Api
+from tests.support.gateway import PASSWORD, GatewayProcess
+from tests.support.pg import temporary_database
+
+
+@pytest.fixture(scope="module")
+def reaping_gateway(tmp_path_factory: pytest.TempPathFactory):
+    tmp = tmp_path_factory.mktemp("reaper")
+    with temporary_database(tmp) as url:
+        gw = GatewayProcess(tmp / "data", url, idle_timeout="4", cull_interval="1")
+        gw.start()
+        for user in ("idle", "busy", "gone"):
+            gw.cli("user", "add", user, "--password", PASSWORD)
+            gw.cli("member", "add", "demo", user, "developer")
+        yield gw
+        gw.stop()
+
+
+def _login(gw: GatewayProcess, user: str) -> Api:
+    api = Api(gw.url)
+    assert api.login(user, PASSWORD).status_code == 200
+    return api
+
+
+async def _wait_state(api: Api, sid: str, state: str, timeout: float = 30) -> dict:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        session = api.http.get(f"/api/sessions/{sid}").json()
+        if session["state"] == state:
+            return session
+        await asyncio.sleep(0.3)
+    raise AssertionError(f"session {sid} never became {state}")
+
+
+async def test_idle_tab_with_heartbeats_only_is_reaped_and_the_volume_kept(
+    reaping_gateway: GatewayProcess,
+) -> None:
+    api = _login(reaping_gateway, "idle")
+    session = api.open_session()
+    async with await api.rpc(session["id"]) as rpc:
+        await rpc.call("fs/write", {"path": "models/before_reap.sql", "content": "select 1"})
+        deadline = time.monotonic() + 30
+        while api.http.get(f"/api/sessions/{session['id']}").json()["state"] == "ready":
+            assert time.monotonic() < deadline, "an idle session was never reaped"
+            await rpc.call("session/heartbeat")
+            await asyncio.sleep(1)
+    reaped = await _wait_state(api, session["id"], "stopped")
+    assert reaped["reason"] == "idle"
+    volume = Path(reaping_gateway.data_dir) / "volumes" / "idle" / "demo"
+    assert (volume / "models/before_reap.sql").read_text() == "select 1"
+    again = api.open_session()
+    async with await api.rpc(again["id"]) as rpc:
+        read = await rpc.call("fs/read", {"path": "models/before_reap.sql"})
+        assert read["content"] == "select 1"
+
+
+async def test_a_session_in_use_is_never_reaped(reaping_gateway: GatewayProcess) -> None:
+    api = _login(reaping_gateway, "busy")
+    session = api.open_session()
+    async with await api.rpc(session["id"]) as rpc:
+        for _ in range(10):  # 10 s: more than twice the idle timeout
+            await rpc.call("fs/list", {"path": ""})
+            await asyncio.sleep(1)
+            assert api.http.get(f"/api/sessions/{session['id']}").json()["state"] == "ready"
+
+
+async def test_admin_view_lists_every_session(reaping_gateway: GatewayProcess) -> None:
+    api = _login(reaping_gateway, "gone")
+    session = api.open_session()
+    admin = Api(reaping_gateway.url)
+    from tests.support.gateway import ADMIN_PASSWORD
+
+    admin.login("admin", ADMIN_PASSWORD)
+    listing = admin.http.get("/api/admin/sessions").json()
+    mine = next(s for s in listing if s["id"] == session["id"])
+    assert mine["user"] == "gone" and mine["backend"] == "local" and mine["state"] == "ready"
+    assert "last_activity" in mine and mine["age_seconds"] >= 0
+    assert api.http.get("/api/admin/sessions").status_code == 403
+    stopped = admin.http.delete(f"/api/sessions/{session['id']}")
+    assert stopped.status_code == 200 and stopped.json()["state"] == "stopped"
