@@ -44,11 +44,7 @@ class DuckDBWarehouse(Warehouse):
             "autoinstall_known_extensions": False,
             "autoload_known_extensions": False,
             "temp_directory": "",
-            # The progress bar writes to stdout, which the kernel would forward to IOPub.
-            "enable_progress_bar": False,
             "memory_limit": str(settings.get("memory_limit", DEFAULT_MEMORY_LIMIT)),
-            # Last: once locked, nothing (including the settings above) can be changed.
-            "lock_configuration": True,
         }
         if settings.get("threads"):
             self._config["threads"] = int(settings["threads"])
@@ -93,7 +89,7 @@ class DuckDBWarehouse(Warehouse):
         if not self.path.is_file():
             raise WarehouseError(f"the DuckDB warehouse {self.path} does not exist")
         try:
-            self._conn = duckdb.connect(str(self.path), read_only=True, config=self._config)
+            conn = duckdb.connect(str(self.path), read_only=True, config=self._config)
         except duckdb.IOException as exc:
             if "lock" in str(exc).lower():
                 raise WarehouseError(
@@ -103,7 +99,13 @@ class DuckDBWarehouse(Warehouse):
             raise WarehouseError(f"could not open the DuckDB warehouse: {exc}") from None
         except duckdb.Error as exc:
             raise WarehouseError(f"could not open the DuckDB warehouse: {exc}") from None
-        return self._conn
+        # The progress bar writes to stdout, which the kernel would forward to IOPub; it is
+        # a per-connection setting, so it is set here. Then the configuration is locked:
+        # from now on no query can change it (external access stays off).
+        conn.execute("SET enable_progress_bar = false")
+        conn.execute("SET lock_configuration = true")
+        self._conn = conn
+        return conn
 
     def _close_locked(self) -> None:
         if self._idle_timer is not None:

@@ -172,11 +172,30 @@ def _can_open_for_writing_elsewhere(path: str) -> bool:
     return subprocess.run([sys.executable, "-c", code], capture_output=True).returncode == 0
 
 
-def test_idle_connection_is_released_for_writers(duckdb_settings: dict[str, Any]) -> None:
-    wh = DuckDBWarehouse({**duckdb_settings, "idle_close_seconds": 0.5})
+def test_idle_connection_is_released_for_writers(tmp_path: Path) -> None:
+    path = str(tmp_path / "own.duckdb")  # not shared with the kernels other tests start
+    duckdb.connect(path).close()
+    wh = DuckDBWarehouse({"type": "duckdb", "path": path, "idle_close_seconds": 0.5})
     collect(wh.run("SELECT 1", 10))
-    assert not _can_open_for_writing_elsewhere(duckdb_settings["path"])
+    assert not _can_open_for_writing_elsewhere(path)
     time.sleep(1.0)
-    assert _can_open_for_writing_elsewhere(duckdb_settings["path"])
+    assert _can_open_for_writing_elsewhere(path)
     collect(wh.run("SELECT 1", 10))  # and it reopens on demand
     wh.close()
+
+
+def test_busy_while_another_process_writes(tmp_path: Path) -> None:
+    path = str(tmp_path / "written.duckdb")
+    duckdb.connect(path).close()
+    code = (
+        f"import duckdb, time; c = duckdb.connect({path!r}); "
+        "print('ready', flush=True); time.sleep(10)"
+    )
+    writer = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    try:
+        assert writer.stdout is not None and writer.stdout.readline().strip() == "ready"
+        with pytest.raises(WarehouseError, match="being written by another process"):
+            DuckDBWarehouse({"type": "duckdb", "path": path}).connect()
+    finally:
+        writer.kill()
+        writer.wait()
