@@ -149,7 +149,14 @@ export class CollabFile {
       if (this.readOnly || transaction.origin === this.provider) return;
       if (this.state.get("dirty") !== true) this.state.set("dirty", true);
     });
-    this.provider.awareness.on("change", () => this.emit("peers", this.peers()));
+    this.provider.awareness.on("change", ({ added }: { added: number[] }) => {
+      // The room does not tell a newcomer who is already there; people announce themselves
+      // only every 15 s. Greet each newcomer at once so both sides see each other.
+      if (added.some((id) => id !== this.doc.clientID)) {
+        this.provider.awareness.setLocalState(this.provider.awareness.getLocalState());
+      }
+      this.emit("peers", this.peers());
+    });
   }
 
   /** True while the disk is behind the document. */
