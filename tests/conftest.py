@@ -37,6 +37,7 @@ def gateway(
     gw.cli("member", "add", "demo", "carol", "read-only")
     yield gw
     gw.stop()
+    gw.stop_pods()
 
 
 def _logged_in(gateway: GatewayProcess, user: str) -> Api:

@@ -26,6 +26,7 @@ def limited_gateway(tmp_path_factory: pytest.TempPathFactory):
             gw.cli("member", "add", "second", user, "developer")
         yield gw
         gw.stop()
+        gw.stop_pods()
 
 
 def _login(gw: GatewayProcess, user: str) -> Api:

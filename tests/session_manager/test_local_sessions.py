@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import stat
@@ -27,12 +26,7 @@ def own_gateway(tmp_path: Path):
         gw.cli("member", "add", "demo", "erin", "developer")
         yield gw
         gw.stop()
-        for record in gw.runtime_dir("x").parent.glob("*/pod.json"):
-            pid = json.loads(record.read_text())["pid"]
-            try:
-                os.killpg(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
+        gw.stop_pods()
 
 
 def _login(gw: GatewayProcess) -> Api:

@@ -24,6 +24,7 @@ def reaping_gateway(tmp_path_factory: pytest.TempPathFactory):
             gw.cli("member", "add", "demo", user, "developer")
         yield gw
         gw.stop()
+        gw.stop_pods()
 
 
 def _login(gw: GatewayProcess, user: str) -> Api:

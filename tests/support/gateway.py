@@ -106,5 +106,13 @@ class GatewayProcess:
         record = json.loads((self.runtime_dir(session_id) / "pod.json").read_text())
         return int(record["pid"])
 
+    def stop_pods(self) -> None:
+        """Kill every pod this gateway started (they outlive the gateway by design)."""
+        for record in self.runtime_dir("x").parent.glob("*/pod.json"):
+            try:
+                os.killpg(int(json.loads(record.read_text())["pid"]), signal.SIGKILL)
+            except (ProcessLookupError, ValueError, OSError):
+                pass
+
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")

@@ -1,0 +1,110 @@
+"""Session start (cold: first clone; warm: the volume exists) and the fs/read round trip of a
+10 KB file through the gateway against the same call made directly to the pod's socket.
+
+    uv run python bench/bench_session.py [--rounds 200]
+
+Needs the PostgreSQL at 127.0.0.1:5432 (or starts an embedded one). Prints ratios measured
+in one run, so the machine's speed cancels out.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import psycopg
+import websockets
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from ide_server.secrets import SecretBox  # noqa: E402
+from tests.support.client import Api, Rpc  # noqa: E402
+from tests.support.gateway import PASSWORD, GatewayProcess  # noqa: E402
+from tests.support.pg import temporary_database  # noqa: E402
+
+
+def timed_start(api: Api) -> tuple[float, dict]:
+    started = time.perf_counter()
+    session = api.open_session("demo")
+    return time.perf_counter() - started, session
+
+
+async def round_trips(rpc: Rpc, rounds: int) -> list[float]:
+    samples = []
+    for _ in range(rounds):
+        t = time.perf_counter()
+        await rpc.call("fs/read", {"path": "bench/ten_kb.sql"})
+        samples.append(time.perf_counter() - t)
+    return samples
+
+
+async def direct_rpc(gw: GatewayProcess, session_id: str) -> Rpc:
+    with psycopg.connect(gw.database_url) as conn:
+        (sealed,) = conn.execute(
+            "SELECT pod_token FROM sessions WHERE id = %s", (session_id,)
+        ).fetchone()
+    token = SecretBox.from_environment(gw.data_dir).decrypt(sealed, f"session:{session_id}")
+    sock = gw.runtime_dir(session_id) / "pod.sock"
+    ws = await websockets.unix_connect(
+        str(sock),
+        uri=f"ws://pod/sessions/{session_id}/ide",
+        additional_headers={"Authorization": f"token {token}"},
+        max_size=None,
+    )
+    return Rpc(ws)
+
+
+def ms(samples: list[float]) -> str:
+    return (
+        f"median {statistics.median(samples) * 1000:7.2f} ms  p95 "
+        f"{sorted(samples)[int(len(samples) * 0.95)] * 1000:7.2f} ms"
+    )
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rounds", type=int, default=200)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp, temporary_database(Path(tmp)) as url:
+        gw = GatewayProcess(Path(tmp) / "data", url)
+        gw.start()
+        try:
+            gw.cli("user", "add", "bench", "--password", PASSWORD)
+            gw.cli("member", "add", "demo", "bench", "developer")
+            api = Api(gw.url)
+            api.login("bench", PASSWORD)
+            cold, session = timed_start(api)
+            api.http.delete(f"/api/sessions/{session['id']}")
+            warm, session = timed_start(api)
+            sid = session["id"]
+            async with await api.rpc(sid) as rpc:
+                await rpc.call(
+                    "fs/write",
+                    {"path": "bench/ten_kb.sql", "content": ("select 1 as x -- padding\n" * 400)},
+                )
+                await round_trips(rpc, 20)  # warm both paths
+                proxied = await round_trips(rpc, args.rounds)
+            async with await direct_rpc(gw, sid) as rpc:
+                await round_trips(rpc, 20)
+                direct = await round_trips(rpc, args.rounds)
+            print(json.dumps({"cold_start_s": round(cold, 2), "warm_start_s": round(warm, 2)}))
+            print(
+                f"session start   cold {cold:6.2f} s   warm {warm:6.2f} s   "
+                f"cold/warm {cold / warm:5.2f}"
+            )
+            print(f"fs/read 10 KB   via gateway {ms(proxied)}")
+            print(f"fs/read 10 KB   direct      {ms(direct)}")
+            print(f"gateway/direct  {statistics.median(proxied) / statistics.median(direct):5.2f}x")
+        finally:
+            gw.stop()
+            gw.stop_pods()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
