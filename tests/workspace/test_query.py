@@ -281,3 +281,79 @@ async def test_kernel_dying_mid_preview_is_reported(pod: Workspace) -> None:
     after = await start(pod, client, sql="SELECT 3")
     assert (await client.finished(after))[0] == "query/done"
     pod.clients.discard(client)
+
+
+def _files_containing(
+    needle: bytes, roots: list[Path], since: float, skip: set[Path]
+) -> list[Path]:
+    found = []
+    for root in roots:
+        for dirpath, _, filenames in os.walk(root):
+            for name in filenames:
+                path = Path(dirpath) / name
+                try:
+                    if path in skip or path.is_symlink():
+                        continue
+                    stat = path.stat()
+                    if stat.st_mtime < since or stat.st_size > 50_000_000:
+                        continue
+                    if needle in path.read_bytes():
+                        found.append(path)
+                except OSError:
+                    continue  # vanished or unreadable (another test's file)
+    return found
+
+
+async def test_results_live_in_memory_only(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    """A sentinel that only the warehouse holds is found nowhere after it was previewed."""
+    import logging
+    import secrets
+    import tempfile
+
+    started = time.time() - 1
+    sentinel = f"sentinel-{secrets.token_hex(12)}"
+    volume, data_dir, home = tmp_path / "volume", tmp_path / "data", tmp_path / "home"
+    for directory in (volume, data_dir, home):
+        directory.mkdir()
+    warehouse = data_dir / "warehouse.duckdb"
+    with duckdb.connect(str(warehouse)) as conn:
+        conn.execute("CREATE TABLE secrets AS SELECT ? AS secret, 1 AS n", [sentinel])
+    # The kernel's home, Jupyter and IPython directories are ours to search afterwards.
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("JUPYTER_RUNTIME_DIR", str(home / "runtime"))
+    monkeypatch.setenv("JUPYTER_DATA_DIR", str(home / "data"))
+    monkeypatch.setenv("IPYTHONDIR", str(home / "ipython"))
+    caplog.set_level(logging.DEBUG)
+
+    config = PodConfig(
+        session_id="m", root=volume, warehouse={"type": "duckdb", "path": str(warehouse)}
+    )
+    manager = AsyncMappingKernelManager(
+        root_dir=str(volume), kernel_spec_manager=KernelSpecManager()
+    )
+    workspace = Workspace(config=config, registry=query.methods, kernel_manager=manager)
+    client = RecordingClient()
+    workspace.clients.add(client)
+    try:
+        shown = await start(workspace, client, sql="SELECT secret, n FROM secrets")
+        assert (await client.finished(shown))[0] == "query/done"
+        failed = await start(workspace, client, sql="SELECT CAST(secret AS INTEGER) FROM secrets")
+        assert (await client.finished(failed))[0] == "query/error"
+        # The test means something only if the sentinel did travel to the client.
+        assert sentinel in json.dumps(client.notes)
+    finally:
+        await query.service_for(workspace).shutdown()
+        await manager.shutdown_all(now=True)
+
+    needle = sentinel.encode()
+    out, err = capfd.readouterr()
+    assert sentinel not in out + err, "the sentinel is in the pod's or the kernel's output"
+    assert sentinel not in caplog.text, "the sentinel is in a log record"
+    skip = {warehouse, warehouse.with_name(warehouse.name + ".wal")}
+    roots = [volume, data_dir, home, Path(tempfile.gettempdir())]
+    assert _files_containing(needle, roots, started, skip) == []
