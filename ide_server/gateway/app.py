@@ -15,11 +15,13 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ..config import Config
+from ..secrets import SecretError
 from .db import DatabaseUnavailable
 from .http import ApiError, error_response
 from .middleware import AuthMiddleware, OriginMiddleware
 from .proxy import SessionProxy
 from .routes import ROUTES
+from .routes_credentials import ROUTES as CREDENTIAL_ROUTES
 from .services import Services
 
 FRONTEND_DIST = Path(__file__).resolve().parents[2] / "frontend" / "dist"
@@ -40,6 +42,15 @@ class SpaFiles(StaticFiles):
 async def _api_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ApiError)
     return error_response(exc.status, exc.code, exc.message, exc.headers)
+
+
+async def _secret_unreadable(request: Request, exc: Exception) -> Response:
+    return error_response(
+        500,
+        "secret_unreadable",
+        "A stored credential could not be decrypted: the master key may have changed "
+        "(IDE_SECRET_KEY). Set the credential again, or ask an admin to restore the key.",
+    )
 
 
 async def _db_unavailable(request: Request, exc: Exception) -> Response:
@@ -77,13 +88,17 @@ def create_app(config: Config, services: Services | None = None) -> ASGIApp:
         finally:
             await services.stop()
 
-    routes: list[BaseRoute] = list(ROUTES)
+    routes: list[BaseRoute] = [*ROUTES, *CREDENTIAL_ROUTES]
     if FRONTEND_DIST.is_dir():
         routes.append(Mount("/", app=SpaFiles(directory=FRONTEND_DIST, html=True)))
     app = Starlette(
         routes=routes,
         lifespan=lifespan,
-        exception_handlers={ApiError: _api_error, DatabaseUnavailable: _db_unavailable},
+        exception_handlers={
+            ApiError: _api_error,
+            DatabaseUnavailable: _db_unavailable,
+            SecretError: _secret_unreadable,
+        },
     )
     app.state.services = services
     return OriginMiddleware(_LazyAuth(_SessionsFirst(app, proxy), services), config.allowed_origins)

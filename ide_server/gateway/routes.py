@@ -16,6 +16,7 @@ from session_manager.states import State
 from session_manager.store import LimitExceeded, SessionRow
 
 from .accounts import Accounts, User
+from .credentials import GIT_TOKEN, WAREHOUSE_PASSWORD
 from .http import ApiError, current_user, json_body, require_str
 from .logins import COOKIE, Logins
 from .passwords import verify_password_async
@@ -60,7 +61,16 @@ async def logout(request: Request) -> Response:
 
 
 async def me(request: Request) -> Response:
-    return JSONResponse(current_user(request).public())
+    user = current_user(request)
+    credentials = services(request).credentials
+    return JSONResponse(
+        {
+            **user.public(),
+            "git_token_set": await credentials.get(GIT_TOKEN, user_id=user.id) is not None,
+            "warehouse_credentials_set": await credentials.get(WAREHOUSE_PASSWORD, user_id=user.id)
+            is not None,
+        }
+    )
 
 
 async def list_projects(request: Request) -> Response:
@@ -96,7 +106,7 @@ async def create_session(request: Request) -> Response:
         raise ApiError(404, "project_not_found", f"No project named {name!r} is open to you.")
     try:
         row, created = await svc.manager.open_session(
-            user.id, user.username, project.id, project.name, svc.pod_env(user, project)
+            user.id, user.username, project.id, project.name, await svc.pod_env(user, project)
         )
     except LimitExceeded as exc:
         raise ApiError(

@@ -18,6 +18,7 @@ from session_manager.store import Limits, SessionStore
 from ..config import Config
 from ..secrets import SecretBox
 from .accounts import Accounts, Project, User
+from .credentials import GIT_TOKEN, WAREHOUSE_PASSWORD, Credentials
 from .db import Database
 from .embedded_pg import EmbeddedPostgres
 from .logins import Logins
@@ -77,6 +78,7 @@ class Services:
         await self.db.open()
         self.secret_box = SecretBox.from_environment(data)
         self.accounts = Accounts(self.db)
+        self.credentials = Credentials(self.db, self.secret_box)
         self.logins = Logins(
             self.db, idle_timeout=self.config.login_idle_timeout, max_age=self.config.login_max_age
         )
@@ -143,9 +145,23 @@ class Services:
         path = await asyncio.to_thread(create_demo_warehouse, self.config.data_path)
         self.warehouse = {"type": "duckdb", "path": str(path)}
 
-    def pod_env(self, user: User, project: Project) -> dict[str, str]:
-        """The IDE_POD_* settings of a pod for (user, project); see workspace/config.py."""
+    async def pod_env(self, user: User, project: Project) -> dict[str, str]:
+        """The IDE_POD_* settings of a pod for (user, project); see workspace/config.py.
+
+        Secrets are decrypted here, at start, and reach the pod only through its
+        environment (a Secret on Kubernetes): never a command line, never the volume.
+        """
+        token = (
+            await self.credentials.get(GIT_TOKEN, user_id=user.id)
+            or await self.credentials.get(GIT_TOKEN, project_id=project.id)
+            or ""
+        )
+        warehouse = dict(self.warehouse)
+        login = await self.credentials.get(WAREHOUSE_PASSWORD, user_id=user.id)
+        if login is not None:
+            warehouse["user"], warehouse["password"] = login.split("\n", 1)
         return {
+            "IDE_POD_GIT_TOKEN": token,
             "IDE_POD_USER_NAME": user.display_name or user.username,
             "IDE_POD_USER_EMAIL": user.email,
             "IDE_POD_GIT_URL": project.git_url,
@@ -153,7 +169,7 @@ class Services:
             "IDE_POD_PROTECT_DEFAULT_BRANCH": "1" if project.protect_default_branch else "0",
             "IDE_POD_SAVE_DELAY": str(self.config.save_delay),
             "IDE_POD_MAX_MESSAGE_BYTES": str(self.config.max_message_bytes),
-            "IDE_POD_WAREHOUSE": json.dumps(self.warehouse),
+            "IDE_POD_WAREHOUSE": json.dumps(warehouse),
         }
 
 
