@@ -47,7 +47,7 @@ _LABEL_VALUE = re.compile(r"^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$")
 class KubeSettings:
     """What the cluster operator chooses; see docs/kubernetes.md for each."""
 
-    namespace: str = "default"
+    namespace: str = ""  # empty: the pod's own namespace in-cluster, else the kubeconfig's
     image: str = "ghcr.io/ide-server/ide-server-pod:0.1.0"
     image_pull_policy: str = "IfNotPresent"
     storage_class: str = ""  # empty: the cluster's default StorageClass
@@ -311,3 +311,57 @@ def matches_selector(obj: Mapping[str, Any], selector: str) -> bool:
     labels = meta(obj).get("labels") or {}
     pairs = (term.split("=", 1) for term in selector.split(",") if term)
     return all(labels.get(key) == value for key, value in pairs)
+
+
+# Container states from which a pod will not become ready without someone changing something.
+_STUCK_REASONS = {
+    "ErrImagePull": "check IDE_KUBE_IMAGE and the namespace's image pull secrets",
+    "ImagePullBackOff": "check IDE_KUBE_IMAGE and the namespace's image pull secrets",
+    "InvalidImageName": "check IDE_KUBE_IMAGE",
+    "CreateContainerConfigError": "the pod's Secret or volume is missing; try again",
+    "CreateContainerError": "ask an admin to run `kubectl describe pod`",
+    "RunContainerError": "ask an admin to run `kubectl describe pod`",
+    "CrashLoopBackOff": "ask an admin to read the pod's log",
+}
+
+
+def start_failure(pod: Mapping[str, Any]) -> str | None:
+    """Why the pod can no longer become ready, for a person; None while it still may."""
+    if is_deleting(pod):
+        return "the pod was deleted while it was starting"
+    status = pod.get("status") or {}
+    for container in status.get("containerStatuses") or []:
+        state = container.get("state") or {}
+        waiting = state.get("waiting") or {}
+        reason = waiting.get("reason", "")
+        if reason in _STUCK_REASONS:
+            detail = waiting.get("message", "")
+            return f"the pod cannot start ({reason}: {detail}); {_STUCK_REASONS[reason]}"
+        terminated = state.get("terminated")
+        if terminated:
+            message = " | ".join(str(terminated.get("message", "")).strip().splitlines()[-5:])
+            return (
+                f"the session pod exited during start (code {terminated.get('exitCode')}, "
+                f"{terminated.get('reason', 'Error')}): {message or 'no message'}"
+            )
+    phase = pod_phase(pod)
+    if phase in ("Failed", "Succeeded"):
+        detail = status.get("message") or status.get("reason") or "no reason given"
+        return f"the session pod stopped during start ({phase}: {detail})"
+    return None
+
+
+def start_stage(pod: Mapping[str, Any]) -> str:
+    """A progress line for a person: where the pod is on its way to ready."""
+    status = pod.get("status") or {}
+    for condition in status.get("conditions") or []:
+        if condition.get("type") == "PodScheduled" and condition.get("status") == "False":
+            return f"waiting for a node with room for the pod: {condition.get('message', '')}"
+    if pod_phase(pod) == "Running":
+        return "waiting for the IDE server in the pod to answer"
+    if status.get("containerStatuses") or any(
+        c.get("type") == "PodScheduled" and c.get("status") == "True"
+        for c in status.get("conditions") or []
+    ):
+        return "pulling the image and starting the container"
+    return "waiting for the pod to be scheduled"

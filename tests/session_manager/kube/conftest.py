@@ -1,0 +1,98 @@
+"""Fixtures for the Kubernetes backend: a fake API server, a test kubelet, backends on them."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+from ide_server.demo.remote import create_demo_remote
+from session_manager.backends.base import PodSpec
+from session_manager.backends.kubernetes import KubernetesBackend
+
+from .cluster import FakeCluster
+from .kubelet import TestKubelet
+
+
+@pytest.fixture(scope="session")
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FakeCluster]:
+    fake = FakeCluster(tmp_path_factory.mktemp("apiserver"))
+    fake.start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture(scope="session")
+def kubelet(
+    cluster: FakeCluster, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[TestKubelet]:
+    node = TestKubelet(cluster.url, tmp_path_factory.mktemp("node"))
+    node.start()
+    yield node
+    node.stop()
+
+
+@pytest.fixture(scope="session")
+def demo_remote(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return create_demo_remote(tmp_path_factory.mktemp("remote"))
+
+
+@pytest.fixture
+def namespace() -> str:
+    """Each test has a namespace of its own on the shared fake cluster."""
+    return f"t-{secrets.token_hex(4)}"
+
+
+BackendFactory = Callable[..., KubernetesBackend]
+
+
+@pytest.fixture
+async def make_backend(
+    cluster: FakeCluster, kubelet: TestKubelet, namespace: str
+) -> AsyncIterator[BackendFactory]:
+    made: list[KubernetesBackend] = []
+
+    def make(**settings: Any) -> KubernetesBackend:
+        values = {
+            "kube_config": str(cluster.kubeconfig(namespace)),
+            "kube_storage_class": "fast-ssd",
+            "kube_volume_size": "2Gi",
+            "kube_api_attempts": 4,
+            "kube_api_timeout": 10,
+            **settings,
+        }
+        backend = KubernetesBackend.from_config(SimpleNamespace(**values))
+        made.append(backend)
+        return backend
+
+    yield make
+    for backend in made:
+        await backend.close()
+
+
+@pytest.fixture
+def pod_spec(demo_remote: Path) -> Callable[..., PodSpec]:
+    def spec(user: str = "erin", project: str = "demo", **env: str) -> PodSpec:
+        session_id = secrets.token_hex(16)
+        pod_env = {
+            "IDE_POD_GIT_URL": demo_remote.as_uri(),
+            "IDE_POD_DEFAULT_BRANCH": "main",
+            "IDE_POD_GIT_TOKEN": "git-token-" + secrets.token_hex(8),
+            "IDE_POD_WAREHOUSE": '{"type": "duckdb", "password": "warehouse-password"}',
+            "IDE_POD_SAVE_DELAY": "0.3",
+            **env,
+        }
+        return PodSpec(
+            session_id,
+            user,
+            project,
+            f"/sessions/{session_id}/",
+            secrets.token_urlsafe(24),
+            pod_env,
+        )
+
+    return spec
