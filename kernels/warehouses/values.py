@@ -37,8 +37,18 @@ def to_json_value(value: Any) -> Any:
     return str(value)
 
 
+# Types that are already JSON as they come from the driver: most cells, so they skip the
+# conversion chain (a 10,000-row preview converts tens of thousands of cells).
+_AS_IS = frozenset({str, bool, type(None)})
+
+
 def to_json_row(row: Sequence[Any]) -> list[Any]:
-    return [to_json_value(v) for v in row]
+    return [
+        v
+        if type(v) in _AS_IS or (type(v) is int and -_MAX_SAFE_INTEGER <= v <= _MAX_SAFE_INTEGER)
+        else to_json_value(v)
+        for v in row
+    ]
 
 
 def estimate_json_bytes(row: list[Any]) -> int:

@@ -1,0 +1,305 @@
+"""Preview latency and kernel memory, side by side with the plain driver, in one run.
+
+    uv run python bench/bench_preview.py [--repeat 15] [--rows 10000000]
+
+Paths measured for ``SELECT * FROM bench_t`` with the default cap (500 rows):
+
+- ``driver``: the plain driver in this process, ``... LIMIT 500``, connection already open;
+- ``pod``: a WebSocket client → a real pod process (jupyter-server + query/*) → the SQL
+  kernel → the warehouse;
+- ``gateway`` (DuckDB): a WebSocket client → the real gateway (auth, proxy) → its pod →
+  kernel → the demo warehouse. The gateway has no setting for a PostgreSQL warehouse yet.
+
+Each figure is the median over ``--repeat`` previews after one warm-up (the cold first
+preview, which starts the kernel, is printed apart). Then the kernel's peak RSS (VmHWM) after
+previewing a 1M-row and a 10M-row table, a fresh kernel each time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import secrets
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import httpx
+import psycopg
+import websockets
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from ide_server.demo.warehouse import create_demo_warehouse  # noqa: E402
+from tests.support.gateway import ADMIN_PASSWORD, GatewayProcess, free_port  # noqa: E402
+
+ADMIN_PG = "postgresql://postgres@127.0.0.1:5432/postgres"
+SQL = "SELECT * FROM bench_t{size}"
+Timing = tuple[float, float]  # ms to the first rows batch, ms to query/done
+KERNEL_MS: list[float] = []  # the kernel's own elapsed_ms of each warm preview
+
+
+def make_duckdb_tables(path: Path, sizes: list[int]) -> None:
+    with duckdb.connect(str(path)) as conn:
+        for size in sizes:
+            conn.execute(
+                f"CREATE TABLE IF NOT EXISTS bench_t{size} AS SELECT range AS id, "
+                "md5(range::VARCHAR) AS label, range % 1000 AS bucket, "
+                f"TIMESTAMP '2024-01-01' + to_seconds(range) AS at FROM range({size})"
+            )
+
+
+def make_postgres_tables(dbname: str, sizes: list[int]) -> None:
+    with psycopg.connect(host="127.0.0.1", user="postgres", dbname=dbname, autocommit=True) as c:
+        for size in sizes:
+            c.execute(
+                f"CREATE UNLOGGED TABLE bench_t{size} AS SELECT g AS id, md5(g::text) AS label, "
+                "g % 1000 AS bucket, TIMESTAMP '2024-01-01' + g * INTERVAL '1 second' AS at "
+                f"FROM generate_series(0, {size - 1}) AS g"
+            )
+            c.execute(f"ANALYZE bench_t{size}")
+
+
+def driver_timings(run_once: Callable[[], Timing], repeat: int) -> list[Timing]:
+    run_once()  # warm-up
+    return [run_once() for _ in range(repeat)]
+
+
+def duckdb_driver(path: Path, sql: str) -> Callable[[], Timing]:
+    conn = duckdb.connect(str(path), read_only=True)
+
+    def once() -> Timing:
+        started = time.perf_counter()
+        cursor = conn.execute(sql + " LIMIT 500")
+        cursor.fetchmany(100)
+        first = time.perf_counter()
+        cursor.fetchall()
+        return (first - started) * 1000, (time.perf_counter() - started) * 1000
+
+    return once
+
+
+def postgres_driver(dbname: str, sql: str) -> Callable[[], Timing]:
+    conn = psycopg.connect(host="127.0.0.1", user="postgres", dbname=dbname, autocommit=True)
+
+    def once() -> Timing:
+        started = time.perf_counter()
+        cursor = conn.execute(sql + " LIMIT 500")
+        cursor.fetchmany(100)
+        first = time.perf_counter()
+        cursor.fetchall()
+        return (first - started) * 1000, (time.perf_counter() - started) * 1000
+
+    return once
+
+
+async def socket_timings(ws: Any, sql: str, repeat: int) -> tuple[Timing, list[Timing]]:
+    """(cold first preview, warm previews) over one IDE socket."""
+    ids = iter(range(1, 10**9))
+
+    async def once() -> Timing:
+        started = time.perf_counter()
+        await ws.send(
+            json.dumps(
+                {
+                    "jsonrpc": "2.0",
+                    "id": next(ids),
+                    "method": "query/preview",
+                    "params": {"sql": sql},
+                }
+            )
+        )
+        first = None
+        while True:
+            message = json.loads(await ws.recv())
+            method = message.get("method")
+            if "error" in message or method == "query/error":
+                raise RuntimeError(f"preview failed: {message}")
+            if method == "query/rows" and first is None:
+                first = time.perf_counter()
+            if method == "query/done":
+                end = time.perf_counter()
+                KERNEL_MS.append(message["params"]["elapsed_ms"])
+                return ((first or end) - started) * 1000, (end - started) * 1000
+
+    cold = await once()
+    await once()
+    KERNEL_MS.clear()
+    return cold, [await once() for _ in range(repeat)]
+
+
+def start_pod(volume: Path, warehouse: dict[str, Any]) -> tuple[subprocess.Popen[bytes], str, str]:
+    port, token = free_port(), secrets.token_hex(16)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("IDE_", "JUPYTER"))}
+    env.update(
+        IDE_POD_ROOT=str(volume),
+        IDE_POD_PORT=str(port),
+        IDE_POD_IP="127.0.0.1",
+        IDE_POD_WAREHOUSE=json.dumps(warehouse),
+        JUPYTER_TOKEN=token,
+    )
+    log = open(volume.parent / f"pod-{port}.log", "ab")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ide_server.workspace.launch"],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/ide/health", timeout=1).status_code == 200:
+                return proc, f"ws://127.0.0.1:{port}/ide", token
+        except httpx.TransportError:
+            time.sleep(0.2)
+    proc.kill()
+    raise RuntimeError("the pod did not start")
+
+
+async def pod_path(volume: Path, warehouse: dict[str, Any], sql: str, repeat: int) -> Any:
+    proc, url, token = start_pod(volume, warehouse)
+    try:
+        headers = {"Authorization": f"token {token}"}
+        async with websockets.connect(url, additional_headers=headers, max_size=None) as ws:
+            return await socket_timings(ws, sql, repeat)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+async def gateway_path(data_dir: Path, database_url: str, sql: str, repeat: int) -> Any:
+    gateway = GatewayProcess(data_dir, database_url)
+    gateway.start()
+    try:
+        http = httpx.Client(base_url=gateway.url, timeout=120)
+        http.post("/api/auth/login", json={"username": "admin", "password": ADMIN_PASSWORD})
+        session = http.post("/api/sessions", json={"project": "demo"}).json()
+        while session["state"] != "ready":
+            assert session["state"] in ("pending", "starting"), session
+            time.sleep(0.2)
+            session = http.get(f"/api/sessions/{session['id']}").json()
+        url = gateway.url.replace("http://", "ws://") + f"/sessions/{session['id']}/ide"
+        headers = {
+            "Cookie": f"ide_session={http.cookies.get('ide_session')}",
+            "Origin": gateway.url,
+        }
+        async with websockets.connect(url, additional_headers=headers, max_size=None) as ws:
+            return await socket_timings(ws, sql, repeat)
+    finally:
+        gateway.stop()
+        gateway.stop_pods()
+
+
+async def kernel_peak_mb(warehouse: dict[str, Any], sql: str) -> float:
+    """VmHWM of a fresh SQL kernel after previewing ``sql`` at the maximum cap."""
+    from jupyter_client.kernelspec import KernelSpecManager
+    from jupyter_client.manager import AsyncKernelManager
+
+    from kernels.sql.kernel import WAREHOUSE_ENV
+    from kernels.sql.kernelspec import KERNEL_NAME, write_kernelspec
+    from tests.kernels.kernel_client import preview
+
+    with tempfile.TemporaryDirectory() as specs_dir:
+        specs = KernelSpecManager(kernel_dirs=[str(write_kernelspec(Path(specs_dir)))])
+        km = AsyncKernelManager(kernel_name=KERNEL_NAME, kernel_spec_manager=specs)
+        await km.start_kernel(env={**os.environ, WAREHOUSE_ENV: json.dumps(warehouse)})
+        client = km.client()
+        client.start_channels()
+        try:
+            await client.wait_for_ready(timeout=60)
+            events, _ = await preview(client, {"query_id": "m", "sql": sql, "limit": 10_000})
+            assert events[-1]["event"] == "done", events[-1]
+            status = Path(f"/proc/{km.provisioner.pid}/status").read_text()  # type: ignore[union-attr]
+            kb = next(
+                int(line.split()[1]) for line in status.splitlines() if line.startswith("VmHWM")
+            )
+            return kb / 1024
+        finally:
+            client.stop_channels()
+            await km.shutdown_kernel(now=True)
+
+
+def median(timings: list[Timing]) -> Timing:
+    return statistics.median(t[0] for t in timings), statistics.median(t[1] for t in timings)
+
+
+def row(name: str, timing: Timing, base: Timing) -> str:
+    first, total = timing
+    return (
+        f"  {name:<28} first batch {first:8.2f} ms ({first / base[0]:6.1f}x)   "
+        f"all 500 {total:8.2f} ms ({total / base[1]:6.1f}x)"
+    )
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--repeat", type=int, default=15)
+    parser.add_argument("--rows", type=int, default=10_000_000)
+    args = parser.parse_args()
+    big, small = args.rows, args.rows // 10
+    work = Path(tempfile.mkdtemp(prefix="bench-preview-"))
+    data_dir = work / "data"
+    print(f"building {small:,} and {big:,}-row tables in DuckDB and PostgreSQL under {work} ...")
+    warehouse_path = create_demo_warehouse(data_dir)  # the file the gateway's pods preview
+    make_duckdb_tables(warehouse_path, [small, big])
+    pg_name = f"ide_bench_{secrets.token_hex(4)}"
+    with psycopg.connect(ADMIN_PG, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{pg_name}"')
+        conn.execute(f'CREATE DATABASE "{pg_name}_meta"')
+    try:
+        make_postgres_tables(pg_name, [small, big])
+        duck = {"type": "duckdb", "path": str(warehouse_path)}
+        pg = {
+            "type": "postgres",
+            "host": "127.0.0.1",
+            "port": 5432,
+            "user": "postgres",
+            "dbname": pg_name,
+        }
+        sql = SQL.format(size=big)
+        (work / "volume").mkdir()
+        print(f"\nlatency of `{sql}` (cap 500), median of {args.repeat}:")
+        for name, settings, driver in (
+            ("duckdb", duck, duckdb_driver(warehouse_path, sql)),
+            ("postgres", pg, postgres_driver(pg_name, sql)),
+        ):
+            base = median(driver_timings(driver, args.repeat))
+            print(f" {name}")
+            print(row("driver, LIMIT 500", base, base))
+            cold, warm = await pod_path(work / "volume", settings, sql, args.repeat)
+            print(row("socket → pod → kernel", median(warm), base))
+            print(
+                f"    of which in the kernel (guard, run, send): {statistics.median(KERNEL_MS):.2f} ms"
+            )
+            print(row("  cold (starts the kernel)", cold, base))
+            if name == "duckdb":
+                meta = f"postgresql://postgres@127.0.0.1:5432/{pg_name}_meta"
+                cold, warm = await gateway_path(data_dir, meta, sql, args.repeat)
+                print(row("socket → gateway → pod → …", median(warm), base))
+                print(f"    of which in the kernel: {statistics.median(KERNEL_MS):.2f} ms")
+                print(row("  cold (starts the kernel)", cold, base))
+        print("\nkernel peak RSS (VmHWM) after previewing SELECT * at the 10,000-row cap:")
+        for name, settings in (("duckdb", duck), ("postgres", pg)):
+            for size in (small, big):
+                for shape in (
+                    "SELECT * FROM bench_t{s}",
+                    "SELECT * FROM bench_t{s} ORDER BY label",
+                ):
+                    peak = await kernel_peak_mb(settings, shape.format(s=size))
+                    print(f"  {name:<9} {size:>11,} rows  {shape.format(s='N'):<36} {peak:7.1f} MB")
+    finally:
+        with psycopg.connect(ADMIN_PG, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)')
+            conn.execute(f'DROP DATABASE IF EXISTS "{pg_name}_meta" WITH (FORCE)')
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
