@@ -277,7 +277,8 @@ async def main() -> None:
             cold, warm = await pod_path(work / "volume", settings, sql, args.repeat)
             print(row("socket → pod → kernel", median(warm), base))
             print(
-                f"    of which in the kernel (guard, run, send): {statistics.median(KERNEL_MS):.2f} ms"
+                f"    of which in the kernel (guard, run, send): "
+                f"{statistics.median(KERNEL_MS):.2f} ms"
             )
             print(row("  cold (starts the kernel)", cold, base))
             if name == "duckdb":
