@@ -27,7 +27,7 @@ logging.getLogger("sqlglot").setLevel(logging.ERROR)
 
 # Statements that are reads but have no LIMIT clause of their own; the adapter's fetch
 # bound caps them instead. DuckDB-only forms: PostgreSQL has no DESCRIBE or SUMMARIZE.
-_DUCKDB_READ_FORMS: tuple[type[exp.Expression], ...] = (
+_DUCKDB_READ_FORMS: tuple[type[exp.Expr], ...] = (
     exp.Describe,
     exp.Summarize,
     exp.Show,
@@ -37,7 +37,7 @@ _DUCKDB_READ_FORMS: tuple[type[exp.Expression], ...] = (
 # Anything of these kinds, at any depth, writes, locks or changes the session: a
 # data-modifying CTE (`WITH d AS (DELETE ... RETURNING *) SELECT ...`), `SELECT ... INTO`,
 # `SELECT ... FOR UPDATE`.
-_FORBIDDEN_NODES: tuple[type[exp.Expression], ...] = (
+_FORBIDDEN_NODES: tuple[type[exp.Expr], ...] = (
     exp.DML,
     exp.DDL,
     exp.Drop,
@@ -147,7 +147,7 @@ def guard(
     )
 
 
-def _parse_one(sql: str, dialect: str) -> exp.Expression:
+def _parse_one(sql: str, dialect: str) -> exp.Expr:
     try:
         statements = [s for s in sqlglot.parse(sql, read=dialect) if s is not None]
     except ParseError as exc:
@@ -164,8 +164,8 @@ def _parse_one(sql: str, dialect: str) -> exp.Expression:
     return statements[0]
 
 
-def _check_read_only(statement: exp.Expression, dialect: str) -> None:
-    accepted: tuple[type[exp.Expression], ...] = (exp.Query, exp.Values)
+def _check_read_only(statement: exp.Expr, dialect: str) -> None:
+    accepted: tuple[type[exp.Expr], ...] = (exp.Query, exp.Values)
     if dialect == "duckdb":
         accepted += _DUCKDB_READ_FORMS
     if not isinstance(statement, accepted) or isinstance(statement, _FORBIDDEN_NODES):
@@ -182,7 +182,7 @@ def _check_read_only(statement: exp.Expression, dialect: str) -> None:
             )
 
 
-def statement_name(node: exp.Expression) -> str:
+def statement_name(node: exp.Expr) -> str:
     """A person-readable name for a statement kind: ``INSERT``, ``CREATE TABLE``, ``ATTACH``."""
     if isinstance(node, exp.Command):
         return str(node.this).upper()
@@ -194,7 +194,7 @@ def statement_name(node: exp.Expression) -> str:
     return _NAMES.get(node.key, node.key.upper())
 
 
-def _unwrap_parentheses(statement: exp.Expression) -> exp.Expression:
+def _unwrap_parentheses(statement: exp.Expr) -> exp.Expr:
     # `(SELECT ... ORDER BY a LIMIT 10)` is the same query as its inside; unwrapping lets
     # the cap tighten the inner LIMIT instead of stacking a second one outside.
     while isinstance(statement, exp.Subquery) and not statement.alias:
