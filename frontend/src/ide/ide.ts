@@ -5,6 +5,9 @@ import { ideSocketUrl, type Session, type User } from "../api";
 import { errorMessage, showNotice } from "../ui/notice";
 import type { CollabUser } from "./collab";
 import { FileTree } from "./filetree";
+import { DiffView } from "./git/diffview";
+import { GitPanel } from "./git/panel";
+import { Sidebar } from "./sidebar";
 import type { FsChanged, SessionStatus } from "./protocol";
 import { RpcClient } from "./rpc";
 import { StatusBar } from "./statusbar";
@@ -38,6 +41,8 @@ export class Ide implements View {
   private readonly rpc: RpcClient;
   private readonly tree: FileTree;
   private readonly tabs: Tabs;
+  private readonly git: GitPanel;
+  private readonly sidebar: Sidebar;
   private readonly context: OpenFileContext;
   private readonly cleanups: (() => void)[] = [];
   private connectedOnce = false;
@@ -54,10 +59,28 @@ export class Ide implements View {
       beforeChange: (change) => this.tabs.prepareChange(change),
       afterChange: (change, done) => this.tabs.finishChange(change, done),
     });
+    this.git = new GitPanel(this.rpc, {
+      saveAll: () => this.tabs.saveAll(5000),
+      openFile: (path) => this.tabs.open(path),
+      showDiff: (git, file, staged) =>
+        this.tabs.showOverlay(
+          new DiffView(git, {
+            path: file.path,
+            staged,
+            onOpenFile: (path) => this.tabs.open(path),
+            onClose: () => this.tabs.showOverlay(null),
+          }),
+        ),
+      filesChanged: () => this.tree.scheduleRefresh(),
+      changeCount: (count) => this.sidebar.setCount(count),
+    });
+    this.sidebar = new Sidebar({ files: this.tree.el, git: this.git.el }, (panel) => {
+      if (panel === "git") void this.git.refresh();
+    });
     this.el = h(
       "div",
       { class: "ide", "data-testid": "ide", "data-session": session.id },
-      h("aside", { class: "sidebar" }, this.tree.el),
+      this.sidebar.el,
       this.tabs.el,
       this.status.el,
     );
@@ -75,7 +98,9 @@ export class Ide implements View {
       this.rpc.on("fs/changed", (change: FsChanged) => {
         this.tabs.applyRemoteChange(change);
         this.tree.scheduleRefresh();
+        this.git.scheduleRefresh();
       }),
+      this.tabs.onSaved(() => this.git.scheduleRefresh()),
       this.tabs.onActiveChange((file) => this.status.setFile(file)),
     );
     const onKey = (event: KeyboardEvent): void => {
@@ -103,6 +128,7 @@ export class Ide implements View {
     for (const cleanup of this.cleanups.splice(0)) cleanup();
     this.rpc.stop();
     this.tree.dispose();
+    this.git.dispose();
     this.tabs.dispose();
   }
 
@@ -114,6 +140,7 @@ export class Ide implements View {
         this.status.setRole(status.role);
         this.el.dataset.role = status.role;
         this.tree.setReadOnly(this.context.readOnly);
+        this.git.setReadOnly(this.context.readOnly);
         this.connectedOnce = true;
       } catch (error) {
         showNotice(`Cannot read the session status: ${errorMessage(error)}`);
@@ -121,6 +148,6 @@ export class Ide implements View {
       }
     }
     // Also after a reconnect: files may have changed while we were away.
-    await this.tree.refresh();
+    await Promise.all([this.tree.refresh(), this.git.refresh()]);
   }
 }

@@ -1,5 +1,5 @@
 // The tab bar and the editor area: which files are open and which one is shown.
-import { basename, h } from "../dom";
+import { basename, h, type View } from "../dom";
 import type { FsChanged } from "./protocol";
 import { OpenFile, type OpenFileContext } from "./openfile";
 
@@ -14,6 +14,9 @@ export class Tabs {
   /** Tabs closed by prepareChange, reopened by finishChange. */
   private pendingReopen: { path: string; wasActive: boolean }[] = [];
   private readonly activeListeners = new Set<(file: OpenFile | null) => void>();
+  private readonly savedListeners = new Set<(path: string) => void>();
+  /** A view shown over the editor area (a diff) until a tab is activated. */
+  private overlay: View | null = null;
 
   constructor(private readonly context: OpenFileContext) {
     this.bar = h("div", { class: "tabs", role: "tablist", "data-testid": "tabs" });
@@ -40,6 +43,20 @@ export class Tabs {
     return () => this.activeListeners.delete(listener);
   }
 
+  /** Notified when an open file's disk copy caught up with its document (it was saved). */
+  onSaved(listener: (path: string) => void): () => void {
+    this.savedListeners.add(listener);
+    return () => this.savedListeners.delete(listener);
+  }
+
+  /** Shows `view` over the editor area; activating a tab (or null) closes it. */
+  showOverlay(view: View | null): void {
+    this.overlay?.el.remove();
+    this.overlay?.dispose();
+    this.overlay = view;
+    if (view) this.area.append(view.el);
+  }
+
   open(path: string, focus = true): OpenFile {
     let file = this.files.get(path);
     if (!file) {
@@ -47,9 +64,12 @@ export class Tabs {
       const opened = file;
       this.files.set(path, opened);
       this.order.push(path);
+      let wasDirty = false;
       opened.onChange(() => {
         this.renderBar();
         if (this.activePath === opened.path) this.emitActive();
+        if (wasDirty && !opened.dirty) for (const listener of this.savedListeners) listener(opened.path);
+        wasDirty = opened.dirty;
       });
       void opened.open().then(() => {
         if (focus && this.activePath === opened.path) opened.focus();
@@ -67,6 +87,7 @@ export class Tabs {
     const file = this.files.get(path);
     if (!file) return;
     this.activePath = path;
+    this.showOverlay(null);
     // Only the active editor is in the document, so `.cm-content` is unique on the page.
     this.area.replaceChildren(file.host);
     file.shown();
@@ -152,6 +173,8 @@ export class Tabs {
   }
 
   dispose(): void {
+    this.showOverlay(null);
+    this.savedListeners.clear();
     for (const file of this.files.values()) file.close();
     this.files.clear();
     this.order = [];
