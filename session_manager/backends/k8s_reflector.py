@@ -192,12 +192,24 @@ class PodReflector:
             _request_timeout=(self.request_timeout, remaining + 10),
             **options,
         )
+        # Resync on time even if the server keeps a quiet watch open past timeout_seconds.
+        timer = threading.Timer(remaining, self._interrupt_watch)
+        timer.daemon = True
+        timer.start()
         try:
-            for line in _lines(self._response):
-                if self._stopping.is_set() or time.monotonic() > deadline:
+            # stop() sets the flag, then shuts the response it can see: checking the flag
+            # after publishing the response means one of the two always notices.
+            lines = iter(()) if self._stopping.is_set() else _lines(self._response)
+            for line in lines:
+                if self._stopping.is_set():
                     break
                 version = self._apply(json.loads(line)) or version
+        except _ERRORS:
+            if not (self._stopping.is_set() or time.monotonic() >= deadline):
+                raise
+            # We cut the stream ourselves: a normal end.
         finally:
+            timer.cancel()
             # close() before release: a half-read stream must not go back to the pool.
             self._response.close()
             self._response.release_conn()

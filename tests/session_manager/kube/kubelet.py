@@ -53,6 +53,8 @@ class RunningPod:
     probe_path: str | None
     ready: bool = False
     finished: bool = False
+    launched_at: float = field(default_factory=time.monotonic)
+    ready_at: float | None = None
     env: dict[str, str] = field(default_factory=dict, repr=False)
 
 
@@ -228,6 +230,7 @@ class TestKubelet:
                 self._patch_status(key, _terminated(code, _tail(pod.log)))
             elif not pod.ready and self._probe(pod):
                 pod.ready = True
+                pod.ready_at = time.monotonic()
                 self._patch_status(key, _running(ready=True, ip="127.0.0.1"))
 
     def _probe(self, pod: RunningPod) -> bool:

@@ -1,0 +1,124 @@
+"""Names, labels and manifests of the Kubernetes backend, and how a pod is read."""
+
+from __future__ import annotations
+
+import json
+import re
+from types import SimpleNamespace
+
+from session_manager.backends.base import PodSpec
+from session_manager.backends.k8s_objects import (
+    KubeSettings,
+    claim_name,
+    label_value,
+    pod_endpoint,
+    pod_manifest,
+    secret_manifest,
+    start_failure,
+    start_stage,
+)
+from session_manager.backends.kubernetes import KubernetesBackend
+
+DNS_1123 = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+LABEL = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
+
+
+def _spec(**env: str) -> PodSpec:
+    return PodSpec("a" * 32, "erin", "demo", f"/sessions/{'a' * 32}/", "pod-token-xyz", env)
+
+
+def test_claim_names_are_valid_stable_and_distinct() -> None:
+    names = {
+        claim_name(user, project)
+        for user, project in [("a-b", "c"), ("a", "b-c"), ("Ana María", "Sales"), ("x" * 300, "y")]
+    }
+    assert len(names) == 4
+    assert all(DNS_1123.match(n) and len(n) <= 63 for n in names)
+    assert claim_name("erin", "demo") == claim_name("erin", "demo")
+
+
+def test_label_values_are_valid_and_keep_valid_names() -> None:
+    assert label_value("erin") == "erin"
+    for odd in ("Ana María", "-leading", "x" * 100, "ünïcödé", "a@b.c"):
+        value = label_value(odd)
+        assert LABEL.match(value) and len(value) <= 63, value
+    assert label_value("a@b") != label_value("a#b")
+
+
+def test_the_pod_spec_refers_to_secrets_and_never_holds_them() -> None:
+    spec = _spec(IDE_POD_GIT_TOKEN="ghp_secret", IDE_POD_WAREHOUSE='{"password": "pw"}')
+    pod = pod_manifest(KubeSettings(namespace="ide"), spec)
+    text = json.dumps(pod)
+    assert "pod-token-xyz" not in text and "ghp_secret" not in text and '"pw"' not in text
+    env = {e["name"]: e for e in pod["spec"]["containers"][0]["env"]}
+    for key in ("JUPYTER_TOKEN", "IDE_POD_GIT_TOKEN", "IDE_POD_WAREHOUSE"):
+        assert env[key]["valueFrom"]["secretKeyRef"] == {"name": f"ide-{'a' * 32}", "key": key}
+    assert env["IDE_POD_ROOT"]["value"] == "/workspace/project"
+    secret = secret_manifest(KubeSettings(namespace="ide"), spec)
+    assert set(secret["data"]) == {"JUPYTER_TOKEN", "IDE_POD_GIT_TOKEN", "IDE_POD_WAREHOUSE"}
+
+
+def test_the_pod_runs_unprivileged_with_limits_and_a_probe() -> None:
+    pod = pod_manifest(KubeSettings(namespace="ide", service_account="ide-session"), _spec())
+    spec = pod["spec"]
+    container = spec["containers"][0]
+    assert spec["securityContext"]["runAsNonRoot"] is True
+    assert spec["securityContext"]["runAsUser"] == 1000
+    assert spec["automountServiceAccountToken"] is False
+    assert spec["serviceAccountName"] == "ide-session"
+    assert container["securityContext"]["capabilities"] == {"drop": ["ALL"]}
+    assert container["securityContext"]["readOnlyRootFilesystem"] is True
+    assert container["resources"]["requests"] == {"cpu": "250m", "memory": "512Mi"}
+    probe = container["readinessProbe"]["httpGet"]
+    assert probe == {"path": f"/sessions/{'a' * 32}/ide/health", "port": "ide"}
+
+
+def test_reading_a_pod() -> None:
+    pod = {
+        "spec": {
+            "containers": [{"name": "ide", "ports": [{"name": "ide", "containerPort": 8888}]}]
+        },
+        "status": {"phase": "Running", "podIP": "10.1.2.3"},
+    }
+    assert pod_endpoint(pod) == "http://10.1.2.3:8888"
+    assert start_stage(pod) == "waiting for the IDE server in the pod to answer"
+    pending = {
+        "status": {
+            "phase": "Pending",
+            "conditions": [
+                {
+                    "type": "PodScheduled",
+                    "status": "False",
+                    "message": "0/3 nodes: Insufficient memory",
+                }
+            ],
+        }
+    }
+    assert "Insufficient memory" in start_stage(pending)
+    assert start_failure(pending) is None
+    pulling = {
+        "status": {
+            "phase": "Pending",
+            "containerStatuses": [
+                {"state": {"waiting": {"reason": "ImagePullBackOff", "message": "not found"}}}
+            ],
+        }
+    }
+    assert "IDE_KUBE_IMAGE" in (start_failure(pulling) or "")
+
+
+def test_from_config_reads_the_kube_settings_with_defaults() -> None:
+    config = SimpleNamespace(
+        kube_namespace="ide",
+        kube_image="registry.example/ide-pod:1.2",
+        kube_storage_class="gp3",
+        kube_pod_port="9000",
+        kube_api_attempts=3,
+    )
+    backend = KubernetesBackend.from_config(config)
+    assert backend.settings.namespace == "ide"
+    assert backend.settings.image == "registry.example/ide-pod:1.2"
+    assert backend.settings.storage_class == "gp3"
+    assert backend.settings.pod_port == 9000
+    assert backend.settings.volume_size == "5Gi"
+    assert backend.policy.attempts == 3
