@@ -31,6 +31,7 @@ import {
 import { tags as t } from "@lezer/highlight";
 import { yCollab, yUndoManagerKeymap } from "y-codemirror.next";
 import type { CollabFile } from "./collab";
+import { previewErrorMarks } from "./results/errormark";
 
 // Colours come from CSS variables so one style serves the light and the dark scheme.
 const highlightStyle = HighlightStyle.define([
@@ -75,6 +76,8 @@ export interface EditorOptions {
   language: Extension;
   readOnly: boolean;
   onSave: () => void;
+  /** Ctrl/Cmd-Enter: preview the selection, or the whole file. */
+  onPreview: () => void;
 }
 
 export function createEditor(file: CollabFile, options: EditorOptions): EditorView {
@@ -83,6 +86,14 @@ export function createEditor(file: CollabFile, options: EditorOptions): EditorVi
     preventDefault: true,
     run: () => {
       options.onSave();
+      return true;
+    },
+  };
+  const previewKey = {
+    key: "Mod-Enter",
+    preventDefault: true,
+    run: () => {
+      options.onPreview();
       return true;
     },
   };
@@ -105,6 +116,7 @@ export function createEditor(file: CollabFile, options: EditorOptions): EditorVi
     highlightSelectionMatches(),
     keymap.of([
       saveKey,
+      previewKey,
       ...closeBracketsKeymap,
       ...yUndoManagerKeymap,
       ...defaultKeymap,
@@ -115,6 +127,7 @@ export function createEditor(file: CollabFile, options: EditorOptions): EditorVi
     ]),
     theme,
     options.language,
+    previewErrorMarks,
     yCollab(file.text, file.provider.awareness),
     EditorState.readOnly.of(options.readOnly),
     EditorView.contentAttributes.of({

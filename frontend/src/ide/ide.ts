@@ -7,6 +7,7 @@ import type { CollabUser } from "./collab";
 import { FileTree } from "./filetree";
 import { DiffView } from "./git/diffview";
 import { GitPanel } from "./git/panel";
+import { ResultsPane } from "./results/pane";
 import { Sidebar } from "./sidebar";
 import type { FsChanged, SessionStatus } from "./protocol";
 import { RpcClient } from "./rpc";
@@ -43,13 +44,19 @@ export class Ide implements View {
   private readonly tabs: Tabs;
   private readonly git: GitPanel;
   private readonly sidebar: Sidebar;
+  private readonly results: ResultsPane;
   private readonly context: OpenFileContext;
   private readonly cleanups: (() => void)[] = [];
   private connectedOnce = false;
 
   constructor(private readonly options: IdeOptions) {
     const { session, user } = options;
-    this.context = { sessionId: session.id, user: collabUser(user), readOnly: true };
+    this.context = {
+      sessionId: session.id,
+      user: collabUser(user),
+      readOnly: true,
+      preview: () => this.results.preview(),
+    };
     this.rpc = new RpcClient(ideSocketUrl(session.id, "ide"));
     this.status = new StatusBar(user);
     this.status.setSession(session.state);
@@ -77,11 +84,12 @@ export class Ide implements View {
     this.sidebar = new Sidebar({ files: this.tree.el, git: this.git.el }, (panel) => {
       if (panel === "git") void this.git.refresh();
     });
+    this.results = new ResultsPane(this.rpc, () => this.tabs.active?.view ?? null);
     this.el = h(
       "div",
       { class: "ide", "data-testid": "ide", "data-session": session.id },
       this.sidebar.el,
-      this.tabs.el,
+      h("div", { class: "main-column" }, this.tabs.el, this.results.el),
       this.status.el,
     );
 
@@ -129,6 +137,7 @@ export class Ide implements View {
     this.rpc.stop();
     this.tree.dispose();
     this.git.dispose();
+    this.results.dispose();
     this.tabs.dispose();
   }
 

@@ -21,6 +21,8 @@ export interface OpenFileContext {
   sessionId: string;
   user: CollabUser;
   readOnly: boolean;
+  /** Runs a preview of the active editor (Ctrl/Cmd-Enter). */
+  preview: () => void;
 }
 
 export class OpenFile {
@@ -109,6 +111,7 @@ export class OpenFile {
         language,
         readOnly: this.context.readOnly,
         onSave: () => void this.save(),
+        onPreview: () => this.context.preview(),
       });
       this.host.replaceChildren(this.view.dom);
       this.host.dataset.synced = "true";
