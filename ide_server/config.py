@@ -8,6 +8,7 @@ environment variable, the default.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -37,6 +38,18 @@ def _bool(value: str) -> bool:
     if value.lower() in ("0", "false", "no", "off", ""):
         return False
     raise ValueError(f"not a boolean: {value!r}")
+
+
+def _json_object(value: str) -> dict[str, Any]:
+    if not value.strip():
+        return {}
+    try:
+        parsed = json.loads(value)
+    except ValueError as exc:
+        raise ValueError(f"not valid JSON: {exc}") from None
+    if not isinstance(parsed, dict):
+        raise ValueError("must be a JSON object")
+    return parsed
 
 
 def _origins(value: str) -> tuple[str, ...]:
@@ -73,6 +86,14 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("max_sessions_per_user", 5, "Running sessions one user may have at once.", int),
     Setting("max_active_sessions", 100, "Running sessions on this installation at once.", int),
     Setting("max_concurrent_starts", 10, "Sessions that may be starting at once.", int),
+    Setting(
+        "warehouse",
+        {},
+        'JSON settings of the preview warehouse, e.g. {"type": "postgres", "host": "db", '
+        '"port": 5432, "dbname": "analytics"}; users set their own login in the UI. Empty '
+        "uses the demo DuckDB warehouse.",
+        _json_object,
+    ),
     Setting("save_delay", 1.0, "Seconds after the last edit before a file is written.", float),
     Setting(
         "max_message_bytes",

@@ -96,6 +96,7 @@ class Services:
             limits=limits,
             start_timeout=self.config.start_timeout,
         )
+        self.warehouse = dict(self.config.warehouse)
         await self._bootstrap()
         if manage_sessions:
             await self.manager.reconcile()
@@ -138,12 +139,11 @@ class Services:
         remote = await asyncio.to_thread(create_demo_remote, self.config.data_path)
         if await self.accounts.project_by_name(DEMO_PROJECT) is None:
             await self.accounts.create_project(DEMO_PROJECT, remote.as_uri(), "main")
-        try:
+        if not self.config.warehouse:
             from ide_server.demo.warehouse import create_demo_warehouse
-        except ImportError:
-            return
-        path = await asyncio.to_thread(create_demo_warehouse, self.config.data_path)
-        self.warehouse = {"type": "duckdb", "path": str(path)}
+
+            path = await asyncio.to_thread(create_demo_warehouse, self.config.data_path)
+            self.warehouse = {"type": "duckdb", "path": str(path)}
 
     async def pod_env(self, user: User, project: Project) -> dict[str, str]:
         """The IDE_POD_* settings of a pod for (user, project); see workspace/config.py.

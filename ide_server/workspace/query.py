@@ -35,7 +35,7 @@ from .rpc import INVALID_PARAMS, UNAVAILABLE, Client, Context, MethodRegistry, R
 
 log = logging.getLogger(__name__)
 
-SQL_REFUSED = -32010  # the SQL does not parse or is not a single read statement
+SQL_REFUSED = -32030  # the SQL does not parse or is not a single read statement
 KERNEL_START_TIMEOUT = 60.0
 _WATCH_INTERVAL = 1.0  # seconds of kernel silence between liveness checks
 # The kernel runs user SQL; it needs none of the pod's secrets.

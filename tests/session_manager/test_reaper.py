@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from pathlib import Path
 
@@ -17,9 +18,22 @@ from tests.support.pg import temporary_database
 def reaping_gateway(tmp_path_factory: pytest.TempPathFactory):
     tmp = tmp_path_factory.mktemp("reaper")
     with temporary_database(tmp) as url:
-        gw = GatewayProcess(tmp / "data", url, idle_timeout="4", cull_interval="1")
+        dbname = url.rsplit("/", 1)[1].split("?")[0]
+        # A PostgreSQL warehouse, so that a preview can run for a known time (pg_sleep).
+        warehouse = json.dumps(
+            {
+                "type": "postgres",
+                "host": "127.0.0.1",
+                "port": 5432,
+                "dbname": dbname,
+                "user": "postgres",
+            }
+        )
+        gw = GatewayProcess(
+            tmp / "data", url, idle_timeout="4", cull_interval="1", warehouse=warehouse
+        )
         gw.start()
-        for user in ("idle", "busy", "gone"):
+        for user in ("idle", "busy", "gone", "query"):
             gw.cli("user", "add", user, "--password", PASSWORD)
             gw.cli("member", "add", "demo", user, "developer")
         yield gw
@@ -89,3 +103,16 @@ async def test_admin_view_lists_every_session(reaping_gateway: GatewayProcess) -
     assert api.http.get("/api/admin/sessions").status_code == 403
     stopped = admin.http.delete(f"/api/sessions/{session['id']}")
     assert stopped.status_code == 200 and stopped.json()["state"] == "stopped"
+
+
+async def test_a_long_preview_without_browser_traffic_is_not_reaped(
+    reaping_gateway: GatewayProcess,
+) -> None:
+    api = _login(reaping_gateway, "query")
+    session = api.open_session()
+    async with await api.rpc(session["id"]) as rpc:
+        started = await rpc.call("query/preview", {"sql": "select pg_sleep(12) as slept"})
+        # No frame crosses the gateway for 12 s: three times the idle timeout.
+        done = await rpc.notification("query/done", timeout=60)
+        assert done["query_id"] == started["query_id"] and done["row_count"] == 1
+        assert api.http.get(f"/api/sessions/{session['id']}").json()["state"] == "ready"
