@@ -94,6 +94,12 @@ SETTINGS: tuple[Setting, ...] = (
         "uses the demo DuckDB warehouse.",
         _json_object,
     ),
+    Setting(
+        "git_ca_bundle",
+        "",
+        "PEM file of extra CA certificates trusted for HTTPS git remotes (besides the "
+        "system store).",
+    ),
     Setting("save_delay", 1.0, "Seconds after the last edit before a file is written.", float),
     Setting(
         "max_message_bytes",

@@ -168,6 +168,7 @@ class Services:
             "IDE_POD_DEFAULT_BRANCH": project.default_branch,
             "IDE_POD_PROTECT_DEFAULT_BRANCH": "1" if project.protect_default_branch else "0",
             "IDE_POD_SAVE_DELAY": str(self.config.save_delay),
+            "IDE_POD_GIT_CA_BUNDLE": self.config.git_ca_bundle,
             "IDE_POD_MAX_MESSAGE_BYTES": str(self.config.max_message_bytes),
             "IDE_POD_WAREHOUSE": json.dumps(warehouse),
         }

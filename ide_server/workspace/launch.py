@@ -55,7 +55,12 @@ def main() -> None:
     pod = PodConfig.from_env()
     if not os.environ.get("JUPYTER_TOKEN"):
         sys.exit("JUPYTER_TOKEN must be set: the pod never runs without a token")
-    ensure_checkout(pod)
+    try:
+        ensure_checkout(pod)
+    except Exception as exc:  # one clear line: the backend shows it as the failure reason
+        message = getattr(exc, "message", None) or str(exc) or type(exc).__name__
+        print(f"could not prepare the project checkout: {message}", file=sys.stderr, flush=True)
+        sys.exit(3)
     pod.runtime_dir.mkdir(mode=0o700, exist_ok=True)
     from jupyter_server.serverapp import ServerApp
 

@@ -134,8 +134,7 @@ class LocalBackend(Backend):
             while True:
                 if child.poll() is not None:
                     raise BackendError(
-                        f"the session pod exited during start (code {child.returncode}): "
-                        f"{self._log_tail(spec.session_id)}"
+                        f"the session pod exited during start: {self._log_tail(spec.session_id)}"
                     )
                 if os.path.exists(sock):  # noqa: ASYNC240 - one stat per 100 ms poll
                     if not announced:
@@ -149,12 +148,14 @@ class LocalBackend(Backend):
                         pass
                 await asyncio.sleep(0.1)
 
-    def _log_tail(self, session_id: str, lines: int = 5) -> str:
+    def _log_tail(self, session_id: str) -> str:
+        """The pod's last words: its last line, which the launcher keeps to one sentence."""
         try:
             text = self.log_path(session_id).read_text(errors="replace")
         except OSError:
-            return "no log"
-        return " | ".join(text.strip().splitlines()[-lines:])
+            return "it left no log"
+        lines = text.strip().splitlines()
+        return lines[-1][:500] if lines else "it left no log"
 
     async def stop(self, session_id: str) -> None:
         runtime = self.runtime_dir(session_id)
