@@ -110,6 +110,14 @@ def _member_add(config: Config, args: argparse.Namespace) -> None:
     asyncio.run(_with_services(config, action))
 
 
+def _rotate_secrets(config: Config, args: argparse.Namespace) -> None:
+    async def action(services: Any) -> None:
+        changed = await services.credentials.rotate_all()
+        print(f"re-sealed {changed} secret(s) under key {services.secret_box.current_key_id}")
+
+    asyncio.run(_with_services(config, action))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ide-server", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -143,7 +151,14 @@ def build_parser() -> argparse.ArgumentParser:
     member_add.add_argument("username")
     member_add.add_argument("role", choices=["admin", "developer", "read-only"])
 
-    for sub in (user_add, project_add, member_add):
+    secrets = commands.add_parser("secrets", help="manage the encryption of stored secrets")
+    rotate = secrets.add_subparsers(dest="action", required=True).add_parser(
+        "rotate",
+        help="re-seal every stored secret under the current master key (the first key of "
+        "IDE_SECRET_KEY); keep the old key listed until this has run",
+    )
+
+    for sub in (user_add, project_add, member_add, rotate):
         sub.add_argument("--data-dir", dest="data_dir")
         sub.add_argument("--database-url", dest="database_url")
     return parser
@@ -166,6 +181,8 @@ def main(argv: list[str] | None = None) -> None:
             _project_add(config, args)
         elif args.command == "member":
             _member_add(config, args)
+        elif args.command == "secrets":
+            _rotate_secrets(config, args)
     except AccountError as exc:
         sys.exit(f"error: {exc}")
 

@@ -74,4 +74,16 @@ class Credentials:
                     "UPDATE secrets SET value = %s WHERE id = %s", (sealed, row["id"])
                 )
                 changed += 1
+        # Pod tokens of sessions that may still be proxied are sealed with the same box.
+        rows = await self.db.fetchall(
+            "SELECT id, pod_token FROM sessions WHERE pod_token IS NOT NULL"
+            " AND state IN ('pending', 'starting', 'ready', 'stopping')"
+        )
+        for row in rows:
+            if self.box.needs_rotation(row["pod_token"]):
+                sealed = self.box.rotate(row["pod_token"], f"session:{row['id']}")
+                await self.db.execute(
+                    "UPDATE sessions SET pod_token = %s WHERE id = %s", (sealed, row["id"])
+                )
+                changed += 1
         return changed
