@@ -72,19 +72,19 @@ async def new_context(browser: Browser) -> AsyncIterator[Callable[[], Awaitable[
 
 
 @pytest.fixture(scope="session")
-def make_developer(web: GatewayProcess) -> Callable[[str], str]:
-    """Creates a user who is a developer on the demo project; returns the user name.
+def make_developer(web: GatewayProcess) -> Callable[..., str]:
+    """Creates a user who is a developer (or ``role``) on the demo project; returns the name.
 
     Each test module gets its own user, hence its own session pod and volume, so that its
     edits, branches and commits cannot meet those of other tests.
     """
 
-    def make(prefix: str) -> str:
+    def make(prefix: str, role: str = "developer") -> str:
         username = f"{prefix}{secrets.token_hex(3)}"
         web.cli(
             "user", "add", username, "--password", PASSWORD, "--email", f"{username}@example.com"
         )
-        web.cli("member", "add", "demo", username, "developer")
+        web.cli("member", "add", "demo", username, role)
         return username
 
     return make

@@ -19,21 +19,21 @@ async def log_in(page: Page, base_url: str, username: str, password: str = PASSW
     await expect(page.get_by_test_id("current-user")).to_be_visible()
 
 
-async def open_project(page: Page, project: str = "demo") -> str:
+async def open_project(page: Page, project: str = "demo", role: str = "developer") -> str:
     """Opens (or rejoins) the user's session on ``project``; returns the session id."""
     row = page.locator(f'[data-testid=project-row][data-project="{project}"]')
     await row.get_by_test_id("project-open").click()
-    await wait_connected(page)
+    await wait_connected(page, role)
     session_id = await page.get_by_test_id("ide").get_attribute("data-session")
     assert session_id
     return session_id
 
 
-async def wait_connected(page: Page) -> None:
+async def wait_connected(page: Page, role: str = "developer") -> None:
     await expect(page.get_by_test_id("status-connection")).to_have_attribute(
         "data-state", "open", timeout=SESSION_START_MS
     )
-    await expect(page.get_by_test_id("ide")).to_have_attribute("data-role", "developer")
+    await expect(page.get_by_test_id("ide")).to_have_attribute("data-role", role)
 
 
 def tree_item(page: Page, path: str) -> Locator:

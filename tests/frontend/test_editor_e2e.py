@@ -28,7 +28,7 @@ NewContext = Callable[[], Awaitable[BrowserContext]]
 
 
 @pytest.fixture(scope="module")
-def editor_user(make_developer: Callable[[str], str]) -> str:
+def editor_user(make_developer: Callable[..., str]) -> str:
     return make_developer("editor")
 
 

@@ -28,7 +28,7 @@ MODEL = "models/staging/stg_orders.sql"
 
 
 @pytest.fixture(scope="module")
-def git_user(make_developer: Callable[[str], str]) -> str:
+def git_user(make_developer: Callable[..., str]) -> str:
     return make_developer("git")
 
 
@@ -99,6 +99,8 @@ async def test_commit_and_sync_onto_a_new_branch(
     await expect(diff.get_by_test_id("diff-stats")).to_have_text(re.compile(r"^\+\d+ −\d+$"))
     await diff.get_by_test_id("diff-close").click()
     await expect(diff).to_have_count(0)
+    await row.click()  # open again: it closes by itself once the file is committed
+    await expect(diff).to_have_attribute("data-loaded", "true")
 
     # main is protected: the commit offers <user>-patch-1, which takes the changes along.
     await page.get_by_test_id("git-commit-message").fill(message)
@@ -113,6 +115,7 @@ async def test_commit_and_sync_onto_a_new_branch(
     await wait_idle(page)
     await expect(page.get_by_test_id("git-upstream")).to_have_text(f"origin/{branch} ↑0 ↓0")
     await expect(page.get_by_test_id("git-clean")).to_be_visible()
+    await expect(diff).to_have_count(0)
     await expect(page.get_by_test_id("git-change-count")).to_have_text("")
     await expect(page.get_by_test_id("git-commit-entry").first).to_contain_text(message)
     await expect(page.get_by_test_id("git-branch")).to_have_value(branch)
@@ -232,3 +235,21 @@ async def test_conflicting_pull_abort_then_resolve(
     text = remote_file(remote(web), merged, MODEL)
     assert text.rstrip("\n").endswith("-- agreed wording")
     assert "<<<<<<<" not in text and "their wording" not in text
+
+
+async def test_read_only_member_sees_status_but_no_write_actions(
+    web: GatewayProcess, new_context: NewContext, make_developer: Callable[..., str]
+) -> None:
+    viewer = make_developer("viewer", "read-only")
+    page = await (await new_context()).new_page()
+    await log_in(page, web.url, viewer)
+    await open_project(page, role="read-only")
+    await page.get_by_test_id("sidebar-git").click()
+    panel = page.get_by_test_id("git-panel")
+    await expect(panel).to_have_attribute("data-branch", "main")
+    await expect(page.get_by_test_id("git-commit-entry").first).to_be_visible()
+    await expect(page.get_by_test_id("git-clean")).to_be_visible()
+    for hidden in ("git-commit-box", "git-new-branch", "git-pull", "git-push", "git-revert"):
+        for element in await page.get_by_test_id(hidden).all():
+            await expect(element).to_be_hidden()
+    await expect(page.get_by_test_id("git-branch")).to_be_disabled()

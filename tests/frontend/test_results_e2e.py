@@ -21,7 +21,7 @@ HUGE = "select count(*) from raw.orders a, raw.orders b, raw.orders c"
 
 
 @pytest.fixture(scope="module")
-def preview_user(make_developer: Callable[[str], str]) -> str:
+def preview_user(make_developer: Callable[..., str]) -> str:
     return make_developer("preview")
 
 

@@ -5,7 +5,6 @@ import { ideSocketUrl, type Session, type User } from "../api";
 import { errorMessage, showNotice } from "../ui/notice";
 import type { CollabUser } from "./collab";
 import { FileTree } from "./filetree";
-import { DiffView } from "./git/diffview";
 import { GitPanel } from "./git/panel";
 import { ResultsPane } from "./results/pane";
 import { Sidebar } from "./sidebar";
@@ -69,15 +68,7 @@ export class Ide implements View {
     this.git = new GitPanel(this.rpc, {
       saveAll: () => this.tabs.saveAll(5000),
       openFile: (path) => this.tabs.open(path),
-      showDiff: (git, file, staged) =>
-        this.tabs.showOverlay(
-          new DiffView(git, {
-            path: file.path,
-            staged,
-            onOpenFile: (path) => this.tabs.open(path),
-            onClose: () => this.tabs.showOverlay(null),
-          }),
-        ),
+      showOverlay: (view) => this.tabs.showOverlay(view),
       filesChanged: () => this.tree.scheduleRefresh(),
       changeCount: (count) => this.sidebar.setCount(count),
     });

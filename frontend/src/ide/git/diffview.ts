@@ -67,11 +67,14 @@ export class DiffView implements View {
   private readonly body: HTMLElement;
   private disposed = false;
 
+  readonly path: string;
+
   constructor(
     private readonly git: GitClient,
     private readonly options: DiffViewOptions,
   ) {
     const { path, staged } = options;
+    this.path = path;
     const open = h("button", { type: "button", class: "button small", "data-testid": "diff-open-file" }, "Open file");
     open.addEventListener("click", () => options.onOpenFile(path));
     const close = h("button", { type: "button", class: "button small", "data-testid": "diff-close", "aria-label": "Close the diff" }, "Close");
@@ -95,14 +98,14 @@ export class DiffView implements View {
     this.el.addEventListener("keydown", (event) => {
       if (event.key === "Escape") options.onClose();
     });
-    void this.load();
+    void this.reload();
   }
 
   dispose(): void {
     this.disposed = true;
   }
 
-  private async load(): Promise<void> {
+  async reload(): Promise<void> {
     try {
       const result = await this.git.diff(this.options.path, this.options.staged);
       if (this.disposed) return;

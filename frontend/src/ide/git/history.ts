@@ -39,6 +39,9 @@ export class HistoryList implements GitPart {
 
   /** Reloads the first page when HEAD moved. */
   update(status: GitStatus): void {
+    for (const button of this.list.querySelectorAll<HTMLElement>("[data-testid=git-revert]")) {
+      button.hidden = this.ctx.readOnly();
+    }
     if (status.head === this.head) return;
     this.head = status.head;
     void this.load(true);

@@ -8,6 +8,7 @@ import { BranchPicker } from "./branches";
 import { ChangesList } from "./changes";
 import { CommitBox } from "./commitbox";
 import { ConflictView } from "./conflicts";
+import { DiffView } from "./diffview";
 import type { GitContext, GitPart } from "./context";
 import { HistoryList } from "./history";
 import { RemoteBar } from "./remote";
@@ -17,7 +18,8 @@ export interface GitPanelHost {
   /** Writes open documents to disk, so git sees what the editors show. */
   saveAll(): Promise<void>;
   openFile(path: string): void;
-  showDiff(git: GitClient, file: StatusFile, staged: boolean): void;
+  /** Shows a view over the editor area (null: close it). */
+  showOverlay(view: View | null): void;
   /** Git changed files on disk (checkout, pull, discard...). */
   filesChanged(): void;
   /** The number of changed files, for the sidebar's badge. */
@@ -43,6 +45,7 @@ export class GitPanel implements View {
   private readonly cancel: HTMLButtonElement;
   private readonly error: HTMLElement;
   private label = "";
+  private diff: DiffView | null = null;
   private refreshing: Promise<void> | null = null;
   private refreshAgain = false;
   private timer: ReturnType<typeof setTimeout> | null = null;
@@ -57,7 +60,7 @@ export class GitPanel implements View {
       git: this.git,
       readOnly: () => this.readOnly,
       run: (label, work) => this.run(label, work),
-      showDiff: (file, staged) => host.showDiff(this.git, file, staged),
+      showDiff: (file, staged) => this.showDiff(file, staged),
       openFile: (path) => host.openFile(path),
     };
     this.branchPicker = new BranchPicker(ctx);
@@ -141,6 +144,31 @@ export class GitPanel implements View {
     this.remote.update(status);
     for (const part of this.parts) part.update(status);
     this.host.changeCount(status.files.length);
+    this.updateDiff(status);
+  }
+
+  private showDiff(file: StatusFile, staged: boolean): void {
+    this.diff = new DiffView(this.git, {
+      path: file.path,
+      staged,
+      onOpenFile: (path) => this.host.openFile(path),
+      onClose: () => this.host.showOverlay(null),
+    });
+    this.host.showOverlay(this.diff);
+  }
+
+  /** A shown diff follows the status: reloaded while the file differs, closed once it does not. */
+  private updateDiff(status: GitStatus): void {
+    const diff = this.diff;
+    if (!diff) return;
+    if (!diff.el.isConnected) {
+      this.diff = null; // closed, or replaced by an editor tab
+    } else if (status.files.some((f) => f.path === diff.path)) {
+      void diff.reload();
+    } else {
+      this.diff = null;
+      this.host.showOverlay(null);
+    }
   }
 
   private async run<T>(label: string, work: (step: (label: string) => void) => Promise<T>): Promise<T | undefined> {
