@@ -68,7 +68,7 @@ async def bench_overhead(db: Database, data: Path) -> None:
         return None
 
     direct = []
-    for i in range(3):
+    for _ in range(3):
         sid = secrets.token_hex(16)
         spec = PodSpec(sid, "overhead", "demo", f"/sessions/{sid}/", secrets.token_urlsafe(32), env)
         t = time.perf_counter()
