@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,8 +10,6 @@ import pytest
 from tests.support.client import Api
 from tests.support.gateway import ADMIN_PASSWORD, PASSWORD, GatewayProcess
 from tests.support.pg import temporary_database
-
-os.environ.setdefault("XDG_RUNTIME_DIR", "/tmp")
 
 
 @pytest.fixture(scope="session")

@@ -15,6 +15,7 @@ from starlette.routing import Route
 from session_manager.states import State
 from session_manager.store import LimitExceeded, SessionRow
 
+from . import audit
 from .accounts import Accounts, User
 from .credentials import GIT_TOKEN, WAREHOUSE_PASSWORD
 from .http import ApiError, current_user, json_body, require_str
@@ -36,7 +37,9 @@ async def login(request: Request) -> Response:
     password = require_str(body, "password", max_length=1024)
     user, hashed = await svc.accounts.password_hash(username)
     if not await verify_password_async(password, hashed) or user is None:
+        await audit.record(svc.db, username, "login.failed")
         raise ApiError(401, "invalid_credentials", _BAD_LOGIN)
+    await audit.record(svc.db, username, "login")
     # A new token at every login: a token planted before login is worth nothing after it.
     await svc.logins.delete(request.cookies.get(COOKIE))
     token = await svc.logins.create(user)
@@ -112,6 +115,10 @@ async def create_session(request: Request) -> Response:
         raise ApiError(
             429, "limit_exceeded", str(exc), {"Retry-After": str(exc.retry_after)}
         ) from None
+    if created:
+        await audit.record(
+            svc.db, user.username, "session.start", session=row.id, project=project.name
+        )
     return JSONResponse(row.public(), status_code=201 if created else 200)
 
 
@@ -131,6 +138,9 @@ async def get_session(request: Request) -> Response:
 async def delete_session(request: Request) -> Response:
     user = current_user(request)
     row = await session_for_caller(request, user)
+    await audit.record(
+        services(request).db, user.username, "session.stop", session=row.id, owner=row.username
+    )
     final = await services(request).manager.stop_session(
         row.id, reason=f"stopped by {user.username}"
     )

@@ -6,6 +6,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from . import audit
 from .credentials import GIT_TOKEN, WAREHOUSE_PASSWORD
 from .http import ApiError, current_user, json_body, require_str
 from .services import Services
@@ -18,7 +19,9 @@ def _services(request: Request) -> Services:
 async def put_git_token(request: Request) -> Response:
     user = current_user(request)
     token = require_str(await json_body(request), "token", max_length=4096)
-    await _services(request).credentials.put(GIT_TOKEN, token, user_id=user.id)
+    svc = _services(request)
+    await svc.credentials.put(GIT_TOKEN, token, user_id=user.id)
+    await audit.record(svc.db, user.username, "git_token.set")
     return JSONResponse({"git_token_set": True, "hint": _hint(token)})
 
 
@@ -35,6 +38,7 @@ async def put_warehouse_credentials(request: Request) -> Response:
     password = require_str(body, "password", max_length=4096)
     svc = _services(request)
     await svc.credentials.put(WAREHOUSE_PASSWORD, f"{username}\n{password}", user_id=user.id)
+    await audit.record(svc.db, user.username, "warehouse_credentials.set")
     return JSONResponse({"user": username, "password_set": True})
 
 
@@ -48,6 +52,7 @@ async def put_deploy_token(request: Request) -> Response:
         raise ApiError(404, "project_not_found", "No such project.")
     token = require_str(await json_body(request), "token", max_length=4096)
     await svc.credentials.put(GIT_TOKEN, token, project_id=project.id)
+    await audit.record(svc.db, user.username, "deploy_token.set", project=project.name)
     return JSONResponse({"deploy_token_set": True, "hint": _hint(token)})
 
 

@@ -104,3 +104,13 @@ def test_password_hashes_use_owasp_scrypt_parameters(gateway: GatewayProcess) ->
     scheme, n, r, p, _salt, _digest = hashed.split("$")
     assert (scheme, int(n), int(r), int(p)) == ("scrypt", 2**17, 8, 1)
     assert PASSWORD not in hashed
+
+
+def test_logins_and_failures_are_audited_without_secrets(gateway: GatewayProcess) -> None:
+    Api(gateway.url).login("alice", "a-wrong-password-xyz")
+    Api(gateway.url).login("alice", PASSWORD)
+    with psycopg.connect(gateway.database_url) as conn:
+        rows = conn.execute("SELECT actor, action, detail::text FROM audit_log").fetchall()
+    actions = {(actor, action) for actor, action, _ in rows}
+    assert ("alice", "login.failed") in actions and ("alice", "login") in actions
+    assert not any(PASSWORD in d or "a-wrong-password-xyz" in d for _, _, d in rows)
