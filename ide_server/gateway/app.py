@@ -18,7 +18,7 @@ from ..config import Config
 from ..secrets import SecretError
 from .db import DatabaseUnavailable
 from .http import ApiError, error_response
-from .middleware import AuthMiddleware, OriginMiddleware
+from .middleware import UNAVAILABLE_MESSAGE, AuthMiddleware, OriginMiddleware, answer_unavailable
 from .proxy import SessionProxy
 from .routes import ROUTES
 from .routes_credentials import ROUTES as CREDENTIAL_ROUTES
@@ -54,12 +54,7 @@ async def _secret_unreadable(request: Request, exc: Exception) -> Response:
 
 
 async def _db_unavailable(request: Request, exc: Exception) -> Response:
-    return error_response(
-        503,
-        "unavailable",
-        "The metadata database is not reachable; try again shortly.",
-        {"Retry-After": "5"},
-    )
+    return error_response(503, "unavailable", UNAVAILABLE_MESSAGE, {"Retry-After": "5"})
 
 
 class _LazyAuth:
@@ -116,14 +111,6 @@ class _SessionsFirst:
             try:
                 await self.proxy(scope, receive, send)
             except DatabaseUnavailable:
-                if scope["type"] == "http":
-                    await error_response(
-                        503,
-                        "unavailable",
-                        "The metadata database is not reachable; try again shortly.",
-                        {"Retry-After": "5"},
-                    )(scope, receive, send)
-                else:
-                    await send({"type": "websocket.close", "code": 1013})
+                await answer_unavailable(scope, receive, send)
             return
         await self.app(scope, receive, send)

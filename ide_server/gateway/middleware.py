@@ -40,17 +40,21 @@ class AuthMiddleware:
             try:
                 scope["user"] = await self.logins.resolve(token) if token else None
             except DatabaseUnavailable:
-                if scope["type"] == "http":
-                    await error_response(
-                        503,
-                        "unavailable",
-                        "The metadata database is not reachable; try again shortly.",
-                        {"Retry-After": "5"},
-                    )(scope, receive, send)
-                else:
-                    await send({"type": "websocket.close", "code": 1013})
+                await answer_unavailable(scope, receive, send)
                 return
         await self.app(scope, receive, send)
+
+
+UNAVAILABLE_MESSAGE = "The metadata database is not reachable; try again shortly."
+
+
+async def answer_unavailable(scope: Scope, receive: Receive, send: Send) -> None:
+    """503 with Retry-After for HTTP; close code 1013 (try again later) for WebSockets."""
+    if scope["type"] == "http":
+        response = error_response(503, "unavailable", UNAVAILABLE_MESSAGE, {"Retry-After": "5"})
+        await response(scope, receive, send)
+    else:
+        await send({"type": "websocket.close", "code": 1013})
 
 
 def request_origin(scope: Scope, headers: Headers) -> str:
