@@ -30,6 +30,12 @@ def _serve(config: Config) -> None:
     logging.basicConfig(
         level=config.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
     )
+    cert, key = config.tls_cert or None, config.tls_key or None
+    if config.tls_self_signed and not cert:
+        from .gateway.tls import ensure_self_signed
+
+        cert_path, key_path = ensure_self_signed(config.data_path)
+        cert, key = str(cert_path), str(key_path)
     services = Services(config)
     app = create_app(config, services)
     scheme = "https" if config.tls else "http"
@@ -55,8 +61,8 @@ def _serve(config: Config) -> None:
             host=config.host,
             port=config.port,
             ws_max_size=config.max_message_bytes,
-            ssl_certfile=config.tls_cert or None,
-            ssl_keyfile=config.tls_key or None,
+            ssl_certfile=cert,
+            ssl_keyfile=key,
             log_level=config.log_level,
             proxy_headers=False,
             lifespan="on",

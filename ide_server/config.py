@@ -109,6 +109,13 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("tls_cert", "", "PEM certificate file; with --tls-key the gateway serves HTTPS."),
     Setting("tls_key", "", "PEM private key file of --tls-cert."),
+    Setting(
+        "tls_self_signed",
+        False,
+        "Serve HTTPS with a self-signed certificate made in the data dir (when no "
+        "--tls-cert is given).",
+        _bool,
+    ),
     Setting("log_level", "info", "Log level: debug, info, warning, error."),
 )
 
@@ -131,7 +138,9 @@ class Config:
 
     @property
     def tls(self) -> bool:
-        return bool(self.values["tls_cert"] and self.values["tls_key"])
+        return bool(self.values["tls_cert"] and self.values["tls_key"]) or bool(
+            self.values["tls_self_signed"]
+        )
 
     def replace(self, **changes: Any) -> Config:
         unknown = set(changes) - set(_BY_NAME)

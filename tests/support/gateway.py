@@ -35,8 +35,18 @@ class GatewayProcess:
         self.log_path = data_dir.parent / f"gateway-{self.port}.log"
 
     @property
+    def tls(self) -> bool:
+        return self.settings.get("tls_self_signed") == "true"
+
+    @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}"
+
+    @property
+    def verify(self) -> str | bool:
+        """The self-signed certificate to trust, once the gateway made it."""
+        cert = self.data_dir / "tls" / "self-signed.pem"
+        return str(cert) if cert.exists() else True
 
     def env(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("IDE_")}
@@ -75,7 +85,10 @@ class GatewayProcess:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"gateway exited: {self.log_path.read_text()[-3000:]}")
             try:
-                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
+                if (
+                    httpx.get(f"{self.url}/healthz", timeout=1, verify=self.verify).status_code
+                    == 200
+                ):
                     return
             except httpx.TransportError:
                 pass
