@@ -15,6 +15,7 @@ from session_manager.backends.base import PodSpec
 from session_manager.backends.kubernetes import KubernetesBackend
 
 from .cluster import FakeCluster
+from .harness import Harness, KubeHarness, LocalHarness
 from .kubelet import TestKubelet
 
 
@@ -96,3 +97,15 @@ def pod_spec(demo_remote: Path) -> Callable[..., PodSpec]:
         )
 
     return spec
+
+
+@pytest.fixture(params=["local", "kubernetes"])
+def harness(request: pytest.FixtureRequest) -> Harness:
+    """The backend a gateway-level test runs on; the fake cluster starts only when needed."""
+    if request.param == "local":
+        return LocalHarness()
+    return KubeHarness(
+        request.getfixturevalue("cluster"),
+        request.getfixturevalue("kubelet"),
+        request.getfixturevalue("namespace"),
+    )

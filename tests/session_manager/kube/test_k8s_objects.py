@@ -122,3 +122,11 @@ def test_from_config_reads_the_kube_settings_with_defaults() -> None:
     assert backend.settings.pod_port == 9000
     assert backend.settings.volume_size == "5Gi"
     assert backend.policy.attempts == 3
+
+
+def test_the_kubernetes_backend_implements_the_whole_interface() -> None:
+    from session_manager.backends.base import Backend
+
+    for method in ("start", "stop", "poll", "list_pods", "delete_volume", "close"):
+        assert getattr(KubernetesBackend, method) is not getattr(Backend, method)
+    assert KubernetesBackend.name == "kubernetes"
