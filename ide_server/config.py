@@ -107,6 +107,55 @@ SETTINGS: tuple[Setting, ...] = (
         "Largest WebSocket message accepted; bigger ones close the socket with 1009.",
         int,
     ),
+    Setting(
+        "kube_namespace",
+        "",
+        "Namespace of session pods, Secrets and PVCs; empty: the "
+        "gateway's own in a cluster, else the kubeconfig context's.",
+    ),
+    Setting(
+        "kube_config",
+        "",
+        "Kubeconfig file for the kubernetes backend; empty: in-cluster "
+        "credentials in a pod, else $KUBECONFIG or ~/.kube/config.",
+    ),
+    Setting("kube_context", "", "Kubeconfig context to use; empty: the current one."),
+    Setting(
+        "kube_image",
+        "ghcr.io/ide-server/ide-server-pod:0.1.0",
+        "Image of session pods (deploy/Dockerfile, target pod).",
+    ),
+    Setting("kube_image_pull_policy", "IfNotPresent", "imagePullPolicy of session pods."),
+    Setting("kube_storage_class", "", "StorageClass of session volumes; empty: the default."),
+    Setting("kube_volume_size", "5Gi", "Storage requested by each (user, project) volume."),
+    Setting("kube_cpu_request", "250m", "CPU request of a session pod."),
+    Setting("kube_cpu_limit", "2", "CPU limit of a session pod."),
+    Setting("kube_memory_request", "512Mi", "Memory request of a session pod."),
+    Setting("kube_memory_limit", "2Gi", "Memory limit of a session pod."),
+    Setting("kube_scratch_size", "1Gi", "Size limit of a session pod's /tmp emptyDir."),
+    Setting(
+        "kube_service_account",
+        "",
+        "ServiceAccount of session pods (its token is never "
+        "mounted); empty: the namespace's default.",
+    ),
+    Setting("kube_pod_port", 8888, "Port session pods listen on.", int),
+    Setting(
+        "kube_pod_uid", 1000, "Non-root uid/gid of session pods, and their volume's fsGroup.", int
+    ),
+    Setting(
+        "kube_resync_interval",
+        300,
+        "Seconds between full lists of session pods; a watch runs in between.",
+        int,
+    ),
+    Setting(
+        "kube_api_attempts",
+        6,
+        "Attempts of each Kubernetes API call before a start or stop fails.",
+        int,
+    ),
+    Setting("kube_api_timeout", 30, "Seconds one Kubernetes API request may take.", int),
     Setting("tls_cert", "", "PEM certificate file; with --tls-key the gateway serves HTTPS."),
     Setting("tls_key", "", "PEM private key file of --tls-cert."),
     Setting(
