@@ -4,13 +4,14 @@ built frontend that the test gateway serves from ``frontend/dist``."""
 from __future__ import annotations
 
 import secrets
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 
 import httpx
 import pytest
 from playwright.async_api import Browser, BrowserContext, async_playwright
 
 from ide_server.gateway.app import FRONTEND_DIST
+from tests.support.client import Api
 from tests.support.gateway import PASSWORD, GatewayProcess
 
 CHROMIUM = "/usr/bin/chromium"
@@ -71,13 +72,15 @@ async def new_context(browser: Browser) -> AsyncIterator[Callable[[], Awaitable[
         await context.close()
 
 
-@pytest.fixture(scope="session")
-def make_developer(web: GatewayProcess) -> Callable[..., str]:
+@pytest.fixture(scope="module")
+def make_developer(web: GatewayProcess) -> Iterator[Callable[..., str]]:
     """Creates a user who is a developer (or ``role``) on the demo project; returns the name.
 
     Each test module gets its own user, hence its own session pod and volume, so that its
-    edits, branches and commits cannot meet those of other tests.
+    edits, branches and commits cannot meet those of other tests. Their pods are stopped
+    when the module is done.
     """
+    created: list[str] = []
 
     def make(prefix: str, role: str = "developer") -> str:
         username = f"{prefix}{secrets.token_hex(3)}"
@@ -85,6 +88,13 @@ def make_developer(web: GatewayProcess) -> Callable[..., str]:
             "user", "add", username, "--password", PASSWORD, "--email", f"{username}@example.com"
         )
         web.cli("member", "add", "demo", username, role)
+        created.append(username)
         return username
 
-    return make
+    yield make
+    for username in created:
+        api = Api(web.url)
+        if api.login(username, PASSWORD).status_code != 200:
+            continue
+        for session in api.http.get("/api/sessions").json():
+            api.http.delete(f"/api/sessions/{session['id']}")

@@ -66,16 +66,18 @@ async def type_at_end(page: Page, text: str) -> None:
     await page.keyboard.type(text)
 
 
-async def expect_editor_to_contain(page: Page, text: str, timeout: float = 10) -> None:
+async def expect_editor_to_contain(
+    page: Page, text: str, timeout: float = 10, present: bool = True
+) -> None:
     """CodeMirror renders only the lines in view: scroll to the end, where tests type."""
     scroller = page.locator(".cm-scroller")
     deadline = asyncio.get_running_loop().time() + timeout
     while True:
         await scroller.evaluate("(el) => { el.scrollTop = el.scrollHeight; }")
-        if text in await page.locator(".cm-content").inner_text():
+        if (text in await page.locator(".cm-content").inner_text()) == present:
             return
         if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"the editor does not show {text!r}")
+            raise AssertionError(f"the editor {'does not show' if present else 'shows'} {text!r}")
         await asyncio.sleep(0.1)
 
 
