@@ -68,10 +68,26 @@ class ActivityHandler(JupyterHandler):
         )
 
 
+async def _reload_open_documents(serverapp: Any) -> None:
+    """Have every open collaborative document check its file now (it reloads if changed).
+
+    jupyter-server-ydoc checks files on a timer; between a rewrite by git and that check,
+    typing would be overwritten by the reload. Its file loaders are not public, hence the
+    defensive lookups: if they move, documents still reload at the next poll.
+    """
+    apps = serverapp.extension_manager.extension_apps.get("jupyter_server_ydoc", set())
+    for app in apps:
+        mapping = getattr(app, "file_loaders", None)
+        loaders = getattr(mapping, "_FileLoaderMapping__dict", {})
+        for loader in list(loaders.values()):
+            await loader.maybe_notify()
+
+
 def _load_jupyter_server_extension(serverapp: Any) -> None:
     config = PodConfig.from_env()
     registry, modules = build_registry()
     workspace = Workspace(config=config, registry=registry, kernel_manager=serverapp.kernel_manager)
+    workspace.disk_watchers.append(lambda: _reload_open_documents(serverapp))
     for module in modules:
         attach = getattr(module, "attach", None)
         if attach is not None:

@@ -164,6 +164,7 @@ async def fs_read(ctx: CallContext, params: PathParams) -> dict[str, Any]:
 @methods.method("fs/write", WriteParams, writes=True)
 async def fs_write(ctx: CallContext, params: WriteParams) -> dict[str, Any]:
     result = await asyncio.to_thread(_write, ctx.workspace.root, params)
+    await ctx.workspace.files_changed_on_disk()
     await ctx.broadcast("fs/changed", {"path": params.path, "kind": "write"})
     return result
 
@@ -171,6 +172,7 @@ async def fs_write(ctx: CallContext, params: WriteParams) -> dict[str, Any]:
 @methods.method("fs/rename", RenameParams, writes=True)
 async def fs_rename(ctx: CallContext, params: RenameParams) -> dict[str, Any]:
     result = await asyncio.to_thread(_rename, ctx.workspace.root, params)
+    await ctx.workspace.files_changed_on_disk()
     await ctx.broadcast(
         "fs/changed", {"path": params.path, "kind": "rename", "new_path": params.new_path}
     )
@@ -180,6 +182,7 @@ async def fs_rename(ctx: CallContext, params: RenameParams) -> dict[str, Any]:
 @methods.method("fs/delete", PathParams, writes=True)
 async def fs_delete(ctx: CallContext, params: PathParams) -> dict[str, Any]:
     result = await asyncio.to_thread(_delete, ctx.workspace.root, params.path)
+    await ctx.workspace.files_changed_on_disk()
     await ctx.broadcast("fs/changed", {"path": params.path, "kind": "delete"})
     return result
 

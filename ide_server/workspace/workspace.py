@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,6 +26,9 @@ class Workspace:
     last_activity: float = field(default_factory=time.time)
     # Callables answering "is something running right now?" (a preview, a dbt command).
     busy_checks: list[Callable[[], bool]] = field(default_factory=list)
+    # Called after the pod itself rewrote files (git, fs/*), so that open documents reload
+    # from disk before the caller's answer, not at the next poll a second later.
+    disk_watchers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
     @property
     def root(self) -> Path:
@@ -36,6 +39,13 @@ class Workspace:
 
     def is_busy(self) -> bool:
         return any(check() for check in self.busy_checks)
+
+    async def files_changed_on_disk(self) -> None:
+        for watcher in self.disk_watchers:
+            try:
+                await watcher()
+            except Exception:  # a document that fails to reload must not fail the call
+                log.warning("reloading open documents failed", exc_info=True)
 
     async def broadcast(
         self, method: str, params: Mapping[str, Any], *, exclude: Client | None = None

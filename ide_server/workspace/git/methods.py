@@ -62,7 +62,8 @@ async def _write(ctx: Context, operation: str, work: Callable[[pygit2.Repository
 
 
 async def _announce(ctx: Context, operation: str) -> None:
-    """Tell the session's other tabs to refresh their git panel."""
+    """Reload open documents from disk, then tell the other tabs to refresh their panel."""
+    await ctx.workspace.files_changed_on_disk()
     try:
         await ctx.broadcast("git/changed", {"op": operation})
     except Exception:  # a closing socket must not turn a done operation into an error

@@ -16,6 +16,7 @@ from ide_server.workspace.clone import ensure_checkout
 from ide_server.workspace.config import PodConfig
 from ide_server.workspace.git.methods import methods
 from ide_server.workspace.rpc import dispatch
+from ide_server.workspace.workspace import Workspace
 
 from .remote_server import GitHttpServer
 
@@ -73,20 +74,23 @@ class FakeClient:
         self.notifications.append((method, dict(params)))
 
 
-@dataclass
-class FakeWorkspace:
-    config: PodConfig
+def workspace_for(config: PodConfig) -> Workspace:
+    """The real Workspace; its disk watcher counts the reloads git asks for."""
+    workspace = Workspace(config=config, registry=methods)
+    workspace.reloads = 0  # type: ignore[attr-defined]
 
-    @property
-    def root(self) -> Path:
-        return self.config.root
+    async def count_reload() -> None:
+        workspace.reloads += 1  # type: ignore[attr-defined]
+
+    workspace.disk_watchers.append(count_reload)
+    return workspace
 
 
 @dataclass
 class FakeContext:
     """Just what the git handlers use of the lead's CallContext."""
 
-    workspace: FakeWorkspace
+    workspace: Workspace
     client: FakeClient
     broadcasts: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
 
@@ -114,7 +118,7 @@ class FakeContext:
 
 
 def make_context(config: PodConfig, role: str = "developer") -> FakeContext:
-    return FakeContext(FakeWorkspace(config), FakeClient(config.user, role))
+    return FakeContext(workspace_for(config), FakeClient(config.user, role))
 
 
 @pytest.fixture

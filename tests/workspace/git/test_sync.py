@@ -103,8 +103,10 @@ async def test_pull_from_main_merges_without_conflict(tmp_path, file_remote):
     await bob.ok("git/create_branch", {"name": "work"})
     (bob.workspace.root / "models" / "orders.sql").write_text("select 5 as id\n")
     await bob.ok("git/commit", {"message": "orders on work"})
+    reloads = bob.workspace.reloads
     result = await bob.ok("git/pull", {"from": "main"})
     assert result["outcome"] == "merged" and result["source"] == "origin/main"
+    assert bob.workspace.reloads > reloads  # open documents reload before the answer
     assert (bob.workspace.root / "models" / "customers.sql").read_text() == "select 9 as id\n"
     log = await bob.ok("git/log", {"limit": 1})
     assert len(log["commits"][0]["parents"]) == 2
