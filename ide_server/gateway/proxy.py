@@ -52,6 +52,13 @@ _HOP_HEADERS = frozenset(
         "sec-websocket-extensions",
         "sec-websocket-accept",
         "content-length",
+        # What a client says about the route it came by is not for the pod to believe.
+        "forwarded",
+        "x-forwarded-for",
+        "x-forwarded-host",
+        "x-forwarded-proto",
+        "x-forwarded-port",
+        "x-real-ip",
     }
 )
 
@@ -106,7 +113,8 @@ class SessionProxy:
         role = await svc.accounts.role_of(user, row.project_id) if row else None
         if row is None or role is None or not (row.user_id == user.id or user.is_admin):
             return None, (404, "session_not_found", "No such session.")
-        if not _ALLOWED.match(rest):
+        # Dot segments would be collapsed on the way to the pod, after this check.
+        if not _ALLOWED.match(rest) or any(s in (".", "..") for s in rest.split("/")):
             return None, (404, "not_found", "Not a route of the session.")
         if row.state != State.READY or not row.endpoint:
             return None, (

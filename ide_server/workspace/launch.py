@@ -16,6 +16,7 @@ from traitlets.config import Config
 
 from .clone import ensure_checkout
 from .config import PodConfig
+from .contents import VolumeContentsManager
 
 
 def server_config(pod: PodConfig, env: dict[str, str] | os._Environ[str]) -> Config:
@@ -31,6 +32,7 @@ def server_config(pod: PodConfig, env: dict[str, str] | os._Environ[str]) -> Con
     c.ServerApp.root_dir = str(pod.root)
     c.ServerApp.open_browser = False
     c.ServerApp.terminals_enabled = False
+    c.ServerApp.contents_manager_class = VolumeContentsManager
     c.ServerApp.jpserver_extensions = {
         "ide_server.workspace": True,
         "jupyter_server_ydoc": True,

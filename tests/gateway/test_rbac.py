@@ -138,3 +138,34 @@ def test_pod_routes_outside_the_ide_are_not_exposed(alice: Api, alice_session: d
     ):
         assert alice.http.get(f"/sessions/{sid}/{path}").status_code == 404, path
     assert alice.http.post(f"/sessions/{sid}/api/kernels", json={}).status_code == 404
+
+
+def test_dot_segments_cannot_reach_other_pod_routes(
+    alice: Api, alice_session: dict, carol: Api, gateway: GatewayProcess
+) -> None:
+    """Clients that do not normalize paths (curl --path-as-is) must not climb out."""
+    import http.client
+    from urllib.parse import urlsplit
+
+    sid = alice_session["id"]
+    host = urlsplit(gateway.url)
+    attempts = [
+        ("GET", f"/sessions/{sid}/api/collaboration/room/../../contents/"),
+        ("GET", f"/sessions/{sid}/api/collaboration/room/../../kernelspecs"),
+        ("GET", f"/sessions/{sid}/api/collaboration/room/%2e%2e/%2e%2e/contents/"),
+        ("PUT", f"/sessions/{sid}/api/collaboration/session/../../contents/x.sql"),
+        ("POST", f"/sessions/{sid}/ide/../api/kernels"),
+    ]
+    for method, path in attempts:
+        conn = http.client.HTTPConnection(host.hostname, host.port, timeout=10)
+        conn.request(
+            method,
+            path,
+            body=b"{}" if method != "GET" else None,
+            headers={"Cookie": f"ide_session={alice.cookie}", "Content-Type": "application/json"},
+        )
+        response = conn.getresponse()
+        body = response.read()
+        assert response.status == 404, (method, path, response.status, body[:200])
+        assert b"kernelspecs" not in body and b'"content"' not in body
+        conn.close()

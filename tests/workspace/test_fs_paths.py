@@ -86,3 +86,44 @@ async def test_symlinks_inside_the_volume_still_work(
         listing = await rpc.call("fs/list", {"path": "models-link"})
         assert listing["entries"]
     link.unlink()
+
+
+async def test_collaborative_rooms_refuse_symlinks_out_of_the_volume(
+    alice: Api, alice_session: dict, traps: dict[str, Path]
+) -> None:
+    """Rooms read and write through Jupyter's contents manager: it is confined as fs/* is."""
+    from tests.support.ydoc import room, room_text
+
+    sid = alice_session["id"]
+    for path in ("leak.txt", "leakdir/loot.txt", "sib/secret.txt"):
+        response = alice.http.put(
+            f"/sessions/{sid}/api/collaboration/session/{path}",
+            json={"format": "text", "type": "file"},
+        )
+        if response.status_code in (200, 201):
+            try:
+                async with room(alice, sid, path, session=response.json()) as (doc, _):
+                    text = room_text(doc)
+            except Exception:  # the room refuses to load the file: what we want
+                text = ""
+            assert "secret" not in text, path
+        else:
+            assert response.status_code == 404, response.text
+    assert (traps["outside"] / "loot.txt").read_text() == "outside secret"
+    assert (traps["sibling"] / "secret.txt").read_text() == "sibling secret"
+
+
+async def test_hidden_directories_are_refused_through_symlinks(
+    alice: Api, alice_session: dict, volume: Path
+) -> None:
+    alias = volume / "cfg"
+    if not alias.is_symlink():
+        os.symlink(volume, alias)
+    try:
+        async with await alice.rpc(alice_session["id"]) as rpc:
+            for path in ("cfg/.git/config", "cfg/.ide/ystore.db", ".GIT/config"):
+                with pytest.raises(RpcFailure) as failure:
+                    await rpc.call("fs/read", {"path": path})
+                assert failure.value.code == -32002, path
+    finally:
+        alias.unlink()
