@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from ide_server.secrets import SecretBox, SecretError
 
 from .backends.base import Backend, BackendError, PodSpec
+from .pods import PodClients
 from .states import State
 from .store import Limits, SessionRow, SessionStore
 
@@ -29,8 +30,10 @@ class SessionManager:
         *,
         limits: Limits,
         start_timeout: float = 120,
+        pods: PodClients | None = None,
     ) -> None:
         self.limits = limits
+        self.pods = pods or PodClients()
         self.store = store
         self.backend = backend
         self.secret_box = secret_box
@@ -45,6 +48,7 @@ class SessionManager:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         await self.backend.close()
+        await self.pods.close()
 
     # -- open and stop ---------------------------------------------------------------------
     async def open_session(
@@ -117,16 +121,27 @@ class SessionManager:
             self._starts.pop(session_id, None)
 
     async def _fail(self, session_id: str, reason: str) -> None:
-        log.warning("session %s failed: %s", session_id, reason)
-        await self.store.transition(session_id, State.FAILED, reason=reason, progress="failed")
+        """A start that went wrong; a session someone is already stopping stays theirs."""
+        row = await self.store.transition(
+            session_id,
+            State.FAILED,
+            only_from=(State.PENDING, State.STARTING),
+            reason=reason,
+            progress="failed",
+        )
+        if row is not None:
+            log.warning("session %s failed: %s", session_id, reason)
 
     async def stop_session(self, session_id: str, reason: str = "stopped") -> SessionRow | None:
         """Stop the pod, keep the volume. Returns the final row."""
+        # Stopping first: a start cancelled below then knows it was stopped, not failed.
+        row = await self.store.transition(session_id, State.STOPPING, reason=reason)
         task = self._starts.get(session_id)
         if task is not None:
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
-        await self.store.transition(session_id, State.STOPPING, reason=reason)
+        if row is not None and row.endpoint:
+            await self.pods.forget(row.endpoint)
         try:
             await self.backend.stop(session_id)
         except BackendError as exc:
@@ -154,7 +169,9 @@ class SessionManager:
         """The proxy could not reach a ready pod: if it died, mark it stopped."""
         if not await self.backend.poll(session_id):
             await self.backend.stop(session_id)
-            await self.store.transition(session_id, State.STOPPED, reason="pod exited")
+            row = await self.store.transition(session_id, State.STOPPED, reason="pod exited")
+            if row is not None and row.endpoint:
+                await self.pods.forget(row.endpoint)
 
     def _may_be_starting_elsewhere(self, row: SessionRow) -> bool:
         """Another replica may be starting it: leave it until it made no progress for long."""
@@ -170,9 +187,9 @@ class SessionManager:
         for row in await self.store.list(
             states=(State.PENDING, State.STARTING, State.READY, State.STOPPING)
         ):
+            pod = pods.pop(row.id, None)  # owned by a row: never an orphan
             if row.id in self._starts or self._may_be_starting_elsewhere(row):
                 continue
-            pod = pods.pop(row.id, None)
             if row.state == State.READY and pod is not None and pod.running:
                 continue  # adopted: the proxy keeps using the endpoint in the row
             if pod is not None:

@@ -176,12 +176,21 @@ class SessionStore:
         )
         return [SessionRow.from_row(r) for r in rows]
 
-    async def transition(self, session_id: str, target: State, **fields: Any) -> SessionRow | None:
-        """Move the session to ``target`` if its current state allows it.
+    async def transition(
+        self,
+        session_id: str,
+        target: State,
+        *,
+        only_from: tuple[State, ...] | None = None,
+        **fields: Any,
+    ) -> SessionRow | None:
+        """Move the session to ``target`` if its current state allows it (and is one of
+        ``only_from``, when given).
 
         Returns the updated row, or None if the row was not in a state that may move there
         (another replica or request got there first).
         """
+        sources = [s.value for s in sources_of(target) if only_from is None or s in only_from]
         assignments = ["state = %s", "updated_at = now()"]
         values: list[Any] = [target.value]
         if target == State.READY:
@@ -193,7 +202,7 @@ class SessionStore:
                 raise ValueError(f"cannot set {name}")
             assignments.append(f"{name} = %s")
             values.append(value)
-        values += [session_id, [s.value for s in sources_of(target)]]
+        values += [session_id, sources]
         count = await self.db.execute(
             f"UPDATE sessions SET {', '.join(assignments)} WHERE id = %s AND state = ANY(%s)",
             values,

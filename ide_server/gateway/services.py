@@ -95,6 +95,7 @@ class Services:
             self.secret_box,
             limits=limits,
             start_timeout=self.config.start_timeout,
+            pods=self.pods,
         )
         self.warehouse = dict(self.config.warehouse)
         await self._bootstrap()
@@ -116,7 +117,6 @@ class Services:
         if self.reaper is not None:
             await self.reaper.stop()
         await self.manager.close()
-        await self.pods.close()
         await self.db.close()
         if self._embedded is not None:
             await asyncio.to_thread(self._embedded.stop)

@@ -119,3 +119,31 @@ async def test_exactly_one_reaper_leads_and_another_takes_over(db: Database) -> 
     await first.stop()  # the leader dies: its connection, and so its lock, goes away
     assert await second._lead() is True
     await second.stop()
+
+
+async def test_stopping_a_session_while_it_starts_ends_stopped_not_failed(db: Database) -> None:
+    backend = NeverReadyBackend()
+    manager = await _manager(db, backend, start_timeout=60)
+    uid, pid = await _user_and_project(db)
+    row, _ = await manager.open_session(uid, "u", pid, "p-u", {})
+    await _wait(manager, row.id, State.STARTING)
+    final = await manager.stop_session(row.id, reason="stopped by u")
+    assert final is not None and final.state == State.STOPPED
+    assert final.reason == "stopped by u"
+    assert backend.running == {}
+
+
+async def test_reconcile_leaves_pods_that_are_starting_elsewhere(db: Database) -> None:
+    backend = InstantBackend()
+    manager = await _manager(db, backend)
+    uid, pid = await _user_and_project(db)
+    row, _ = await manager.store.create_or_get_live(uid, pid, backend.name, LIMITS)
+    await manager.store.transition(row.id, State.STARTING)
+    from session_manager.backends.base import PodSpec
+
+    # Another replica is starting this pod: its row is fresh, the pod exists already.
+    backend.running[row.id] = PodSpec(row.id, "u", "p-u", "/", "t")
+    await manager.reconcile()
+    assert row.id in backend.running
+    still = await manager.store.get(row.id)
+    assert still is not None and still.state == State.STARTING
