@@ -49,6 +49,10 @@ async def pod_activity(
         return None
     if response.status_code != 200:
         return None
-    data = response.json()
-    data["last_activity_at"] = datetime.fromtimestamp(float(data["last_activity"]), UTC)
+    try:
+        data = response.json()
+        data["last_activity_at"] = datetime.fromtimestamp(float(data["last_activity"]), UTC)
+        data["busy"] = bool(data.get("busy"))
+    except (ValueError, TypeError, KeyError, OverflowError):
+        return None  # not the pod we expect: judged by poll() instead
     return data

@@ -69,7 +69,9 @@ class Reaper:
                 return True
             except psycopg.Error:
                 await self._release()
-        conn = await psycopg.AsyncConnection.connect(self.database_url, autocommit=True)
+        conn = await psycopg.AsyncConnection.connect(
+            self.database_url, autocommit=True, connect_timeout=10
+        )
         cur = await conn.execute("SELECT pg_try_advisory_lock(%s)", (_REAPER_LOCK,))
         row = await cur.fetchone()
         if row and row[0]:
@@ -99,7 +101,11 @@ class Reaper:
 
         async def judge(row: SessionRow) -> tuple[str, str] | None:
             async with gate:
-                return await self._judge(row)
+                try:
+                    return await self._judge(row)
+                except Exception:  # one bad row (an unreadable token) must not stop the pass
+                    log.exception("could not judge session %s; skipped this pass", row.id)
+                    return None
 
         verdicts = await asyncio.gather(*(judge(r) for r in rows))
         return [v for v in verdicts if v is not None]

@@ -26,6 +26,23 @@ import httpx
 from .base import Backend, BackendError, PodInfo, PodSpec, Progress
 
 _RECORD = "pod.json"
+_INHERITED = frozenset(
+    {
+        "PATH",
+        "HOME",
+        "USER",
+        "LOGNAME",
+        "LANG",
+        "TZ",
+        "TMPDIR",
+        "VIRTUAL_ENV",
+        "PYTHONPATH",
+        "SSL_CERT_FILE",
+        "SSL_CERT_DIR",
+        "REQUESTS_CA_BUNDLE",
+        "CURL_CA_BUNDLE",
+    }
+)
 _SOCKET = "pod.sock"
 # Leaves room for "/<32-hex session id>/pod.sock" within the ~107-byte socket path limit.
 _MAX_RUN_ROOT = 60
@@ -89,8 +106,8 @@ class LocalBackend(Backend):
             "pid": child.pid,
             "socket": str(sock),
         }
-        (runtime / _RECORD).write_text(json.dumps(record))
         try:
+            (runtime / _RECORD).write_text(json.dumps(record))
             await self._wait_ready(spec, child, sock, progress)
         except BaseException:
             await self.stop(spec.session_id)
@@ -100,7 +117,9 @@ class LocalBackend(Backend):
     def _spawn(
         self, spec: PodSpec, volume: Path, runtime: Path, sock: Path
     ) -> subprocess.Popen[bytes]:
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("IDE_", "JUPYTER"))}
+        # An allow-list: the gateway's own credentials (AWS_*, PG*, KUBECONFIG...) must not
+        # reach the user's kernels and commands.
+        env = {k: v for k, v in os.environ.items() if k in _INHERITED or k.startswith("LC_")}
         env.update(spec.env)
         env.update(
             IDE_POD_SESSION_ID=spec.session_id,

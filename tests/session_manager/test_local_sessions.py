@@ -124,3 +124,22 @@ async def test_orphan_pods_are_removed_at_start(own_gateway) -> None:
 
 def test_health(own_gateway) -> None:
     assert httpx.get(f"{own_gateway.url}/healthz").json() == {"status": "ok"}
+
+
+def test_pods_do_not_inherit_the_gateways_credentials(tmp_path: Path) -> None:
+    with temporary_database(tmp_path) as url:
+        gw = GatewayProcess(tmp_path / "data", url)
+        gw.extra_env = {"AWS_SECRET_ACCESS_KEY": "gateway-only-secret", "PGPASSWORD": "pg-secret"}
+        gw.start()
+        try:
+            gw.cli("user", "add", "hana", "--password", PASSWORD)
+            gw.cli("member", "add", "demo", "hana", "developer")
+            api = Api(gw.url)
+            api.login("hana", PASSWORD)
+            session = api.open_session()
+            environ = Path(f"/proc/{gw.pod_pid(session['id'])}/environ").read_bytes()
+            assert b"gateway-only-secret" not in environ and b"pg-secret" not in environ
+            assert b"IDE_DATABASE_URL" not in environ and b"IDE_POD_SESSION_ID=" in environ
+        finally:
+            gw.stop()
+            gw.stop_pods()

@@ -31,6 +31,7 @@ class GatewayProcess:
         self.database_url = database_url
         self.port = free_port()
         self.settings = settings
+        self.extra_env: dict[str, str] = {}
         self.proc: subprocess.Popen[bytes] | None = None
         self.log_path = data_dir.parent / f"gateway-{self.port}.log"
 
@@ -58,6 +59,7 @@ class GatewayProcess:
             IDE_LOG_LEVEL="info",
         )
         env.update({f"IDE_{k.upper()}": v for k, v in self.settings.items()})
+        env.update(self.extra_env)
         return env
 
     def cli(self, *args: str) -> str:
