@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from http.cookies import SimpleCookie
-
 from starlette.datastructures import Headers
+from starlette.requests import cookie_parser
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .db import DatabaseUnavailable
@@ -15,16 +14,9 @@ _UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
 def cookie_value(headers: Headers, name: str) -> str | None:
+    """The named cookie; lenient like browsers, so one odd cookie does not hide the rest."""
     raw = headers.get("cookie")
-    if not raw:
-        return None
-    jar: SimpleCookie = SimpleCookie()
-    try:
-        jar.load(raw)
-    except Exception:
-        return None
-    morsel = jar.get(name)
-    return morsel.value if morsel else None
+    return cookie_parser(raw).get(name) if raw else None
 
 
 class AuthMiddleware:

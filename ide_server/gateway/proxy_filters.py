@@ -13,7 +13,7 @@ _PASSIVE_METHODS = frozenset({"session/heartbeat"})
 def _rpc_method(data: str | bytes) -> tuple[object, str | None]:
     try:
         message = json.loads(data)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         return None, None
     if not isinstance(message, dict):
         return None, None

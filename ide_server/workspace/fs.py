@@ -75,11 +75,17 @@ def _list(root: Path, relative: str) -> dict[str, Any]:
     return {"path": relative.strip("/"), "entries": entries}
 
 
-def _read(root: Path, relative: str) -> dict[str, Any]:
+def _read(root: Path, relative: str, max_bytes: int) -> dict[str, Any]:
     path = resolve(root, relative)
     info = _stat(path, relative)
     if stat.S_ISDIR(info.st_mode):
         raise RpcError(NOT_TEXT, f"is a directory: {relative}")
+    if info.st_size > max_bytes:
+        raise RpcError(
+            NOT_TEXT,
+            f"{relative} is {info.st_size // 1024} KiB, too large to open in the editor "
+            f"(the limit is {max_bytes // 1024} KiB)",
+        )
     data = path.read_bytes()
     try:
         content = data.decode("utf-8")
@@ -158,7 +164,9 @@ async def fs_list(ctx: CallContext, params: ListParams) -> dict[str, Any]:
 
 @methods.method("fs/read", PathParams)
 async def fs_read(ctx: CallContext, params: PathParams) -> dict[str, Any]:
-    return await asyncio.to_thread(_read, ctx.workspace.root, params.path)
+    # Half the message limit: JSON escaping can double the size of the answer.
+    limit = ctx.workspace.config.max_message_bytes // 2
+    return await asyncio.to_thread(_read, ctx.workspace.root, params.path, limit)
 
 
 @methods.method("fs/write", WriteParams, writes=True)

@@ -182,11 +182,25 @@ def error_response(request_id: Any, error: RpcError) -> dict[str, Any]:
     return {"jsonrpc": "2.0", "id": request_id, "error": error.to_json()}
 
 
-async def dispatch(registry: MethodRegistry, ctx: Context, text: str | bytes) -> dict | None:
-    """Answer one incoming message; ``None`` for notifications that need no reply."""
+def parse_message(text: str | bytes) -> Any:
+    """The JSON value of a frame, or :data:`NOT_JSON`."""
     try:
-        message = json.loads(text)
-    except (ValueError, UnicodeDecodeError):
+        return json.loads(text)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        return NOT_JSON
+
+
+NOT_JSON = object()
+
+
+async def dispatch(registry: MethodRegistry, ctx: Context, text: str | bytes) -> dict | None:
+    """Answer one incoming frame; ``None`` for notifications that need no reply."""
+    return await dispatch_message(registry, ctx, parse_message(text))
+
+
+async def dispatch_message(registry: MethodRegistry, ctx: Context, message: Any) -> dict | None:
+    """Answer one parsed message (see :func:`parse_message`)."""
+    if message is NOT_JSON:
         return error_response(None, RpcError(PARSE_ERROR, "message is not valid JSON"))
     if not isinstance(message, dict) or message.get("jsonrpc") != "2.0":
         return error_response(None, RpcError(INVALID_REQUEST, "not a JSON-RPC 2.0 request"))

@@ -12,12 +12,13 @@ from jupyter_server.auth.decorator import ws_authenticated
 from jupyter_server.base.handlers import JupyterHandler
 from tornado.websocket import WebSocketClosedError, WebSocketHandler
 
-from .rpc import dispatch
+from .rpc import UNAVAILABLE, RpcError, dispatch_message, error_response, parse_message
 from .workspace import CallContext, Workspace
 
 log = logging.getLogger(__name__)
 
 ROLES = ("admin", "developer", "read-only")
+MAX_CALLS_IN_FLIGHT = 64
 # Heartbeats keep a socket open through proxies; they are not a sign of work.
 _NOT_ACTIVITY = frozenset({"session/heartbeat"})
 
@@ -33,9 +34,12 @@ class IdeSocketHandler(WebSocketHandler, JupyterHandler):
         self.workspace = workspace
         # Set by the gateway, which alone holds the pod token that authenticated this request.
         self.user = self.request.headers.get("X-IDE-User", workspace.config.user)
-        role = self.request.headers.get("X-IDE-Role", "developer")
+        role = self.request.headers.get("X-IDE-Role", "read-only")
         self.role = role if role in ROLES else "read-only"
         self._send_lock = asyncio.Lock()
+        # Writes of one tab apply in the order they were sent; reads need not wait.
+        self._write_lock = asyncio.Lock()
+        self._calls: set[asyncio.Task[None]] = set()
 
     @property
     def max_message_size(self) -> int:  # type: ignore[override]
@@ -58,15 +62,35 @@ class IdeSocketHandler(WebSocketHandler, JupyterHandler):
     def on_close(self) -> None:
         self.workspace.clients.discard(self)
 
-    async def on_message(self, message: str | bytes) -> None:
-        if _method_of(message) not in _NOT_ACTIVITY:
+    async def on_message(self, frame: str | bytes) -> None:
+        message = parse_message(frame)  # once: a frame may be megabytes of file content
+        fields = message if isinstance(message, dict) else {}
+        name = fields.get("method")
+        if name not in _NOT_ACTIVITY:
             self.workspace.mark_active()
+        if len(self._calls) >= MAX_CALLS_IN_FLIGHT:
+            error = RpcError(
+                UNAVAILABLE,
+                f"more than {MAX_CALLS_IN_FLIGHT} calls in flight; "
+                "wait for answers before sending more",
+            )
+            await self._send(error_response(fields.get("id"), error))
+            return
+        method = self.workspace.registry.get(name) if isinstance(name, str) else None
         ctx = CallContext(self.workspace, self)
         # Each call runs on its own so that a slow one (a pull) does not hold up the rest.
-        asyncio.ensure_future(self._answer(ctx, message))
+        ordered = method is not None and method.writes
+        task = asyncio.ensure_future(self._answer(ctx, message, ordered))
+        self._calls.add(task)
+        task.add_done_callback(self._calls.discard)
 
-    async def _answer(self, ctx: CallContext, message: str | bytes) -> None:
-        reply = await dispatch(self.workspace.registry, ctx, message)
+    async def _answer(self, ctx: CallContext, message: Any, ordered: bool) -> None:
+        registry = self.workspace.registry
+        if ordered:
+            async with self._write_lock:
+                reply = await dispatch_message(registry, ctx, message)
+        else:
+            reply = await dispatch_message(registry, ctx, message)
         if reply is not None:
             await self._send(reply)
 
@@ -79,11 +103,3 @@ class IdeSocketHandler(WebSocketHandler, JupyterHandler):
                 await self.write_message(json.dumps(payload))
             except WebSocketClosedError:
                 log.debug("client went away before its answer")
-
-
-def _method_of(message: str | bytes) -> str | None:
-    try:
-        value = json.loads(message)
-    except (ValueError, UnicodeDecodeError):
-        return None
-    return value.get("method") if isinstance(value, dict) else None

@@ -171,3 +171,42 @@ def test_session_lifecycle_and_events(bob: Api, gateway: GatewayProcess) -> None
         json={"format": "text", "type": "file"},
     )
     assert put.status_code == 409
+
+
+async def test_deeply_nested_json_gets_an_error_not_a_closed_socket(
+    alice: Api, alice_session: dict
+) -> None:
+    async with await alice.rpc(alice_session["id"]) as rpc:
+        await rpc.ws.send("[" * 100_000)
+        reply = await asyncio.wait_for(rpc.notifications.get(), 10)
+        assert reply["error"]["code"] == -32700
+        nested = '{"jsonrpc": "2.0", "id": 5, "method": "fs/list", "params": ' + "[" * 50_000 + "}"
+        await rpc.ws.send(nested)
+        reply = await asyncio.wait_for(rpc.notifications.get(), 10)
+        assert reply["error"]["code"] == -32700
+        assert (await rpc.call("session/heartbeat")) == {"ok": True}
+
+
+async def test_a_file_too_large_for_the_socket_is_refused_clearly(
+    alice: Api, alice_session: dict, gateway: GatewayProcess
+) -> None:
+    big = gateway.data_dir / "volumes" / "alice" / "demo" / "seeds" / "big.csv"
+    big.write_bytes(b"id,value\n" + b"1,abcdefghij\n" * 500_000)  # 6 MB
+    try:
+        async with await alice.rpc(alice_session["id"]) as rpc:
+            with pytest.raises(RpcFailure) as failure:
+                await rpc.call("fs/read", {"path": "seeds/big.csv"})
+            assert failure.value.code == -32005 and "too large" in str(failure.value)
+            assert (await rpc.call("fs/read", {"path": "dbt_project.yml"}))["content"]
+    finally:
+        big.unlink()
+
+
+def test_an_odd_cookie_beside_the_login_does_not_log_the_user_out(
+    alice: Api, gateway: GatewayProcess
+) -> None:
+    import httpx
+
+    header = f'prefs={{"theme":"dark"}}; ide_session={alice.cookie}; other=1'
+    response = httpx.get(f"{gateway.url}/api/me", headers={"Cookie": header})
+    assert response.status_code == 200 and response.json()["username"] == "alice"
