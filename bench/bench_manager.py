@@ -40,6 +40,16 @@ from tests.session_manager.fakes import InstantBackend  # noqa: E402
 from tests.support.pg import temporary_database  # noqa: E402
 
 LIMITS = Limits(per_user=10, active=100_000, concurrent_starts=100_000)
+
+
+async def no_env() -> dict[str, str]:
+    return {}
+
+
+async def as_env(env: dict[str, str]) -> dict[str, str]:
+    return env
+
+
 BOX = SecretBox.from_spec(generate_key_spec())
 
 
@@ -79,7 +89,9 @@ async def bench_overhead(db: Database, data: Path) -> None:
     managed = []
     for _ in range(3):
         t = time.perf_counter()
-        row, _ = await manager.open_session(user.id, "overhead", project.id, "demo", env)
+        row, _ = await manager.open_session(
+            user.id, "overhead", project.id, "demo", lambda: as_env(env)
+        )
         await wait_ready(manager.store, [row.id])
         managed.append(time.perf_counter() - t)
         await manager.stop_session(row.id)
@@ -129,7 +141,7 @@ async def bench_reaper(db: Database) -> None:
         user = await db.fetchone(
             "INSERT INTO users (username) VALUES (%s) RETURNING id", (f"r{i}",)
         )
-        row, _ = await manager.open_session(user["id"], f"r{i}", project.id, "reap", {})
+        row, _ = await manager.open_session(user["id"], f"r{i}", project.id, "reap", no_env)
         ids.append(row.id)
     await wait_ready(manager.store, ids)
     await db.execute("UPDATE sessions SET last_activity = now() - interval '2 hours'")
@@ -166,7 +178,10 @@ async def bench_concurrent(db: Database) -> None:
         users.append(row["id"])
     t = time.perf_counter()
     opened = await asyncio.gather(
-        *(manager.open_session(u, f"c{i}", project.id, "burst", {}) for i, u in enumerate(users))
+        *(
+            manager.open_session(u, f"c{i}", project.id, "burst", no_env)
+            for i, u in enumerate(users)
+        )
     )
     await wait_ready(manager.store, [r.id for r, _ in opened])
     elapsed = time.perf_counter() - t

@@ -6,7 +6,7 @@ import asyncio
 import logging
 import secrets
 import time
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 
 from ide_server.secrets import SecretBox, SecretError
 
@@ -57,15 +57,24 @@ class SessionManager:
         username: str,
         project_id: int,
         project: str,
-        pod_env: Mapping[str, str],
+        pod_env: Callable[[], Awaitable[Mapping[str, str]]],
     ) -> tuple[SessionRow, bool]:
-        """The live session of (user, project), starting one if there is none."""
+        """The live session of (user, project), starting one if there is none.
+
+        ``pod_env`` builds the pod's settings; it is called only when a pod is started,
+        so re-opening a live session never needs the secrets it decrypts.
+        """
         row, created = await self.store.create_or_get_live(
             user_id, project_id, self.backend.name, self.limits
         )
         if created:
+            try:
+                env = dict(await pod_env())
+            except Exception as exc:
+                await self._fail(row.id, f"could not prepare the pod's settings: {exc}")
+                raise
             token = secrets.token_urlsafe(32)
-            spec = PodSpec(row.id, username, project, f"/sessions/{row.id}/", token, dict(pod_env))
+            spec = PodSpec(row.id, username, project, f"/sessions/{row.id}/", token, env)
             self._starts[row.id] = asyncio.create_task(self._start(spec))
         return row, created
 

@@ -14,7 +14,7 @@ log = logging.getLogger("ide_server.audit")
 
 async def record(db: Database, actor: str | None, action: str, **detail: Any) -> None:
     """Append one entry; an unreachable database loses the entry, never the request."""
-    log.info("%s %s %s", actor or "-", action, detail or "")
+    log.info("%r %s %r", actor, action, detail)  # repr: a name cannot forge log lines
     try:
         await db.execute(
             "INSERT INTO audit_log (actor, action, detail) VALUES (%s, %s, %s)",

@@ -39,9 +39,16 @@ def verify_password(password: str, encoded: str | None) -> bool:
     return hmac.compare_digest(actual, base64.b64decode(digest))
 
 
+# Each derivation holds 128 MiB: a burst of logins queues here instead of exhausting memory
+# and the thread pool that other work (stopping pods) shares.
+_DERIVATIONS = asyncio.Semaphore(2)
+
+
 async def hash_password_async(password: str) -> str:
-    return await asyncio.to_thread(hash_password, password)
+    async with _DERIVATIONS:
+        return await asyncio.to_thread(hash_password, password)
 
 
 async def verify_password_async(password: str, encoded: str | None) -> bool:
-    return await asyncio.to_thread(verify_password, password, encoded)
+    async with _DERIVATIONS:
+        return await asyncio.to_thread(verify_password, password, encoded)

@@ -109,7 +109,7 @@ async def create_session(request: Request) -> Response:
         raise ApiError(404, "project_not_found", f"No project named {name!r} is open to you.")
     try:
         row, created = await svc.manager.open_session(
-            user.id, user.username, project.id, project.name, await svc.pod_env(user, project)
+            user.id, user.username, project.id, project.name, lambda: svc.pod_env(user, project)
         )
     except LimitExceeded as exc:
         raise ApiError(
@@ -165,7 +165,7 @@ async def session_events(request: Request) -> Response:
             if current.state in _FINAL or await request.is_disconnected():
                 return
             # Rows are the source of truth, so any replica can serve the stream.
-            await asyncio.sleep(0.25)
+            await asyncio.sleep(0.5)
             current = await store.get(row.id)
 
     return StreamingResponse(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -37,7 +39,8 @@ async def put_warehouse_credentials(request: Request) -> Response:
     username = require_str(body, "user", max_length=256)
     password = require_str(body, "password", max_length=4096)
     svc = _services(request)
-    await svc.credentials.put(WAREHOUSE_PASSWORD, f"{username}\n{password}", user_id=user.id)
+    login = json.dumps({"user": username, "password": password})
+    await svc.credentials.put(WAREHOUSE_PASSWORD, login, user_id=user.id)
     await audit.record(svc.db, user.username, "warehouse_credentials.set")
     return JSONResponse({"user": username, "password_set": True})
 

@@ -63,11 +63,18 @@ class Services:
 
         registry, _ = build_registry()
         self.write_methods = registry.write_methods()
-        self._started = False
 
     async def start(self, *, manage_sessions: bool = True) -> None:
         """Connect and bootstrap; ``manage_sessions=False`` for one-off admin commands,
-        which must not reconcile the pods of a running gateway."""
+        which must not reconcile the pods of a running gateway. On failure, whatever was
+        started is stopped again."""
+        try:
+            await self._start(manage_sessions)
+        except BaseException:
+            await self.stop()
+            raise
+
+    async def _start(self, manage_sessions: bool) -> None:
         data = self.config.data_path
         data.mkdir(parents=True, exist_ok=True, mode=0o700)
         url = self.config.database_url
@@ -108,18 +115,22 @@ class Services:
             )
             self.reaper = Reaper(url, self.manager, policy, self.pods)
             self.reaper.start()
-        self._started = True
 
     async def stop(self) -> None:
-        if not self._started:
-            return
-        self._started = False
-        if self.reaper is not None:
-            await self.reaper.stop()
-        await self.manager.close()
-        await self.db.close()
-        if self._embedded is not None:
-            await asyncio.to_thread(self._embedded.stop)
+        """Undo whatever ``start()`` got to, even part-way; safe to call twice."""
+        reaper, self.reaper = self.reaper, None
+        if reaper is not None:
+            await reaper.stop()
+        manager = self.__dict__.pop("manager", None)
+        if manager is not None:
+            await manager.close()
+        await self.pods.close()
+        db = self.__dict__.pop("db", None)
+        if db is not None:
+            await db.close()
+        embedded, self._embedded = self._embedded, None
+        if embedded is not None:
+            await asyncio.to_thread(embedded.stop)
 
     async def _bootstrap(self) -> None:
         if await self.accounts.user_count() == 0:
@@ -159,7 +170,7 @@ class Services:
         warehouse = dict(self.warehouse)
         login = await self.credentials.get(WAREHOUSE_PASSWORD, user_id=user.id)
         if login is not None:
-            warehouse["user"], warehouse["password"] = login.split("\n", 1)
+            warehouse.update(json.loads(login))
         return {
             "IDE_POD_GIT_TOKEN": token,
             "IDE_POD_USER_NAME": user.display_name or user.username,

@@ -20,6 +20,11 @@ from session_manager.store import Limits, SessionStore
 from tests.session_manager.fakes import BrokenBackend, InstantBackend, NeverReadyBackend
 from tests.support.pg import temporary_database
 
+
+async def no_env() -> dict[str, str]:
+    return {}
+
+
 LIMITS = Limits(per_user=100, active=10_000, concurrent_starts=10_000)
 
 
@@ -58,7 +63,7 @@ async def test_a_start_past_the_timeout_fails_and_cleans_up(db: Database) -> Non
     backend = NeverReadyBackend()
     manager = await _manager(db, backend, start_timeout=0.5)
     uid, pid = await _user_and_project(db)
-    row, _ = await manager.open_session(uid, "u", pid, "p-u", {})
+    row, _ = await manager.open_session(uid, "u", pid, "p-u", no_env)
     await _wait(manager, row.id, State.FAILED)
     failed = await manager.store.get(row.id)
     assert failed is not None and "did not become ready within 0.5 s" in (failed.reason or "")
@@ -68,7 +73,7 @@ async def test_a_start_past_the_timeout_fails_and_cleans_up(db: Database) -> Non
 async def test_a_backend_error_becomes_the_reason(db: Database) -> None:
     manager = await _manager(db, BrokenBackend())
     uid, pid = await _user_and_project(db)
-    row, _ = await manager.open_session(uid, "u", pid, "p-u", {})
+    row, _ = await manager.open_session(uid, "u", pid, "p-u", no_env)
     await _wait(manager, row.id, State.FAILED)
     failed = await manager.store.get(row.id)
     assert failed is not None and failed.reason == "the cluster refused the pod: quota exceeded"
@@ -79,7 +84,7 @@ async def test_concurrent_opens_converge_and_the_pod_token_is_sealed(db: Databas
     manager = await _manager(db, backend)
     uid, pid = await _user_and_project(db)
     results = await asyncio.gather(
-        *(manager.open_session(uid, "u", pid, "p-u", {}) for _ in range(20))
+        *(manager.open_session(uid, "u", pid, "p-u", no_env) for _ in range(20))
     )
     assert len({row.id for row, _ in results}) == 1
     assert sum(created for _, created in results) == 1
@@ -94,7 +99,7 @@ async def test_reconcile_marks_dead_rows_and_removes_orphans(db: Database) -> No
     backend = InstantBackend()
     manager = await _manager(db, backend)
     uid, pid = await _user_and_project(db)
-    row, _ = await manager.open_session(uid, "u", pid, "p-u", {})
+    row, _ = await manager.open_session(uid, "u", pid, "p-u", no_env)
     await _wait(manager, row.id, State.READY)
     orphan_id = "f" * 32
     from session_manager.backends.base import PodSpec
@@ -125,7 +130,7 @@ async def test_stopping_a_session_while_it_starts_ends_stopped_not_failed(db: Da
     backend = NeverReadyBackend()
     manager = await _manager(db, backend, start_timeout=60)
     uid, pid = await _user_and_project(db)
-    row, _ = await manager.open_session(uid, "u", pid, "p-u", {})
+    row, _ = await manager.open_session(uid, "u", pid, "p-u", no_env)
     await _wait(manager, row.id, State.STARTING)
     final = await manager.stop_session(row.id, reason="stopped by u")
     assert final is not None and final.state == State.STOPPED
@@ -147,3 +152,29 @@ async def test_reconcile_leaves_pods_that_are_starting_elsewhere(db: Database) -
     assert row.id in backend.running
     still = await manager.store.get(row.id)
     assert still is not None and still.state == State.STARTING
+
+
+async def test_reopening_a_live_session_never_builds_the_pod_settings(db: Database) -> None:
+    manager = await _manager(db, InstantBackend())
+    uid, pid = await _user_and_project(db)
+    row, _ = await manager.open_session(uid, "u", pid, "p-u", no_env)
+
+    async def unreadable() -> dict[str, str]:
+        raise RuntimeError("the master key changed")
+
+    again, created = await manager.open_session(uid, "u", pid, "p-u", unreadable)
+    assert again.id == row.id and created is False
+
+
+async def test_settings_that_cannot_be_built_fail_the_new_session(db: Database) -> None:
+    manager = await _manager(db, InstantBackend())
+    uid, pid = await _user_and_project(db)
+
+    async def unreadable() -> dict[str, str]:
+        raise RuntimeError("the master key changed")
+
+    with pytest.raises(RuntimeError):
+        await manager.open_session(uid, "u", pid, "p-u", unreadable)
+    rows = await manager.store.list()
+    assert [r.state for r in rows] == [State.FAILED]
+    assert "master key changed" in (rows[0].reason or "")
