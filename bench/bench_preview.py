@@ -167,7 +167,7 @@ def start_pod(volume: Path, warehouse: dict[str, Any]) -> tuple[subprocess.Popen
 async def pod_path(volume: Path, warehouse: dict[str, Any], sql: str, repeat: int) -> Any:
     proc, url, token = start_pod(volume, warehouse)
     try:
-        headers = {"Authorization": f"token {token}"}
+        headers = {"Authorization": f"token {token}", "X-IDE-Role": "developer"}
         async with websockets.connect(url, additional_headers=headers, max_size=None) as ws:
             return await socket_timings(ws, sql, repeat)
     finally:

@@ -29,7 +29,8 @@ class Progress:
 async def rpc(endpoint: str, spec: PodSpec, method: str, params: dict[str, Any]) -> Any:
     """One IDE call straight to the pod, authenticated with the pod's own token."""
     url = endpoint.replace("http://", "ws://") + f"{spec.base_url}ide"
-    headers = {"Authorization": f"token {spec.token}"}
+    # As the gateway does: the pod treats a caller with no role as read-only.
+    headers = {"Authorization": f"token {spec.token}", "X-IDE-Role": "developer"}
     async with websockets.connect(url, additional_headers=headers) as ws:
         await ws.send(json.dumps({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}))
         while True:
