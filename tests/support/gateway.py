@@ -6,6 +6,7 @@ import json
 import os
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -44,10 +45,10 @@ class GatewayProcess:
         return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}"
 
     @property
-    def verify(self) -> str | bool:
-        """The self-signed certificate to trust, once the gateway made it."""
+    def verify(self) -> ssl.SSLContext | bool:
+        """Trust the self-signed certificate, once the gateway made it."""
         cert = self.data_dir / "tls" / "self-signed.pem"
-        return str(cert) if cert.exists() else True
+        return ssl.create_default_context(cafile=str(cert)) if cert.exists() else True
 
     def env(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("IDE_")}
