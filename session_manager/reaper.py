@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 import psycopg
 
 from .manager import SessionManager
-from .pods import PodClients, pod_activity
+from .pods import pod_activity
 from .states import State
 from .store import SessionRow
 
@@ -33,13 +33,10 @@ class ReapPolicy:
 
 
 class Reaper:
-    def __init__(
-        self, database_url: str, manager: SessionManager, policy: ReapPolicy, pods: PodClients
-    ) -> None:
+    def __init__(self, database_url: str, manager: SessionManager, policy: ReapPolicy) -> None:
         self.database_url = database_url
         self.manager = manager
         self.policy = policy
-        self.pods = pods
         self._task: asyncio.Task[None] | None = None
         self._lock_conn: psycopg.AsyncConnection | None = None
         self.is_leader = False
@@ -116,7 +113,7 @@ class Reaper:
         if row.endpoint:
             token = self.manager.pod_token(row)
             base_url = f"/sessions/{row.id}/"
-            activity = await pod_activity(self.pods, row.endpoint, base_url, token)
+            activity = await pod_activity(self.manager.pods, row.endpoint, base_url, token)
         if activity is None:
             if not await self.manager.backend.poll(row.id):
                 await self.manager.pod_gone(row.id)
@@ -139,6 +136,4 @@ class Reaper:
     async def _reap(self, row: SessionRow, reason: str) -> tuple[str, str]:
         log.info("reaping session %s of %s (%s)", row.id, row.username, reason)
         await self.manager.stop_session(row.id, reason=reason)
-        if row.endpoint:
-            await self.pods.forget(row.endpoint)
         return row.id, reason

@@ -113,7 +113,7 @@ class Services:
                 max_age=self.config.max_age,
                 cull_interval=self.config.cull_interval,
             )
-            self.reaper = Reaper(url, self.manager, policy, self.pods)
+            self.reaper = Reaper(url, self.manager, policy)
             self.reaper.start()
 
     async def stop(self) -> None:

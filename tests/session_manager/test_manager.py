@@ -13,7 +13,6 @@ from ide_server.gateway.db import Database
 from ide_server.secrets import SecretBox, generate_key_spec
 from session_manager.backends.base import Backend
 from session_manager.manager import SessionManager
-from session_manager.pods import PodClients
 from session_manager.reaper import Reaper, ReapPolicy
 from session_manager.states import State
 from session_manager.store import Limits, SessionStore
@@ -116,8 +115,8 @@ async def test_reconcile_marks_dead_rows_and_removes_orphans(db: Database) -> No
 async def test_exactly_one_reaper_leads_and_another_takes_over(db: Database) -> None:
     manager = await _manager(db, InstantBackend())
     policy = ReapPolicy(idle_timeout=60, max_age=0, cull_interval=3600)
-    first = Reaper(db.url, manager, policy, PodClients())
-    second = Reaper(db.url, manager, policy, PodClients())
+    first = Reaper(db.url, manager, policy)
+    second = Reaper(db.url, manager, policy)
     assert await first._lead() is True
     assert await second._lead() is False
     assert await first._lead() is True  # keeps it
