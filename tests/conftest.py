@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.client import Api
-from tests.support.gateway import ADMIN_PASSWORD, PASSWORD, GatewayProcess
+from tests.support.gateway import ADMIN_PASSWORD, PASSWORD, GatewayProcess, login_as
 from tests.support.pg import temporary_database
 
 
@@ -37,37 +37,29 @@ def gateway(
     gw.stop_pods()
 
 
-def _logged_in(gateway: GatewayProcess, user: str) -> Api:
-    api = Api(gateway.url)
-    password = ADMIN_PASSWORD if user == "admin" else PASSWORD
-    response = api.login(user, password)
-    assert response.status_code == 200, response.text
-    return api
-
-
 @pytest.fixture(scope="session")
 def alice(gateway: GatewayProcess) -> Api:
-    return _logged_in(gateway, "alice")
+    return login_as(gateway, "alice")
 
 
 @pytest.fixture(scope="session")
 def bob(gateway: GatewayProcess) -> Api:
-    return _logged_in(gateway, "bob")
+    return login_as(gateway, "bob")
 
 
 @pytest.fixture(scope="session")
 def carol(gateway: GatewayProcess) -> Api:
-    return _logged_in(gateway, "carol")
+    return login_as(gateway, "carol")
 
 
 @pytest.fixture(scope="session")
 def dave(gateway: GatewayProcess) -> Api:
-    return _logged_in(gateway, "dave")
+    return login_as(gateway, "dave")
 
 
 @pytest.fixture(scope="session")
 def admin(gateway: GatewayProcess) -> Api:
-    return _logged_in(gateway, "admin")
+    return login_as(gateway, "admin", ADMIN_PASSWORD)
 
 
 @pytest.fixture(scope="session")

@@ -7,8 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 
-from tests.support.client import Api
-from tests.support.gateway import PASSWORD, GatewayProcess
+from tests.support.gateway import PASSWORD, GatewayProcess, login_as
 from tests.support.pg import temporary_database
 
 
@@ -29,14 +28,8 @@ def limited_gateway(tmp_path_factory: pytest.TempPathFactory):
         gw.stop_pods()
 
 
-def _login(gw: GatewayProcess, user: str) -> Api:
-    api = Api(gw.url)
-    assert api.login(user, PASSWORD).status_code == 200
-    return api
-
-
 def test_twenty_concurrent_opens_yield_one_pod(limited_gateway: GatewayProcess) -> None:
-    api = _login(limited_gateway, "ann")
+    api = login_as(limited_gateway, "ann")
     cookies = {"ide_session": api.cookie or ""}
 
     def open_once(_: int) -> httpx.Response:
@@ -59,15 +52,15 @@ def test_twenty_concurrent_opens_yield_one_pod(limited_gateway: GatewayProcess) 
 
 
 def test_per_user_and_global_limits_answer_429(limited_gateway: GatewayProcess) -> None:
-    ann = _login(limited_gateway, "ann")
+    ann = login_as(limited_gateway, "ann")
     ann.open_session("demo")
     over = ann.http.post("/api/sessions", json={"project": "second"})
     assert over.status_code == 429
     assert int(over.headers["retry-after"]) > 0
     assert "stop one" in over.json()["error"]["message"]
-    ben = _login(limited_gateway, "ben")
+    ben = login_as(limited_gateway, "ben")
     ben.open_session("demo")
-    cat = _login(limited_gateway, "cat")
+    cat = login_as(limited_gateway, "cat")
     full = cat.http.post("/api/sessions", json={"project": "demo"})
     assert (
         full.status_code == 429 and "limit of running sessions" in full.json()["error"]["message"]

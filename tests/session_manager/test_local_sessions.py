@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from tests.support.client import Api
-from tests.support.gateway import PASSWORD, GatewayProcess
+from tests.support.gateway import PASSWORD, GatewayProcess, login_as
 from tests.support.pg import temporary_database
 
 
@@ -29,14 +29,8 @@ def own_gateway(tmp_path: Path):
         gw.stop_pods()
 
 
-def _login(gw: GatewayProcess) -> Api:
-    api = Api(gw.url)
-    assert api.login("erin", PASSWORD).status_code == 200
-    return api
-
-
 async def test_stop_keeps_the_volume_and_the_next_pod_sees_the_files(own_gateway) -> None:
-    api = _login(own_gateway)
+    api = login_as(own_gateway, "erin")
     first = api.open_session()
     runtime = own_gateway.runtime_dir(first["id"])
     assert stat.S_IMODE(runtime.stat().st_mode) == 0o700
@@ -66,7 +60,7 @@ def _is_zombie(pid: int) -> bool:
 
 
 async def test_pod_killed_mid_session_loses_no_saved_file(own_gateway) -> None:
-    api = _login(own_gateway)
+    api = login_as(own_gateway, "erin")
     session = api.open_session()
     async with await api.rpc(session["id"]) as rpc:
         for i in range(20):
@@ -90,7 +84,7 @@ async def test_pod_killed_mid_session_loses_no_saved_file(own_gateway) -> None:
 
 
 async def test_gateway_killed_and_restarted_adopts_the_running_pod(own_gateway) -> None:
-    api = _login(own_gateway)
+    api = login_as(own_gateway, "erin")
     session = api.open_session()
     pid = own_gateway.pod_pid(session["id"])
     async with await api.rpc(session["id"]) as rpc:
@@ -107,7 +101,7 @@ async def test_gateway_killed_and_restarted_adopts_the_running_pod(own_gateway) 
 
 
 async def test_orphan_pods_are_removed_at_start(own_gateway) -> None:
-    api = _login(own_gateway)
+    api = login_as(own_gateway, "erin")
     session = api.open_session()
     pid = own_gateway.pod_pid(session["id"])
     own_gateway.kill()

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.client import Api
-from tests.support.gateway import PASSWORD, GatewayProcess
+from tests.support.gateway import PASSWORD, GatewayProcess, login_as
 from tests.support.pg import temporary_database
 
 
@@ -41,12 +41,6 @@ def reaping_gateway(tmp_path_factory: pytest.TempPathFactory):
         gw.stop_pods()
 
 
-def _login(gw: GatewayProcess, user: str) -> Api:
-    api = Api(gw.url)
-    assert api.login(user, PASSWORD).status_code == 200
-    return api
-
-
 async def _wait_state(api: Api, sid: str, state: str, timeout: float = 30) -> dict:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -60,7 +54,7 @@ async def _wait_state(api: Api, sid: str, state: str, timeout: float = 30) -> di
 async def test_idle_tab_with_heartbeats_only_is_reaped_and_the_volume_kept(
     reaping_gateway: GatewayProcess,
 ) -> None:
-    api = _login(reaping_gateway, "idle")
+    api = login_as(reaping_gateway, "idle")
     session = api.open_session()
     async with await api.rpc(session["id"]) as rpc:
         await rpc.call("fs/write", {"path": "models/before_reap.sql", "content": "select 1"})
@@ -80,7 +74,7 @@ async def test_idle_tab_with_heartbeats_only_is_reaped_and_the_volume_kept(
 
 
 async def test_a_session_in_use_is_never_reaped(reaping_gateway: GatewayProcess) -> None:
-    api = _login(reaping_gateway, "busy")
+    api = login_as(reaping_gateway, "busy")
     session = api.open_session()
     async with await api.rpc(session["id"]) as rpc:
         for _ in range(10):  # 10 s: more than twice the idle timeout
@@ -90,7 +84,7 @@ async def test_a_session_in_use_is_never_reaped(reaping_gateway: GatewayProcess)
 
 
 async def test_admin_view_lists_every_session(reaping_gateway: GatewayProcess) -> None:
-    api = _login(reaping_gateway, "gone")
+    api = login_as(reaping_gateway, "gone")
     session = api.open_session()
     admin = Api(reaping_gateway.url)
     from tests.support.gateway import ADMIN_PASSWORD
@@ -108,7 +102,7 @@ async def test_admin_view_lists_every_session(reaping_gateway: GatewayProcess) -
 async def test_a_long_preview_without_browser_traffic_is_not_reaped(
     reaping_gateway: GatewayProcess,
 ) -> None:
-    api = _login(reaping_gateway, "query")
+    api = login_as(reaping_gateway, "query")
     session = api.open_session()
     async with await api.rpc(session["id"]) as rpc:
         started = await rpc.call("query/preview", {"sql": "select pg_sleep(12) as slept"})

@@ -11,8 +11,12 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
+
+if TYPE_CHECKING:
+    from tests.support.client import Api
 
 ADMIN_PASSWORD = "admin-password-1"
 PASSWORD = "correct-horse-1"
@@ -132,3 +136,13 @@ class GatewayProcess:
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
+
+
+def login_as(gw: GatewayProcess, user: str, password: str = PASSWORD) -> Api:
+    """A client of ``gw`` logged in as ``user``."""
+    from tests.support.client import Api
+
+    api = Api(gw.url)
+    response = api.login(user, password)
+    assert response.status_code == 200, response.text
+    return api
