@@ -72,4 +72,7 @@ MIGRATIONS: tuple[str, ...] = (
         detail jsonb NOT NULL DEFAULT '{}'
     );
     """,
+    """
+    CREATE INDEX audit_log_actor_action_at ON audit_log(actor, action, at);
+    """,
 )

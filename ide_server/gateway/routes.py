@@ -24,6 +24,8 @@ from .passwords import verify_password_async
 from .services import Services
 
 _BAD_LOGIN = "Invalid username or password."
+MAX_FAILED_LOGINS = 10
+FAILED_LOGIN_WINDOW = 300  # seconds
 
 
 def services(request: Request) -> Services:
@@ -35,6 +37,17 @@ async def login(request: Request) -> Response:
     body = await json_body(request)
     username = require_str(body, "username", max_length=64)
     password = require_str(body, "password", max_length=1024)
+    if await audit.recent_count(svc.db, username, "login.failed", FAILED_LOGIN_WINDOW) >= (
+        MAX_FAILED_LOGINS
+    ):
+        # Slows password guessing to a crawl; the owner waits a few minutes at worst.
+        minutes = FAILED_LOGIN_WINDOW // 60
+        raise ApiError(
+            429,
+            "too_many_attempts",
+            f"Too many failed logins for this user; try again in {minutes} minutes.",
+            {"Retry-After": str(FAILED_LOGIN_WINDOW)},
+        )
     user, hashed = await svc.accounts.password_hash(username)
     if not await verify_password_async(password, hashed) or user is None:
         await audit.record(svc.db, username, "login.failed")

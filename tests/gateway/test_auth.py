@@ -114,3 +114,15 @@ def test_logins_and_failures_are_audited_without_secrets(gateway: GatewayProcess
     actions = {(actor, action) for actor, action, _ in rows}
     assert ("alice", "login.failed") in actions and ("alice", "login") in actions
     assert not any(PASSWORD in d or "a-wrong-password-xyz" in d for _, _, d in rows)
+
+
+def test_repeated_failures_lock_the_user_for_a_while(gateway: GatewayProcess) -> None:
+    gateway.cli("user", "add", "guessme", "--password", PASSWORD)
+    api = Api(gateway.url)
+    for _ in range(10):
+        assert api.login("guessme", "wrong-guess-123").status_code == 401
+    locked = api.login("guessme", PASSWORD)
+    assert locked.status_code == 429
+    assert int(locked.headers["retry-after"]) > 0
+    assert "Too many failed logins" in locked.json()["error"]["message"]
+    assert Api(gateway.url).login("alice", PASSWORD).status_code == 200  # others unaffected
