@@ -30,6 +30,8 @@ from pathlib import Path
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from .durable import fsync_path
+
 ENV_VAR = "IDE_SECRET_KEY"
 KEY_FILENAME = "secret.key"
 
@@ -259,17 +261,9 @@ def _create_key_file(path: Path, text: str) -> None:
             os.link(temp, path)
         except FileExistsError:
             return
-        _fsync_dir(path.parent)
+        fsync_path(path.parent)
     finally:
         temp.unlink(missing_ok=True)
-
-
-def _fsync_dir(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _check_key_id(key_id: str) -> None:

@@ -14,6 +14,8 @@ from pathlib import Path
 import pygit2
 from pygit2.enums import FileMode
 
+from ide_server.durable import fsync_path
+
 REMOTES_DIRNAME = "remotes"
 DEMO_REMOTE_NAME = "demo.git"
 BRANCH = "main"
@@ -59,7 +61,7 @@ def create_demo_remote(data_dir: Path) -> Path:
             if target.is_dir():
                 return target
             raise
-        _fsync_path(remotes)
+        fsync_path(remotes)
     finally:
         shutil.rmtree(build, ignore_errors=True)
     return target
@@ -106,13 +108,5 @@ def _fsync_tree(root: Path) -> None:
     # repository in the process, so sync this one by hand: files first, then directories.
     for directory, _, filenames in os.walk(root, topdown=False):
         for name in filenames:
-            _fsync_path(Path(directory, name))
-        _fsync_path(Path(directory))
-
-
-def _fsync_path(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+            fsync_path(Path(directory, name))
+        fsync_path(Path(directory))

@@ -18,6 +18,8 @@ from pathlib import Path
 
 import duckdb
 
+from ide_server.durable import fsync_path
+
 DEMO_WAREHOUSE_NAME = "demo.duckdb"
 CUSTOMERS = 50_000
 PRODUCTS = 120
@@ -58,9 +60,9 @@ def create_demo_warehouse(data_dir: Path) -> Path:
         with duckdb.connect(str(temp)) as conn:
             _generate(conn)
             conn.execute("CHECKPOINT")
-        _fsync(temp)
+        fsync_path(temp)
         os.replace(temp, target)
-        _fsync_directory(target.parent)
+        fsync_path(target.parent)
     finally:
         for leftover in (temp, temp.with_name(temp.name + ".wal")):
             leftover.unlink(missing_ok=True)
@@ -196,19 +198,3 @@ def _remove_leftovers(directory: Path) -> None:
                 leftover.unlink()
         except FileNotFoundError:
             pass
-
-
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _fsync_directory(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

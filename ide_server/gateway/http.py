@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from starlette.requests import HTTPConnection, Request
@@ -41,8 +42,6 @@ async def json_body(request: Request, limit: int = 1 << 20) -> dict[str, Any]:
     if len(body) > limit:
         raise ApiError(413, "too_large", "The request body is too large.")
     try:
-        import json
-
         value = json.loads(body or b"{}")
     except ValueError:
         raise ApiError(400, "bad_json", "The request body is not valid JSON.") from None

@@ -110,8 +110,8 @@ class SessionProxy:
         rest = match["rest"] or "/"
         svc = self.services
         row = await svc.store.get(match["id"])
-        role = await svc.accounts.role_of(user, row.project_id) if row else None
-        if row is None or role is None or not (row.user_id == user.id or user.is_admin):
+        role = await svc.accounts.session_role(user, row.user_id, row.project_id) if row else None
+        if row is None or role is None:
             return None, (404, "session_not_found", "No such session.")
         # Dot segments would be collapsed on the way to the pod, after this check.
         if not _ALLOWED.match(rest) or any(s in (".", "..") for s in rest.split("/")):

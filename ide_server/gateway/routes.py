@@ -16,10 +16,10 @@ from session_manager.states import State
 from session_manager.store import LimitExceeded, SessionRow
 
 from . import audit
-from .accounts import Accounts, User
+from .accounts import User
 from .credentials import GIT_TOKEN, WAREHOUSE_PASSWORD
 from .http import ApiError, current_user, json_body, require_str
-from .logins import COOKIE, Logins
+from .logins import COOKIE
 from .passwords import verify_password_async
 from .services import Services
 
@@ -100,15 +100,9 @@ async def session_for_caller(request: Request, user: User) -> SessionRow:
     session_id = request.path_params["session_id"]
     svc = services(request)
     row = await svc.store.get(session_id) if len(session_id) <= 64 else None
-    if row is None or not await may_access(svc.accounts, user, row):
+    if row is None or await svc.accounts.session_role(user, row.user_id, row.project_id) is None:
         raise ApiError(404, "session_not_found", "No such session.")
     return row
-
-
-async def may_access(accounts: Accounts, user: User, row: SessionRow) -> bool:
-    if user.is_admin or row.user_id == user.id:
-        return await accounts.role_of(user, row.project_id) is not None
-    return False
 
 
 async def create_session(request: Request) -> Response:
@@ -228,5 +222,3 @@ ROUTES = [
     Route("/api/sessions/{session_id}/events", session_events),
     Route("/api/admin/sessions", admin_sessions),
 ]
-
-__all__ = ["ROUTES", "Logins"]

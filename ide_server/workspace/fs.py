@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..durable import fsync_path
 from .paths import HIDDEN_NAMES, resolve
 from .rpc import ALREADY_EXISTS, CONFLICT, NOT_FOUND, NOT_TEXT, MethodRegistry, RpcError
 from .workspace import CallContext
@@ -109,11 +110,7 @@ def write_atomically(path: Path, data: bytes) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    dir_fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
+    fsync_path(path.parent)
 
 
 def _write(root: Path, params: WriteParams) -> dict[str, Any]:
