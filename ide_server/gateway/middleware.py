@@ -10,6 +10,7 @@ from .db import DatabaseUnavailable
 from .http import error_response
 from .logins import COOKIE, Logins
 
+_NEEDS_USER = ("/api/", "/sessions/")
 _UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
@@ -27,7 +28,10 @@ class AuthMiddleware:
         self.logins = logins
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] in ("http", "websocket"):
+        scope["user"] = None
+        # Only the API and the sessions need to know who calls: the frontend's static files
+        # do not cost a database lookup each.
+        if scope["type"] in ("http", "websocket") and scope["path"].startswith(_NEEDS_USER):
             token = cookie_value(Headers(scope=scope), COOKIE)
             try:
                 scope["user"] = await self.logins.resolve(token) if token else None
