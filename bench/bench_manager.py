@@ -24,9 +24,10 @@ from starlette.routing import Route
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from ide_server.db import Database  # noqa: E402
 from ide_server.demo.remote import create_demo_remote  # noqa: E402
 from ide_server.gateway.accounts import Accounts  # noqa: E402
-from ide_server.gateway.db import Database  # noqa: E402
+from ide_server.gateway.migrations import MIGRATIONS  # noqa: E402
 from ide_server.secrets import SecretBox, generate_key_spec  # noqa: E402
 from session_manager.backends.base import PodSpec  # noqa: E402
 from session_manager.backends.local import LocalBackend  # noqa: E402
@@ -207,7 +208,7 @@ async def bench_concurrent(db: Database) -> None:
 
 async def main() -> None:
     with tempfile.TemporaryDirectory() as tmp, temporary_database(Path(tmp)) as url:
-        db = Database(url, max_size=20)
+        db = Database(url, migrations=MIGRATIONS, max_size=20)
         await db.open()
         try:
             await bench_overhead(db, Path(tmp) / "data")

@@ -8,10 +8,11 @@ import secrets
 import time
 from collections.abc import Awaitable, Callable, Mapping
 
-from ide_server.secrets import SecretBox, SecretError
+from ide_server.secrets import SecretError
 
 from .backends.base import Backend, BackendError, PodSpec
 from .pods import PodClients
+from .ports import TokenSealer
 from .states import State
 from .store import Limits, SessionRow, SessionStore
 
@@ -26,7 +27,7 @@ class SessionManager:
         self,
         store: SessionStore,
         backend: Backend,
-        secret_box: SecretBox,
+        sealer: TokenSealer,
         *,
         limits: Limits,
         start_timeout: float = 120,
@@ -36,7 +37,7 @@ class SessionManager:
         self.pods = pods or PodClients()
         self.store = store
         self.backend = backend
-        self.secret_box = secret_box
+        self.sealer = sealer
         self.start_timeout = start_timeout
         self._starts: dict[str, asyncio.Task[None]] = {}
         self._activity_written: dict[str, float] = {}
@@ -81,7 +82,7 @@ class SessionManager:
     async def _start(self, spec: PodSpec) -> None:
         session_id = spec.session_id
         try:
-            sealed = self.secret_box.encrypt(spec.token, f"session:{session_id}")
+            sealed = self.sealer.encrypt(spec.token, f"session:{session_id}")
             if (
                 await self.store.transition(
                     session_id, State.STARTING, pod_token=sealed, progress="starting"
@@ -164,7 +165,7 @@ class SessionManager:
     def pod_token(self, row: SessionRow) -> str:
         if not row.pod_token:
             raise SecretError("session has no pod token")
-        return self.secret_box.decrypt(row.pod_token, f"session:{row.id}")
+        return self.sealer.decrypt(row.pod_token, f"session:{row.id}")
 
     async def note_activity(self, session_id: str) -> None:
         """Record proxied traffic, coalesced to one write per interval per session."""

@@ -9,8 +9,7 @@ from typing import Any
 
 import psycopg
 
-from ide_server.gateway.db import Database
-
+from .ports import SessionDatabase
 from .states import LIVE, State, sources_of
 
 _COLUMNS = """
@@ -107,7 +106,7 @@ class SessionRow:
 
 
 class SessionStore:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: SessionDatabase) -> None:
         self.db = db
 
     async def create_or_get_live(

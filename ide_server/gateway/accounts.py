@@ -7,7 +7,7 @@ from typing import Any
 
 import psycopg
 
-from .db import Database
+from ..db import Database
 from .passwords import hash_password_async
 
 ROLES = ("admin", "developer", "read-only")

@@ -15,8 +15,8 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ..config import Config
+from ..db import DatabaseUnavailable
 from ..secrets import SecretError
-from .db import DatabaseUnavailable
 from .http import ApiError, error_response
 from .middleware import UNAVAILABLE_MESSAGE, AuthMiddleware, OriginMiddleware, answer_unavailable
 from .proxy import SessionProxy

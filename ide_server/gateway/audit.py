@@ -7,7 +7,7 @@ from typing import Any
 
 from psycopg.types.json import Jsonb
 
-from .db import Database, DatabaseUnavailable
+from ..db import Database, DatabaseUnavailable
 
 log = logging.getLogger("ide_server.audit")
 

@@ -6,8 +6,8 @@ associated data, so a ciphertext copied onto another row does not decrypt.
 
 from __future__ import annotations
 
+from ..db import Database
 from ..secrets import SecretBox
-from .db import Database
 
 GIT_TOKEN = "git_token"  # noqa: S105 - a user's personal access token, or a project's deploy token
 WAREHOUSE_PASSWORD = "warehouse_password"  # noqa: S105 - a user's development credentials

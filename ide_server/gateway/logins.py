@@ -6,8 +6,8 @@ import hashlib
 import secrets
 from datetime import UTC, datetime, timedelta
 
+from ..db import Database
 from .accounts import User
-from .db import Database
 
 COOKIE = "ide_session"
 # last_seen is rewritten at most this often, so a busy page does not write on every request.

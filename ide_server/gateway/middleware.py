@@ -6,7 +6,7 @@ from starlette.datastructures import Headers
 from starlette.requests import cookie_parser
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from .db import DatabaseUnavailable
+from ..db import DatabaseUnavailable
 from .http import error_response
 from .logins import COOKIE, Logins
 

@@ -16,12 +16,13 @@ from session_manager.reaper import Reaper, ReapPolicy
 from session_manager.store import Limits, SessionStore
 
 from ..config import Config
+from ..db import Database
 from ..secrets import SecretBox
 from .accounts import Accounts, Project, User
 from .credentials import GIT_TOKEN, WAREHOUSE_PASSWORD, Credentials
-from .db import Database
 from .embedded_pg import EmbeddedPostgres
 from .logins import Logins
+from .migrations import MIGRATIONS
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +82,7 @@ class Services:
         if not url:
             self._embedded = EmbeddedPostgres(data)
             url = await asyncio.to_thread(self._embedded.start)
-        self.db = Database(url)
+        self.db = Database(url, migrations=MIGRATIONS)
         await self.db.open()
         self.secret_box = SecretBox.from_environment(data)
         self.accounts = Accounts(self.db)

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from ide_server.db import Database
 from ide_server.gateway.accounts import Accounts
-from ide_server.gateway.db import Database
+from ide_server.gateway.migrations import MIGRATIONS
 from ide_server.secrets import SecretBox, generate_key_spec
 from session_manager.backends.base import Backend
 from session_manager.manager import SessionManager
@@ -30,7 +31,7 @@ LIMITS = Limits(per_user=100, active=10_000, concurrent_starts=10_000)
 @pytest.fixture
 async def db(tmp_path: Path) -> AsyncIterator[Database]:
     with temporary_database(tmp_path) as url:
-        database = Database(url)
+        database = Database(url, migrations=MIGRATIONS)
         await database.open()
         yield database
         await database.close()

@@ -1,17 +1,19 @@
-"""The metadata database: a psycopg connection pool and the schema migrations."""
+"""The metadata database: a psycopg connection pool that applies the owner's migrations.
+
+Core: the schema itself belongs to the gateway (``ide_server/gateway/migrations.py``),
+which passes its migrations in; this module knows no table.
+"""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
 import psycopg
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
-
-from .migrations import MIGRATIONS
 
 log = logging.getLogger(__name__)
 
@@ -26,11 +28,20 @@ class DatabaseUnavailable(Exception):
 class Database:
     """A pool of connections to the metadata database.
 
-    ``open()`` connects and migrates; ``close()`` is idempotent.
+    ``open()`` connects and applies ``migrations`` (SQL scripts, numbered from 1 in order,
+    each applied once); ``close()`` is idempotent.
     """
 
-    def __init__(self, url: str, *, min_size: int = 1, max_size: int = 10) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        migrations: Sequence[str] = (),
+        min_size: int = 1,
+        max_size: int = 10,
+    ) -> None:
         self.url = url
+        self.migrations = tuple(migrations)
         self._pool = AsyncConnectionPool(
             url,
             min_size=min_size,
@@ -88,7 +99,7 @@ class Database:
             cur = await conn.execute("SELECT coalesce(max(version), 0) AS v FROM schema_migrations")
             row = await cur.fetchone()
             current = row["v"] if row else 0
-            for version, sql in enumerate(MIGRATIONS, start=1):
+            for version, sql in enumerate(self.migrations, start=1):
                 if version <= current:
                     continue
                 log.info("applying migration %d", version)
