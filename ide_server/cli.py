@@ -20,6 +20,27 @@ from .config import (
     markdown_table,
 )
 
+# Libraries that report routine work at INFO: pgserver the whole initdb and pg_ctl transcript,
+# httpx every request the gateway makes to a pod. That is DEBUG detail for us.
+_CHATTY_LOGGERS = ("pgserver", "httpx")
+
+
+class _DemoteInfo(logging.Filter):
+    """Turns a library's INFO records into DEBUG ones; warnings and errors pass unchanged."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno != logging.INFO:
+            return True
+        record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+        return logging.getLogger().isEnabledFor(logging.DEBUG)
+
+
+def _configure_logging(level: str) -> None:
+    fmt = "%(asctime)s %(levelname)s %(name)s %(message)s"
+    logging.basicConfig(level=level.upper(), format=fmt)
+    for name in _CHATTY_LOGGERS:
+        logging.getLogger(name).addFilter(_DemoteInfo())
+
 
 def _serve(config: Config) -> None:
     import uvicorn
@@ -27,9 +48,7 @@ def _serve(config: Config) -> None:
     from .gateway.app import create_app
     from .gateway.services import Services
 
-    logging.basicConfig(
-        level=config.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
-    )
+    _configure_logging(config.log_level)
     cert, key = config.tls_cert or None, config.tls_key or None
     if config.tls_self_signed and not cert:
         from .gateway.tls import ensure_self_signed

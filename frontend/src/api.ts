@@ -1,4 +1,5 @@
 // The gateway's REST API (docs/api.md). Every call is same-origin with the login cookie.
+import { Emitter } from "./events";
 
 export interface User {
   username: string;
@@ -43,13 +44,11 @@ export class ApiError extends Error {
   }
 }
 
-type UnauthorizedListener = () => void;
-const unauthorizedListeners = new Set<UnauthorizedListener>();
+const events = new Emitter<{ unauthorized: () => void }>();
 
 /** Called when any request other than login answers 401: the login session is gone. */
-export function onUnauthorized(listener: UnauthorizedListener): () => void {
-  unauthorizedListeners.add(listener);
-  return () => unauthorizedListeners.delete(listener);
+export function onUnauthorized(listener: () => void): () => void {
+  return events.on("unauthorized", listener);
 }
 
 export async function apiRequest<T>(method: string, path: string, body?: unknown): Promise<T> {
@@ -78,7 +77,7 @@ export async function apiRequest<T>(method: string, path: string, body?: unknown
       error?.message ?? `The server answered ${response.status} ${response.statusText}.`,
     );
     if (response.status === 401 && path !== "/api/auth/login") {
-      unauthorizedListeners.forEach((listener) => listener());
+      events.emit("unauthorized");
     }
     throw apiError;
   }

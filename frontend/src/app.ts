@@ -5,7 +5,7 @@ import { onRouteChange, parseRoute, type Route } from "./router";
 import { errorMessage } from "./ui/notice";
 import { createLoginView } from "./views/login";
 import { createProjectsView } from "./views/projects";
-import { createSessionView } from "./views/session";
+import { SessionView } from "./views/session";
 
 export class App {
   private user: User | null = null;
@@ -35,6 +35,7 @@ export class App {
     this.view?.dispose();
     this.view = view;
     this.root.replaceChildren(view.el);
+    view.start?.();
   }
 
   private showLogin(): void {
@@ -52,7 +53,7 @@ export class App {
     const onLogout = (): void => void this.logout();
     if (route.name === "session") {
       document.title = "Session · Analytics IDE";
-      this.mount(createSessionView(this.user, route.id, onLogout));
+      this.mount(new SessionView(this.user, route.id, onLogout));
     } else {
       document.title = "Projects · Analytics IDE";
       this.mount(createProjectsView(this.user, onLogout));

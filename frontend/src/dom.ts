@@ -41,9 +41,14 @@ export function replaceChildren(el: Element, ...children: (Child | Child[])[]): 
   append(el, children);
 }
 
-/** A mounted piece of UI that owns timers, sockets or listeners and must release them. */
+/**
+ * A mounted piece of UI that owns timers, sockets or listeners and must release them.
+ * Its constructor only builds elements; whoever mounts it calls `start()` once `el` is in
+ * the document (that is where requests and sockets begin) and `dispose()` when done.
+ */
 export interface View {
   readonly el: HTMLElement;
+  start?(): void;
   dispose(): void;
 }
 

@@ -4,6 +4,7 @@ import * as Y from "yjs";
 import { WebsocketProvider } from "y-websocket";
 import * as encoding from "lib0/encoding";
 import * as decoding from "lib0/decoding";
+import { Emitter } from "../events";
 
 /** y-websocket message type the pod uses for raw requests such as "save". */
 const MESSAGE_RAW = 2;
@@ -66,14 +67,7 @@ export class CollabFile {
     number,
     { resolve: (s: SaveStatus) => void; timer: ReturnType<typeof setTimeout> }
   >();
-  private readonly listeners: { [K in keyof CollabEvents]: Set<CollabEvents[K]> } = {
-    dirty: new Set(),
-    status: new Set(),
-    synced: new Set(),
-    reset: new Set(),
-    failed: new Set(),
-    peers: new Set(),
-  };
+  private readonly events = new Emitter<CollabEvents>();
   private destroyed = false;
 
   /** Asks the pod for the file's document session, then joins its room. */
@@ -126,25 +120,25 @@ export class CollabFile {
     this.provider.awareness.setLocalStateField("user", user);
     this.provider.on("status", ({ status }) => {
       this.status = status;
-      this.emit("status", status);
+      this.events.emit("status", status);
     });
     this.provider.on("sync", (isSynced) => {
       if (isSynced && !this.synced) {
         this.synced = true;
-        this.emit("synced");
+        this.events.emit("synced");
       }
     });
     this.provider.on("closed", ({ code, reason }) => {
       const detail = parseCloseReason(reason);
       if (code === CLOSE_SESSION_CHANGED && detail.reloadable !== false) {
         // Reconnecting would merge our stale copy into a fresh room: text doubled.
-        setTimeout(() => this.emit("reset"), 0);
+        setTimeout(() => this.events.emit("reset"), 0);
       } else {
         const why = detail.errorReason ?? detail.reason ?? (code === 4404 ? "file not found" : `code ${code}`);
-        setTimeout(() => this.emit("failed", `The file cannot be opened (${why}).`), 0);
+        setTimeout(() => this.events.emit("failed", `The file cannot be opened (${why}).`), 0);
       }
     });
-    this.state.observe(() => this.emit("dirty", this.dirty));
+    this.state.observe(() => this.events.emit("dirty", this.dirty));
     this.text.observe((_event, transaction) => {
       if (this.readOnly || transaction.origin === this.provider) return;
       if (this.state.get("dirty") !== true) this.state.set("dirty", true);
@@ -155,7 +149,7 @@ export class CollabFile {
       if (added.some((id) => id !== this.doc.clientID)) {
         this.provider.awareness.setLocalState(this.provider.awareness.getLocalState());
       }
-      this.emit("peers", this.peers());
+      this.events.emit("peers", this.peers());
     });
   }
 
@@ -196,9 +190,7 @@ export class CollabFile {
   }
 
   on<K extends keyof CollabEvents>(event: K, listener: CollabEvents[K]): () => void {
-    const set = this.listeners[event] as Set<CollabEvents[K]>;
-    set.add(listener);
-    return () => set.delete(listener);
+    return this.events.on(event, listener);
   }
 
   /** Leaves the room and frees the document. Safe to call twice. */
@@ -210,7 +202,7 @@ export class CollabFile {
       resolve("failed");
     }
     this.saves.clear();
-    for (const set of Object.values(this.listeners)) set.clear();
+    this.events.clear();
     this.provider.destroy();
     this.doc.destroy();
   }
@@ -228,11 +220,5 @@ export class CollabFile {
     this.saves.delete(reply.responseTo);
     clearTimeout(waiting.timer);
     waiting.resolve(reply.status ?? "failed");
-  }
-
-  private emit<K extends keyof CollabEvents>(event: K, ...args: Parameters<CollabEvents[K]>): void {
-    for (const listener of this.listeners[event]) {
-      (listener as (...a: Parameters<CollabEvents[K]>) => void)(...args);
-    }
   }
 }

@@ -27,6 +27,25 @@ export function validateRelativePath(value: string): string | null {
   return null;
 }
 
+/** What differs between making a file and making a folder. */
+const CREATE: Record<
+  FsEntry["type"],
+  { title: string; exists: string; kind: FsChanged["kind"]; request: (rpc: RpcClient, path: string) => Promise<unknown> }
+> = {
+  file: {
+    title: "New file",
+    exists: "That file already exists.",
+    kind: "write",
+    request: (rpc, path) => rpc.request("fs/write", { path, content: "" }),
+  },
+  directory: {
+    title: "New folder",
+    exists: "That folder already exists.",
+    kind: "mkdir",
+    request: (rpc, path) => rpc.request("fs/mkdir", { path }),
+  },
+};
+
 export class FileTree {
   readonly el: HTMLElement;
   private readonly list: HTMLElement;
@@ -54,8 +73,8 @@ export class FileTree {
       return el;
     };
     this.buttons = {
-      newFile: button("tree-new-file", "+ File", "New file", () => void this.createFile()),
-      newFolder: button("tree-new-folder", "+ Folder", "New folder", () => void this.createFolder()),
+      newFile: button("tree-new-file", "+ File", "New file", () => void this.create("file")),
+      newFolder: button("tree-new-folder", "+ Folder", "New folder", () => void this.create("directory")),
       rename: button("tree-rename", "Rename", "Rename or move the selected item", () => void this.renameSelected()),
       delete: button("tree-delete", "Delete", "Delete the selected item", () => void this.deleteSelected()),
       refresh: button("tree-refresh", "⟳", "Refresh", () => void this.refresh()),
@@ -269,47 +288,28 @@ export class FileTree {
     for (let i = 1; i <= parts.length; i++) this.expanded.add(parts.slice(0, i).join("/"));
   }
 
-  private async createFile(): Promise<void> {
+  /** Asks for the new entry's path, creates it, then selects it (and opens a new file). */
+  private async create(type: FsEntry["type"]): Promise<void> {
+    const { title, exists, request, kind } = CREATE[type];
     const dir = this.targetDir();
-    const name = await promptDialog("New file", dir ? `${dir}/` : "", {
+    const name = await promptDialog(title, dir ? `${dir}/` : "", {
       message: "Path relative to the project root.",
       okLabel: "Create",
-      validate: (value) => validateRelativePath(value) ?? (this.exists(value) ? "That file already exists." : null),
+      validate: (value) => validateRelativePath(value) ?? (this.exists(value) ? exists : null),
     });
     if (name === null) return;
     try {
-      await this.rpc.request("fs/write", { path: name, content: "" });
+      await request(this.rpc, name);
     } catch (error) {
       showNotice(`Cannot create ${name}: ${errorMessage(error)}`);
       return;
     }
-    this.ensureExpanded(dirname(name));
+    this.ensureExpanded(type === "directory" ? name : dirname(name));
     this.selected = name;
-    this.selectedType = "file";
-    this.callbacks.afterChange({ path: name, kind: "write" }, true);
+    this.selectedType = type;
+    this.callbacks.afterChange({ path: name, kind }, true);
     await this.refresh();
-    this.callbacks.openFile(name);
-  }
-
-  private async createFolder(): Promise<void> {
-    const dir = this.targetDir();
-    const name = await promptDialog("New folder", dir ? `${dir}/` : "", {
-      message: "Path relative to the project root.",
-      okLabel: "Create",
-      validate: (value) => validateRelativePath(value) ?? (this.exists(value) ? "That folder already exists." : null),
-    });
-    if (name === null) return;
-    try {
-      await this.rpc.request("fs/mkdir", { path: name });
-    } catch (error) {
-      showNotice(`Cannot create ${name}: ${errorMessage(error)}`);
-      return;
-    }
-    this.ensureExpanded(name);
-    this.selected = name;
-    this.selectedType = "directory";
-    this.callbacks.afterChange({ path: name, kind: "mkdir" }, true);
-    await this.refresh();
+    if (type === "file") this.callbacks.openFile(name);
   }
 
   private async renameSelected(): Promise<void> {

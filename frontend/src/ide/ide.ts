@@ -102,6 +102,10 @@ export class Ide implements View {
       this.tabs.onSaved(() => this.git.scheduleRefresh()),
       this.tabs.onActiveChange((file) => this.status.setFile(file)),
     );
+  }
+
+  /** Connects to the session and listens for Ctrl/Cmd-S; call once `el` is shown. */
+  start(): void {
     const onKey = (event: KeyboardEvent): void => {
       // The editor's own Mod-s binding has already handled (and prevented) its keystrokes.
       if (event.defaultPrevented || !(event.ctrlKey || event.metaKey) || event.key.toLowerCase() !== "s") return;

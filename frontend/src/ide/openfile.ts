@@ -2,6 +2,7 @@
 import type { EditorView } from "@codemirror/view";
 import { CollabFile, type Collaborator, type CollabUser, type SaveStatus } from "./collab";
 import { createEditor } from "./editor";
+import { Emitter } from "../events";
 import { languageFor, loadLanguage } from "./languages";
 import { errorMessage } from "../ui/notice";
 
@@ -36,7 +37,7 @@ export class OpenFile {
   private closed = false;
   private generation = 0;
   private resets: number[] = [];
-  private readonly changeListeners = new Set<() => void>();
+  private readonly events = new Emitter<{ change: () => void }>();
 
   constructor(
     public path: string,
@@ -67,8 +68,7 @@ export class OpenFile {
 
   /** Notified on every change of dirty flag, save state, connection or peers. */
   onChange(listener: () => void): () => void {
-    this.changeListeners.add(listener);
-    return () => this.changeListeners.delete(listener);
+    return this.events.on("change", listener);
   }
 
   async open(): Promise<void> {
@@ -169,7 +169,7 @@ export class OpenFile {
   close(): void {
     this.closed = true;
     this.teardown();
-    this.changeListeners.clear();
+    this.events.clear();
   }
 
   private teardown(): void {
@@ -191,6 +191,6 @@ export class OpenFile {
   }
 
   private notify(): void {
-    for (const listener of this.changeListeners) listener();
+    this.events.emit("change");
   }
 }

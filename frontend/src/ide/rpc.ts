@@ -1,5 +1,6 @@
 // JSON-RPC 2.0 over the session's IDE WebSocket (docs/protocol.md): one promise per
 // request id, handlers for server notifications, reconnect with backoff, heartbeat.
+import { Emitter } from "../events";
 
 export type ConnectionState = "connecting" | "open" | "reconnecting" | "closed";
 
@@ -50,7 +51,9 @@ export class RpcClient {
   /** Requests made while the socket is not open; sent in order once it opens. */
   private readonly outbox: { id: number; frame: string }[] = [];
   private readonly handlers = new Map<string, Set<NotificationHandler>>();
-  private readonly stateListeners = new Set<(state: ConnectionState, attempts: number) => void>();
+  private readonly stateEvents = new Emitter<{
+    state: (state: ConnectionState, failedAttempts: number) => void;
+  }>();
   private reconnectTimer: ReturnType<typeof setTimeout> | null = null;
   private heartbeatTimer: ReturnType<typeof setInterval> | null = null;
   private running = false;
@@ -122,8 +125,7 @@ export class RpcClient {
   }
 
   onStateChange(listener: (state: ConnectionState, failedAttempts: number) => void): () => void {
-    this.stateListeners.add(listener);
-    return () => this.stateListeners.delete(listener);
+    return this.stateEvents.on("state", listener);
   }
 
   private connect(): void {
@@ -234,6 +236,6 @@ export class RpcClient {
   private setState(state: ConnectionState): void {
     if (this.state === state && state !== "reconnecting") return;
     this.state = state;
-    for (const listener of this.stateListeners) listener(state, this.failedAttempts);
+    this.stateEvents.emit("state", state, this.failedAttempts);
   }
 }

@@ -1,5 +1,6 @@
 // The tab bar and the editor area: which files are open and which one is shown.
 import { basename, h, type View } from "../dom";
+import { Emitter } from "../events";
 import type { FsChanged } from "./protocol";
 import { OpenFile, type OpenFileContext } from "./openfile";
 
@@ -13,8 +14,10 @@ export class Tabs {
   private activePath: string | null = null;
   /** Tabs closed by prepareChange, reopened by finishChange. */
   private pendingReopen: { path: string; wasActive: boolean }[] = [];
-  private readonly activeListeners = new Set<(file: OpenFile | null) => void>();
-  private readonly savedListeners = new Set<(path: string) => void>();
+  private readonly events = new Emitter<{
+    active: (file: OpenFile | null) => void;
+    saved: (path: string) => void;
+  }>();
   /** A view shown over the editor area (a diff) until a tab is activated. */
   private overlay: View | null = null;
 
@@ -39,14 +42,12 @@ export class Tabs {
 
   /** Notified when another file becomes active, and when the active file's state changes. */
   onActiveChange(listener: (file: OpenFile | null) => void): () => void {
-    this.activeListeners.add(listener);
-    return () => this.activeListeners.delete(listener);
+    return this.events.on("active", listener);
   }
 
   /** Notified when an open file's disk copy caught up with its document (it was saved). */
   onSaved(listener: (path: string) => void): () => void {
-    this.savedListeners.add(listener);
-    return () => this.savedListeners.delete(listener);
+    return this.events.on("saved", listener);
   }
 
   /** Shows `view` over the editor area; activating a tab (or null) closes it. */
@@ -68,7 +69,7 @@ export class Tabs {
       opened.onChange(() => {
         this.renderBar();
         if (this.activePath === opened.path) this.emitActive();
-        if (wasDirty && !opened.dirty) for (const listener of this.savedListeners) listener(opened.path);
+        if (wasDirty && !opened.dirty) this.events.emit("saved", opened.path);
         wasDirty = opened.dirty;
       });
       void opened.open().then(() => {
@@ -174,16 +175,14 @@ export class Tabs {
 
   dispose(): void {
     this.showOverlay(null);
-    this.savedListeners.clear();
+    this.events.clear();
     for (const file of this.files.values()) file.close();
     this.files.clear();
     this.order = [];
-    this.activeListeners.clear();
   }
 
   private emitActive(): void {
-    const file = this.active;
-    for (const listener of this.activeListeners) listener(file);
+    this.events.emit("active", this.active);
   }
 
   private renderedKey = "";

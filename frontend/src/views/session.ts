@@ -7,6 +7,7 @@ import {
   getSession,
   startSession,
   stopSession,
+  TERMINAL_STATES,
   type Session,
   type User,
 } from "../api";
@@ -14,230 +15,177 @@ import type { Ide } from "../ide/ide";
 import { navigate } from "../router";
 import { errorMessage, showNotice } from "../ui/notice";
 import { renderHeader } from "./header";
+import { endedPanel, errorPanel, loadingPanel, missingPanel, progressPanel, STATE_LABELS } from "./sessionpanels";
 
-const STATE_LABELS: Record<Session["state"], string> = {
-  pending: "Waiting for a slot…",
-  starting: "Starting…",
-  ready: "Ready",
-  stopping: "Stopping…",
-  stopped: "Stopped",
-  failed: "Failed",
-};
+export class SessionView implements View {
+  readonly el: HTMLElement;
+  private readonly projectName: HTMLElement;
+  private readonly stateBadge: HTMLElement;
+  private readonly stopButton: HTMLButtonElement;
+  private readonly content: HTMLElement;
+  private current: Session | null = null;
+  private ide: Ide | null = null;
+  private unfollow: (() => void) | null = null;
+  private mounting = false;
+  private disposed = false;
 
-export function createSessionView(user: User, sessionId: string, onLogout: () => void): View {
-  const projectName = h("span", { class: "crumb", "data-testid": "session-project" });
-  const stateBadge = h("span", { class: "badge", "data-testid": "session-state-badge" });
-  const stopButton = h(
-    "button",
-    { type: "button", class: "button subtle", "data-testid": "stop-session" },
-    "Stop session",
-  );
-  const content = h("div", { class: "session-content" });
-  const el = h(
-    "div",
-    { class: "page session-page" },
-    renderHeader({ user, onLogout, context: [projectName, stateBadge, stopButton] }),
-    content,
-  );
+  constructor(
+    private readonly user: User,
+    private readonly sessionId: string,
+    onLogout: () => void,
+  ) {
+    this.projectName = h("span", { class: "crumb", "data-testid": "session-project" });
+    this.stateBadge = h("span", { class: "badge", "data-testid": "session-state-badge" });
+    this.stopButton = h(
+      "button",
+      { type: "button", class: "button subtle", "data-testid": "stop-session" },
+      "Stop session",
+    );
+    this.stopButton.addEventListener("click", () => void this.stop());
+    this.content = h("div", { class: "session-content" }, loadingPanel());
+    this.el = h(
+      "div",
+      { class: "page session-page" },
+      renderHeader({ user, onLogout, context: [this.projectName, this.stateBadge, this.stopButton] }),
+      this.content,
+    );
+  }
 
-  let current: Session | null = null;
-  let ide: Ide | null = null;
-  let unfollow: (() => void) | null = null;
-  let disposed = false;
+  start(): void {
+    void this.refresh();
+  }
 
-  const unmountIde = (): void => {
-    ide?.dispose();
-    ide = null;
-  };
+  dispose(): void {
+    this.disposed = true;
+    this.unfollow?.();
+    this.unfollow = null;
+    this.unmountIde();
+  }
 
-  const follow = (): void => {
-    if (unfollow) return;
-    unfollow = followSession(
-      sessionId,
+  /** Asks for the session once; its answer decides what is shown. */
+  private async refresh(): Promise<void> {
+    try {
+      const session = await getSession(this.sessionId);
+      if (!this.disposed) this.show(session);
+    } catch (error) {
+      if (this.disposed) return;
+      if (error instanceof ApiError && error.status === 404) this.showMissing();
+      // A mounted IDE keeps reconnecting by itself and asks again later.
+      else if (!this.ide) this.showError(errorMessage(error));
+    }
+  }
+
+  private follow(): void {
+    if (this.unfollow) return;
+    this.unfollow = followSession(
+      this.sessionId,
       (session) => {
-        if (session.state === "ready" || session.state === "failed" || session.state === "stopped") {
-          unfollow = null;
-        }
-        show(session);
+        if (TERMINAL_STATES.includes(session.state)) this.unfollow = null;
+        this.show(session);
       },
       () => {
-        unfollow = null;
+        this.unfollow = null;
         // The stream broke before a final state: ask once more, the answer decides.
-        void refresh();
+        void this.refresh();
       },
     );
-  };
+  }
 
-  const refresh = async (): Promise<void> => {
-    try {
-      const session = await getSession(sessionId);
-      if (!disposed) show(session);
-    } catch (error) {
-      if (disposed) return;
-      if (error instanceof ApiError && error.status === 404) showMissing();
-      // A mounted IDE keeps reconnecting by itself and asks again later.
-      else if (!ide) showError(errorMessage(error));
-    }
-  };
-
-  const show = (session: Session): void => {
-    if (disposed) return;
-    current = session;
-    projectName.textContent = session.project;
-    document.title = `${session.project} · Analytics IDE`;
-    stateBadge.textContent = STATE_LABELS[session.state];
-    stateBadge.dataset.state = session.state;
-    stopButton.hidden = session.state === "stopped" || session.state === "failed";
-    el.dataset.state = session.state;
+  private show(session: Session): void {
+    if (this.disposed) return;
+    this.current = session;
+    this.showHeader(session);
     switch (session.state) {
       case "ready":
-        if (ide) ide.setSession(session);
-        else void mountIde();
+        if (this.ide) this.ide.setSession(session);
+        else void this.mountIde();
         break;
       case "pending":
       case "starting":
       case "stopping":
-        unmountIde();
-        showProgress(session);
-        follow();
+        this.unmountIde();
+        replaceChildren(this.content, progressPanel(session));
+        this.follow();
         break;
       case "stopped":
       case "failed":
-        unmountIde();
-        unfollow?.();
-        unfollow = null;
-        showEnded(session);
+        this.unmountIde();
+        this.unfollow?.();
+        this.unfollow = null;
+        replaceChildren(this.content, endedPanel(session, (retry) => void this.restart(session.project, retry)));
         break;
     }
-  };
+  }
 
-  // The editor and its libraries are most of the code: load them only for a ready session.
-  let mounting = false;
-  const mountIde = async (): Promise<void> => {
-    if (mounting) return;
-    mounting = true;
+  private showHeader(session: Session): void {
+    this.projectName.textContent = session.project;
+    document.title = `${session.project} · Analytics IDE`;
+    this.stateBadge.textContent = STATE_LABELS[session.state];
+    this.stateBadge.dataset.state = session.state;
+    this.stopButton.hidden = session.state === "stopped" || session.state === "failed";
+    this.el.dataset.state = session.state;
+  }
+
+  private showMissing(): void {
+    this.unmountIde();
+    this.stopButton.hidden = true;
+    replaceChildren(this.content, missingPanel());
+  }
+
+  private showError(message: string): void {
+    replaceChildren(this.content, errorPanel(message, () => void this.refresh()));
+  }
+
+  /** The editor and its libraries are most of the code: loaded only for a ready session. */
+  private async mountIde(): Promise<void> {
+    if (this.mounting) return;
+    this.mounting = true;
     let module: typeof import("../ide/ide");
     try {
       module = await import("../ide/ide");
     } catch (error) {
-      showError(`Cannot load the editor: ${errorMessage(error)}`);
+      this.showError(`Cannot load the editor: ${errorMessage(error)}`);
       return;
     } finally {
-      mounting = false;
+      this.mounting = false;
     }
-    if (disposed || ide || current?.state !== "ready") return;
-    ide = new module.Ide({ session: current, user, onConnectionTrouble: () => void refresh() });
-    replaceChildren(content, ide.el);
-  };
+    const session = this.current;
+    if (this.disposed || this.ide || session?.state !== "ready") return;
+    this.ide = new module.Ide({ session, user: this.user, onConnectionTrouble: () => void this.refresh() });
+    replaceChildren(this.content, this.ide.el);
+    this.ide.start();
+  }
 
-  const showProgress = (session: Session): void => {
-    replaceChildren(
-      content,
-      h(
-        "section",
-        { class: "session-panel", "data-testid": "session-progress", "data-state": session.state },
-        h("div", { class: "spinner", "aria-hidden": "true" }),
-        h("h2", { "data-testid": "session-state", "data-state": session.state }, STATE_LABELS[session.state]),
-        h(
-          "p",
-          { class: "progress-line", "data-testid": "session-progress-line", "aria-live": "polite" },
-          session.progress ?? "",
-        ),
-      ),
-    );
-  };
+  private unmountIde(): void {
+    this.ide?.dispose();
+    this.ide = null;
+  }
 
-  const showEnded = (session: Session): void => {
-    const retry = h(
-      "button",
-      { type: "button", class: "button primary", "data-testid": "session-retry" },
-      session.state === "failed" ? "Retry" : "Start again",
-    );
-    retry.addEventListener("click", () => void restart(session.project, retry));
-    replaceChildren(
-      content,
-      h(
-        "section",
-        { class: "session-panel", "data-testid": "session-ended", "data-state": session.state },
-        h(
-          "h2",
-          { "data-testid": "session-state", "data-state": session.state },
-          session.state === "failed" ? "The session failed to start" : "The session is stopped",
-        ),
-        session.reason
-          ? h("p", { class: session.state === "failed" ? "form-error" : "muted", "data-testid": "session-reason" }, session.reason)
-          : null,
-        h("div", { class: "panel-actions" }, h("a", { class: "button", href: "#/" }, "Back to projects"), retry),
-      ),
-    );
-  };
-
-  const showMissing = (): void => {
-    unmountIde();
-    stopButton.hidden = true;
-    replaceChildren(
-      content,
-      h(
-        "section",
-        { class: "session-panel", "data-testid": "session-missing" },
-        h("h2", null, "Session not found"),
-        h("p", { class: "muted" }, "It may belong to someone else, or it no longer exists."),
-        h("a", { class: "button", href: "#/" }, "Back to projects"),
-      ),
-    );
-  };
-
-  const showError = (message: string): void => {
-    const retry = h("button", { type: "button", class: "button" }, "Try again");
-    retry.addEventListener("click", () => void refresh());
-    replaceChildren(
-      content,
-      h(
-        "section",
-        { class: "session-panel", "data-testid": "session-error" },
-        h("p", { class: "form-error", role: "alert" }, message),
-        retry,
-      ),
-    );
-  };
-
-  const restart = async (project: string, button: HTMLButtonElement): Promise<void> => {
+  private async restart(project: string, button: HTMLButtonElement): Promise<void> {
     button.disabled = true;
     try {
       const session = await startSession(project);
-      if (disposed) return;
-      if (session.id !== sessionId) navigate({ name: "session", id: session.id });
-      else show(session);
+      if (this.disposed) return;
+      if (session.id !== this.sessionId) navigate({ name: "session", id: session.id });
+      else this.show(session);
     } catch (error) {
       button.disabled = false;
       showNotice(`Cannot start the session: ${errorMessage(error)}`);
     }
-  };
+  }
 
-  stopButton.addEventListener("click", async () => {
-    stopButton.disabled = true;
+  private async stop(): Promise<void> {
+    this.stopButton.disabled = true;
     try {
       // Write open documents to the volume before the pod goes away.
-      await ide?.saveAll();
-      unmountIde();
-      show(await stopSession(sessionId));
+      await this.ide?.saveAll();
+      this.unmountIde();
+      this.show(await stopSession(this.sessionId));
     } catch (error) {
       showNotice(`Cannot stop the session: ${errorMessage(error)}`);
-      if (current) show(current);
+      if (this.current) this.show(this.current);
     } finally {
-      stopButton.disabled = false;
+      this.stopButton.disabled = false;
     }
-  });
-
-  replaceChildren(content, h("section", { class: "session-panel", "data-testid": "session-loading" }, h("div", { class: "spinner" })));
-  void refresh();
-
-  return {
-    el,
-    dispose: () => {
-      disposed = true;
-      unfollow?.();
-      unmountIde();
-    },
-  };
+  }
 }
