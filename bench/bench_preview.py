@@ -107,13 +107,14 @@ async def socket_timings(ws: Any, sql: str, repeat: int) -> tuple[Timing, list[T
 
     async def once() -> Timing:
         started = time.perf_counter()
+        request_id = next(ids)
         await ws.send(
             json.dumps(
                 {
                     "jsonrpc": "2.0",
-                    "id": next(ids),
+                    "id": request_id,
                     "method": "query/preview",
-                    "params": {"sql": sql},
+                    "params": {"query_id": f"bench-{request_id}", "sql": sql},
                 }
             )
         )

@@ -17,6 +17,7 @@ from session_manager.store import Limits, SessionStore
 
 from ..config import Config
 from ..db import Database
+from ..protocol import WRITE_METHODS
 from ..secrets import SecretBox
 from .accounts import Accounts, Project, User
 from .credentials import GIT_TOKEN, WAREHOUSE_PASSWORD, Credentials
@@ -60,10 +61,7 @@ class Services:
         self.pods = PodClients()
         self.reaper: Reaper | None = None
         self.first_login: tuple[str, str] | None = None  # (user, password) when just created
-        from ide_server.workspace.extension import build_registry
-
-        registry, _ = build_registry()
-        self.write_methods = registry.write_methods()
+        self.write_methods = WRITE_METHODS
 
     async def start(self, *, manage_sessions: bool = True) -> None:
         """Connect and bootstrap; ``manage_sessions=False`` for one-off admin commands,

@@ -4,4 +4,6 @@ from typing import Any
 
 
 def _jupyter_server_extension_points() -> list[dict[str, Any]]:
-    return [{"module": "ide_server.workspace.extension"}]
+    from .extension import IdeExtension  # the pod's server only: jupyter-server is heavy
+
+    return [{"module": "ide_server.workspace.extension", "app": IdeExtension}]

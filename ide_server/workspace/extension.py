@@ -2,42 +2,20 @@
 
 from __future__ import annotations
 
-import importlib
 import logging
 import time
 from typing import Any
 
 from jupyter_server.base.handlers import JupyterHandler
-from jupyter_server.utils import url_path_join
+from jupyter_server.extension.application import ExtensionApp
 from tornado import web
 
-from . import fs, session
 from .config import PodConfig
-from .rpc import MethodRegistry
+from .methods import build_registry
 from .socket import IdeSocketHandler
 from .workspace import Workspace
 
 log = logging.getLogger(__name__)
-
-# Feature modules that exist once their issue landed; each exposes ``methods``.
-_OPTIONAL_METHOD_MODULES = ("ide_server.workspace.git.methods", "ide_server.workspace.query")
-
-
-def build_registry() -> tuple[MethodRegistry, list[Any]]:
-    registry = MethodRegistry()
-    registry.include(fs.methods)
-    registry.include(session.methods)
-    modules: list[Any] = []
-    for name in _OPTIONAL_METHOD_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name and name.startswith(exc.name):
-                continue
-            raise
-        registry.include(module.methods)
-        modules.append(module)
-    return registry, modules
 
 
 class PublicHealthHandler(web.RequestHandler):
@@ -83,23 +61,36 @@ async def _reload_open_documents(serverapp: Any) -> None:
             await loader.maybe_notify()
 
 
-def _load_jupyter_server_extension(serverapp: Any) -> None:
-    config = PodConfig.from_env()
-    registry, modules = build_registry()
-    workspace = Workspace(config=config, registry=registry, kernel_manager=serverapp.kernel_manager)
-    workspace.disk_watchers.append(lambda: _reload_open_documents(serverapp))
-    for module in modules:
-        attach = getattr(module, "attach", None)
-        if attach is not None:
-            attach(workspace)
-    base = serverapp.web_app.settings["base_url"]
-    serverapp.web_app.add_handlers(
-        ".*$",
-        [
-            (url_path_join(base, "ide"), IdeSocketHandler, {"workspace": workspace}),
-            (url_path_join(base, "ide", "health"), PublicHealthHandler),
-            (url_path_join(base, "ide", "activity"), ActivityHandler, {"workspace": workspace}),
-        ],
-    )
-    serverapp.web_app.settings["ide_workspace"] = workspace
-    log.info("IDE workspace for session %s at %s", config.session_id, config.root)
+class IdeExtension(ExtensionApp):  # type: ignore[misc]
+    """Builds the pod's :class:`Workspace` at load and shuts it down when the server stops.
+
+    An ``ExtensionApp`` rather than a bare module: jupyter-server calls
+    :meth:`stop_extension` only on those.
+    """
+
+    name = "ide_workspace"
+    load_other_extensions = True
+    workspace: Workspace | None = None
+
+    def initialize_handlers(self) -> None:
+        config = PodConfig.from_env()
+        serverapp = self.serverapp
+        assert serverapp is not None  # set by jupyter-server before it loads extensions
+        workspace = Workspace(
+            config=config, registry=build_registry(), kernel_manager=serverapp.kernel_manager
+        )
+        workspace.disk_watchers.append(lambda: _reload_open_documents(serverapp))
+        self.workspace = workspace
+        self.handlers.extend(
+            [
+                ("ide", IdeSocketHandler, {"workspace": workspace}),
+                ("ide/health", PublicHealthHandler),
+                ("ide/activity", ActivityHandler, {"workspace": workspace}),
+            ]
+        )
+        serverapp.web_app.settings["ide_workspace"] = workspace
+        log.info("IDE workspace for session %s at %s", config.session_id, config.root)
+
+    async def stop_extension(self) -> None:
+        if self.workspace is not None:
+            await self.workspace.shutdown()

@@ -9,14 +9,59 @@ import stat
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, NotRequired, TypedDict
 
 from ..durable import fsync_path
 from .paths import HIDDEN_NAMES, resolve
-from .rpc import ALREADY_EXISTS, CONFLICT, NOT_FOUND, NOT_TEXT, MethodRegistry, RpcError
+from .rpc import (
+    ALREADY_EXISTS,
+    CONFLICT,
+    INVALID_PATH,
+    NOT_FOUND,
+    NOT_TEXT,
+    MethodRegistry,
+    RpcError,
+)
 from .workspace import CallContext
 
 methods = MethodRegistry()
+
+
+class FsEntry(TypedDict):
+    name: str
+    path: str
+    type: Literal["file", "directory"]
+    size: int
+    mtime: float
+
+
+class FsListResult(TypedDict):
+    path: str
+    entries: list[FsEntry]
+
+
+class FsReadResult(TypedDict):
+    path: str
+    content: str
+    mtime: float
+
+
+class FsWriteResult(TypedDict):
+    path: str
+    mtime: float
+
+
+class PathResult(TypedDict):
+    path: str
+
+
+class FsChanged(TypedDict):
+    path: str
+    kind: Literal["write", "delete", "rename", "mkdir"]
+    new_path: NotRequired[str]
+
+
+methods.notification("fs/changed", FsChanged)
 
 
 @dataclass
@@ -154,19 +199,27 @@ def _mkdir(root: Path, relative: str) -> dict[str, Any]:
     return {"path": relative}
 
 
-@methods.method("fs/list", ListParams)
+@methods.method("fs/list", ListParams, result=FsListResult, errors=(INVALID_PATH, NOT_FOUND))
 async def fs_list(ctx: CallContext, params: ListParams) -> dict[str, Any]:
     return await asyncio.to_thread(_list, ctx.workspace.root, params.path)
 
 
-@methods.method("fs/read", PathParams)
+@methods.method(
+    "fs/read", PathParams, result=FsReadResult, errors=(INVALID_PATH, NOT_FOUND, NOT_TEXT)
+)
 async def fs_read(ctx: CallContext, params: PathParams) -> dict[str, Any]:
     # Half the message limit: JSON escaping can double the size of the answer.
     limit = ctx.workspace.config.max_message_bytes // 2
     return await asyncio.to_thread(_read, ctx.workspace.root, params.path, limit)
 
 
-@methods.method("fs/write", WriteParams, writes=True)
+@methods.method(
+    "fs/write",
+    WriteParams,
+    result=FsWriteResult,
+    writes=True,
+    errors=(INVALID_PATH, ALREADY_EXISTS, CONFLICT),
+)
 async def fs_write(ctx: CallContext, params: WriteParams) -> dict[str, Any]:
     result = await asyncio.to_thread(_write, ctx.workspace.root, params)
     await ctx.workspace.files_changed_on_disk()
@@ -174,7 +227,13 @@ async def fs_write(ctx: CallContext, params: WriteParams) -> dict[str, Any]:
     return result
 
 
-@methods.method("fs/rename", RenameParams, writes=True)
+@methods.method(
+    "fs/rename",
+    RenameParams,
+    result=PathResult,
+    writes=True,
+    errors=(INVALID_PATH, NOT_FOUND, ALREADY_EXISTS),
+)
 async def fs_rename(ctx: CallContext, params: RenameParams) -> dict[str, Any]:
     result = await asyncio.to_thread(_rename, ctx.workspace.root, params)
     await ctx.workspace.files_changed_on_disk()
@@ -184,7 +243,9 @@ async def fs_rename(ctx: CallContext, params: RenameParams) -> dict[str, Any]:
     return result
 
 
-@methods.method("fs/delete", PathParams, writes=True)
+@methods.method(
+    "fs/delete", PathParams, result=PathResult, writes=True, errors=(INVALID_PATH, NOT_FOUND)
+)
 async def fs_delete(ctx: CallContext, params: PathParams) -> dict[str, Any]:
     result = await asyncio.to_thread(_delete, ctx.workspace.root, params.path)
     await ctx.workspace.files_changed_on_disk()
@@ -192,7 +253,9 @@ async def fs_delete(ctx: CallContext, params: PathParams) -> dict[str, Any]:
     return result
 
 
-@methods.method("fs/mkdir", PathParams, writes=True)
+@methods.method(
+    "fs/mkdir", PathParams, result=PathResult, writes=True, errors=(INVALID_PATH, ALREADY_EXISTS)
+)
 async def fs_mkdir(ctx: CallContext, params: PathParams) -> dict[str, Any]:
     result = await asyncio.to_thread(_mkdir, ctx.workspace.root, params.path)
     await ctx.broadcast("fs/changed", {"path": params.path, "kind": "mkdir"})

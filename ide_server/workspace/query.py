@@ -1,15 +1,18 @@
 """``query/*``: SQL previews, run by the pod's SQL kernel and streamed to the caller.
 
-``query/preview`` answers at once with a ``query_id``; the rows follow as notifications to
-the calling client only (``query/columns``, ``query/rows``..., then ``query/done`` or
-``query/error``). The pod checks the SQL with the same guard the kernel uses, so a
-refused statement is a JSON-RPC error and never starts a kernel, let alone reaches the
-warehouse. Previews run one at a time per pod (the kernel runs one statement at a time);
-later ones wait their turn and can be cancelled while they wait.
+The client names each preview with a ``query_id`` of its choosing (see :mod:`.runs`), so
+it knows the preview's notifications as its own before the answer comes: the rows follow
+as notifications to the calling client only (``query/columns``, ``query/rows``..., then
+``query/done`` or ``query/error``), and may overtake the answer. The pod checks the SQL
+with the same guard the kernel uses, so a refused statement is a JSON-RPC error and never
+starts a kernel, let alone reaches the warehouse. Previews run one at a time per pod (the
+kernel runs one statement at a time); later ones wait their turn and can be cancelled
+while they wait.
 
 The kernel is started on the first preview through jupyter-server's kernel manager and
 started again if it died. Rows pass through this process in memory only: they are
-forwarded as they arrive and never logged.
+forwarded as they arrive and never logged. The pod's :class:`.workspace.Workspace` owns
+the one :class:`QueryService`.
 """
 
 from __future__ import annotations
@@ -20,9 +23,8 @@ import logging
 import os
 import queue
 import secrets
-import weakref
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal, NotRequired, TypedDict
 
 from sqlglot.dialects.dialect import Dialect
 
@@ -31,11 +33,13 @@ from kernels.sql.kernel import MIMETYPE, WAREHOUSE_ENV
 from kernels.sql.kernelspec import KERNEL_NAME, write_kernelspec
 from kernels.warehouses import WarehouseError, dialect_of
 
-from .rpc import INVALID_PARAMS, UNAVAILABLE, Client, Context, MethodRegistry, RpcError
+from .errors import ALREADY_EXISTS, INVALID_PARAMS, SQL_REFUSED, UNAVAILABLE, RpcError
+from .rpc import Client, Context, MethodRegistry
+from .runs import ClientRuns, check_client_id
 
 log = logging.getLogger(__name__)
 
-SQL_REFUSED = -32030  # the SQL does not parse or is not a single read statement
+__all__ = ["SQL_REFUSED", "QueryService", "methods"]
 KERNEL_START_TIMEOUT = 60.0
 _WATCH_INTERVAL = 1.0  # seconds of kernel silence between liveness checks
 # The kernel runs user SQL; it needs none of the pod's secrets.
@@ -46,37 +50,103 @@ methods = MethodRegistry()
 
 @dataclass(frozen=True)
 class PreviewParams:
+    query_id: str  # chosen by the client, unique among its running previews
     sql: str
     limit: int | None = None
     dialect: str | None = None
 
     def __post_init__(self) -> None:
-        validate_cap(self.limit)  # ValueError becomes an INVALID_PARAMS answer
+        # A ValueError here becomes an INVALID_PARAMS answer.
+        check_client_id(self.query_id, "query_id")
+        validate_cap(self.limit)
         if self.dialect is not None:
             Dialect.get_or_raise(self.dialect)
 
 
 @dataclass(frozen=True)
-class CancelParams:
+class QueryCancelParams:
     query_id: str
 
 
-@methods.method("query/preview", PreviewParams)
+class PreviewResult(TypedDict):
+    query_id: str
+
+
+class QueryCancelResult(TypedDict):
+    query_id: str
+    cancelled: bool  # false: it had already finished, or is unknown
+
+
+class QueryColumn(TypedDict):
+    name: str
+    type: str  # the warehouse's own type name
+
+
+class QueryColumns(TypedDict):
+    query_id: str
+    columns: list[QueryColumn]
+
+
+class QueryRows(TypedDict):
+    query_id: str
+    rows: list[list[Any]]
+
+
+class QueryDone(TypedDict):
+    query_id: str
+    row_count: int
+    elapsed_ms: float
+    truncated: bool
+
+
+class SqlPosition(TypedDict):
+    line: int
+    column: int
+
+
+class QueryError(TypedDict):
+    query_id: str
+    message: str
+    position: NotRequired[SqlPosition]
+    cancelled: bool
+
+
+methods.notification("query/columns", QueryColumns)
+methods.notification("query/rows", QueryRows)
+methods.notification("query/done", QueryDone)
+methods.notification("query/error", QueryError)
+_EVENTS: tuple[Literal["columns", "rows", "done", "error"], ...] = (
+    "columns",
+    "rows",
+    "done",
+    "error",
+)
+
+
+@methods.method(
+    "query/preview",
+    PreviewParams,
+    result=PreviewResult,
+    errors=(SQL_REFUSED, ALREADY_EXISTS),
+)
 async def preview(ctx: Context, params: PreviewParams) -> dict[str, Any]:
-    query_id = service_for(ctx.workspace).submit(ctx.client, params)
-    return {"query_id": query_id}
+    ctx.workspace.queries.submit(ctx.client, params)
+    return {"query_id": params.query_id}
 
 
-@methods.method("query/cancel", CancelParams)
-async def cancel(ctx: Context, params: CancelParams) -> dict[str, Any]:
-    cancelled = await service_for(ctx.workspace).cancel(params.query_id)
+@methods.method("query/cancel", QueryCancelParams, result=QueryCancelResult)
+async def cancel(ctx: Context, params: QueryCancelParams) -> dict[str, Any]:
+    cancelled = await ctx.workspace.queries.cancel(ctx.client, params.query_id)
     return {"query_id": params.query_id, "cancelled": cancelled}
 
 
 @dataclass(eq=False)
 class _Query:
-    query_id: str
-    client: Client
+    query_id: str  # the client's
+    client: Client  # kept alive by this reference while the query is in ClientRuns
+    # The kernel's id for this run: never the client's, so that a late interrupt for one
+    # client's "q1" cannot stop another client's "q1".
+    kernel_query_id: str
     request: dict[str, Any]
     cancel_requested: bool = False
     reported: bool = False  # query/done or query/error was sent
@@ -92,7 +162,7 @@ class QueryService:
 
     def __init__(self, workspace: Any) -> None:
         self._workspace = workspace
-        self._queries: dict[str, _Query] = {}
+        self._queries: ClientRuns[_Query] = ClientRuns("query_id")
         self._running: _Query | None = None
         self._turn = asyncio.Lock()  # one statement at a time in the kernel
         self._kernel_id: str | None = None
@@ -104,8 +174,8 @@ class QueryService:
         """Whether a preview is running or waiting (activity for the session manager)."""
         return bool(self._queries)
 
-    def submit(self, client: Client, params: PreviewParams) -> str:
-        """Check the SQL, queue the preview and return its id; rows follow as notifications."""
+    def submit(self, client: Client, params: PreviewParams) -> None:
+        """Check the SQL and queue the preview; its rows follow as notifications."""
         settings = self._workspace.config.warehouse
         try:
             dialect = dialect_of(settings)
@@ -119,20 +189,23 @@ class QueryService:
             raise RpcError(SQL_REFUSED, exc.message, data) from None
         except ValueError as exc:
             raise RpcError(INVALID_PARAMS, str(exc)) from None
-        query_id = secrets.token_hex(8)
-        request = {"query_id": query_id, "sql": params.sql, "limit": validate_cap(params.limit)}
+        kernel_query_id = secrets.token_hex(8)
+        request = {
+            "query_id": kernel_query_id,
+            "sql": params.sql,
+            "limit": validate_cap(params.limit),
+        }
         if params.dialect:
             request["dialect"] = params.dialect
-        query = _Query(query_id, client, request)
-        self._queries[query_id] = query
+        query = _Query(params.query_id, client, kernel_query_id, request)
+        self._queries.claim(client, params.query_id, query)
         task = asyncio.ensure_future(self._run(query))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
-        return query_id
 
-    async def cancel(self, query_id: str) -> bool:
-        """Cancel a waiting or running preview; False if it already finished."""
-        query = self._queries.get(query_id)
+    async def cancel(self, client: Client, query_id: str) -> bool:
+        """Cancel ``client``'s waiting or running preview; False if it already finished."""
+        query = self._queries.get(client, query_id)
         if query is None or query.cancel_requested or query.reported:
             return False
         query.cancel_requested = True
@@ -154,8 +227,6 @@ class QueryService:
         await self._stop_kernel()
 
     async def _run(self, query: _Query) -> None:
-        # Let the dispatcher send the answer with the query_id before any notification.
-        await asyncio.sleep(0)
         try:
             async with self._turn:
                 if query.cancel_requested:
@@ -173,7 +244,7 @@ class QueryService:
             await _notify_error(query, "the preview failed on the server; see the pod log")
         finally:
             self._running = None
-            self._queries.pop(query.query_id, None)
+            self._queries.release(query.client, query.query_id)
             query.finished.set()
 
     async def _execute(self, query: _Query) -> None:
@@ -216,8 +287,7 @@ class QueryService:
         if query.cancel_requested:
             await self._interrupt(query)  # the earlier interrupt came before the statement began
             return
-        clients = getattr(self._workspace, "clients", None)
-        if clients is not None and query.client not in clients and not query.cancel_requested:
+        if query.client not in self._workspace.clients and not query.cancel_requested:
             query.cancel_requested = True  # nobody is left to see the rows
             await self._interrupt(query)
 
@@ -279,7 +349,7 @@ class QueryService:
         client = self._client
         if client is None:
             return  # the kernel is still starting; _execute checks cancel_requested
-        message = client.session.msg("interrupt_request", {"query_id": query.query_id})
+        message = client.session.msg("interrupt_request", {"query_id": query.kernel_query_id})
         client.control_channel.send(message)
 
     async def _forget_kernel(self) -> None:
@@ -305,7 +375,7 @@ async def _forward(query: _Query, event: dict[str, Any]) -> bool:
     body["query_id"] = query.query_id
     if kind in ("done", "error"):
         query.reported = True
-    if kind in ("columns", "rows", "done", "error"):
+    if kind in _EVENTS:
         await query.client.notify(f"query/{kind}", body)
     return query.reported
 
@@ -324,23 +394,3 @@ def _register_kernelspec(manager: Any, runtime_dir: Any) -> None:
     kernels_dir = str(write_kernelspec(runtime_dir / "kernels"))
     if kernels_dir not in specs.kernel_dirs:
         specs.kernel_dirs = [*specs.kernel_dirs, kernels_dir]
-
-
-_services: dict[int, QueryService] = {}
-
-
-def service_for(workspace: Any) -> QueryService:
-    """The preview service of ``workspace``, created on first use."""
-    key = id(workspace)
-    service = _services.get(key)
-    if service is None:
-        service = _services[key] = QueryService(workspace)
-        weakref.finalize(workspace, _services.pop, key, None)
-    return service
-
-
-def attach(workspace: Any) -> None:
-    """Called by the extension at start: previews count as activity while they run."""
-    busy_checks = getattr(workspace, "busy_checks", None)
-    if busy_checks is not None:
-        busy_checks.append(service_for(workspace).busy)

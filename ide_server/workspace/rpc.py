@@ -1,9 +1,10 @@
 """JSON-RPC 2.0 dispatch for the IDE protocol.
 
-Method modules register handlers on a :class:`MethodRegistry` with a dataclass that
-describes their params; the dispatcher validates the params against it, runs the
-handler and turns every failure into a JSON-RPC error object so that one bad message
-never ends the connection.
+Method modules declare their methods on a :class:`~.registry.MethodRegistry`; the
+dispatcher validates the params against the declared dataclass, runs the handler and
+turns every failure into a JSON-RPC error object so that one bad message never ends the
+connection. The names method modules need (codes, ``RpcError``, the registry) are
+re-exported here.
 """
 
 from __future__ import annotations
@@ -13,41 +14,55 @@ import json
 import logging
 import types
 import typing
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from typing import Any, Protocol
 
+from .errors import (
+    ALREADY_EXISTS,
+    CONFLICT,
+    FORBIDDEN,
+    INTERNAL_ERROR,
+    INVALID_PARAMS,
+    INVALID_PATH,
+    INVALID_REQUEST,
+    METHOD_NOT_FOUND,
+    NOT_FOUND,
+    NOT_TEXT,
+    PARSE_ERROR,
+    UNAVAILABLE,
+    RpcError,
+)
+from .registry import Handler, Method, MethodRegistry, NoParams, Notification
+
+__all__ = [
+    "ALREADY_EXISTS",
+    "CONFLICT",
+    "FORBIDDEN",
+    "INTERNAL_ERROR",
+    "INVALID_PARAMS",
+    "INVALID_PATH",
+    "INVALID_REQUEST",
+    "METHOD_NOT_FOUND",
+    "NOT_FOUND",
+    "NOT_TEXT",
+    "PARSE_ERROR",
+    "UNAVAILABLE",
+    "Client",
+    "Context",
+    "Handler",
+    "Method",
+    "MethodRegistry",
+    "NoParams",
+    "Notification",
+    "RpcError",
+    "dispatch",
+    "dispatch_message",
+    "error_response",
+    "parse_message",
+    "parse_params",
+]
+
 log = logging.getLogger(__name__)
-
-# JSON-RPC reserved codes.
-PARSE_ERROR = -32700
-INVALID_REQUEST = -32600
-METHOD_NOT_FOUND = -32601
-INVALID_PARAMS = -32602
-INTERNAL_ERROR = -32603
-# Application codes (documented in docs/protocol.md).
-FORBIDDEN = -32001
-INVALID_PATH = -32002
-NOT_FOUND = -32003
-ALREADY_EXISTS = -32004
-NOT_TEXT = -32005
-CONFLICT = -32006
-UNAVAILABLE = -32007
-
-
-class RpcError(Exception):
-    """An error answered to the client as a JSON-RPC error object."""
-
-    def __init__(self, code: int, message: str, data: Mapping[str, Any] | None = None) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.data = dict(data) if data else None
-
-    def to_json(self) -> dict[str, Any]:
-        error: dict[str, Any] = {"code": self.code, "message": self.message}
-        if self.data is not None:
-            error["data"] = self.data
-        return error
 
 
 class Client(Protocol):
@@ -71,58 +86,6 @@ class Context(Protocol):
     async def broadcast(
         self, method: str, params: Mapping[str, Any], *, include_self: bool = False
     ) -> None: ...
-
-
-Handler = Callable[[Any, Any], Awaitable[Any]]
-
-
-@dataclasses.dataclass(frozen=True)
-class Method:
-    name: str
-    params: type
-    handler: Handler
-    writes: bool
-
-
-class MethodRegistry:
-    """The table of methods one endpoint answers."""
-
-    def __init__(self) -> None:
-        self._methods: dict[str, Method] = {}
-
-    def method(
-        self, name: str, params: type, *, writes: bool = False
-    ) -> Callable[[Handler], Handler]:
-        """Register ``handler(ctx, params)``.
-
-        ``writes`` marks the methods a read-only member may not call.
-        """
-        if not dataclasses.is_dataclass(params):
-            raise TypeError(f"params of {name} must be a dataclass")
-
-        def register(handler: Handler) -> Handler:
-            if name in self._methods:
-                raise ValueError(f"method {name} registered twice")
-            self._methods[name] = Method(name, params, handler, writes)
-            return handler
-
-        return register
-
-    def include(self, other: MethodRegistry) -> None:
-        """Add every method of ``other`` (one registry per feature module)."""
-        for method in other._methods.values():
-            if method.name in self._methods:
-                raise ValueError(f"method {method.name} registered twice")
-            self._methods[method.name] = method
-
-    def get(self, name: str) -> Method | None:
-        return self._methods.get(name)
-
-    def names(self) -> list[str]:
-        return sorted(self._methods)
-
-    def write_methods(self) -> frozenset[str]:
-        return frozenset(m.name for m in self._methods.values() if m.writes)
 
 
 def _type_matches(value: Any, annotation: Any) -> bool:
@@ -229,4 +192,12 @@ async def _call(registry: MethodRegistry, ctx: Context, name: str, raw_params: A
     if method.writes and ctx.client.role == "read-only":
         raise RpcError(FORBIDDEN, f"{name} needs write access; your role is read-only")
     params = parse_params(method.params, raw_params)
-    return await method.handler(ctx, params)
+    try:
+        return await method.handler(ctx, params)
+    except RpcError as exc:
+        if not method.may_answer(exc.code):
+            # Still answered: the client's message is useful. The log says what to fix.
+            log.error(
+                "%s answered error %s, which its registration does not declare", name, exc.code
+            )
+        raise

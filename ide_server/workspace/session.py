@@ -2,26 +2,31 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal, TypedDict
 
-from .rpc import MethodRegistry
+from .rpc import MethodRegistry, NoParams
 from .workspace import CallContext
 
 methods = MethodRegistry()
 
 
-@dataclass
-class NoParams:
-    pass
+class HeartbeatResult(TypedDict):
+    ok: Literal[True]
 
 
-@methods.method("session/heartbeat", NoParams)
+class SessionStatus(TypedDict):
+    user: str
+    role: Literal["admin", "developer", "read-only"]
+    session_id: str
+    methods: list[str]
+
+
+@methods.method("session/heartbeat", NoParams, result=HeartbeatResult)
 async def heartbeat(ctx: CallContext, params: NoParams) -> dict[str, Any]:
     return {"ok": True}
 
 
-@methods.method("session/status", NoParams)
+@methods.method("session/status", NoParams, result=SessionStatus)
 async def status(ctx: CallContext, params: NoParams) -> dict[str, Any]:
     return {
         "user": ctx.client.user,

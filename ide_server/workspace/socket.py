@@ -95,6 +95,9 @@ class IdeSocketHandler(WebSocketHandler, JupyterHandler):
             await self._send(reply)
 
     async def notify(self, method: str, params: Mapping[str, Any]) -> None:
+        if not self.workspace.registry.has_notification(method):
+            # Sent anyway; the frontend's generated map will not know it. Declare it.
+            log.error("notification %s is not declared in the registry", method)
         await self._send({"jsonrpc": "2.0", "method": method, "params": dict(params)})
 
     async def _send(self, payload: Mapping[str, Any]) -> None:

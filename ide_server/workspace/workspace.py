@@ -1,4 +1,9 @@
-"""The state one session pod shares between its connected clients."""
+"""The state one session pod shares between its connected clients.
+
+The extension builds one :class:`Workspace` when it loads and shuts it down when the
+server stops; everything per pod (the previews, the git lock) hangs off it rather than
+off module-level dictionaries, so tests build as many independent pods as they like.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from .config import PodConfig
+from .git.repo import GitState
+from .query import QueryService
 from .rpc import Client, MethodRegistry
 
 log = logging.getLogger(__name__)
@@ -29,6 +36,17 @@ class Workspace:
     # Called after the pod itself rewrote files (git, fs/*), so that open documents reload
     # from disk before the caller's answer, not at the next poll a second later.
     disk_watchers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    # Per-pod services, built here (without I/O) so that each workspace has its own.
+    queries: QueryService = field(init=False, repr=False)
+    git: GitState = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.queries = QueryService(self)
+        self.git = GitState(self.config.root)
+
+    async def shutdown(self) -> None:
+        """Stop what the pod started (the SQL kernel); safe to call twice."""
+        await self.queries.shutdown()
 
     @property
     def root(self) -> Path:
@@ -38,7 +56,7 @@ class Workspace:
         self.last_activity = time.time()
 
     def is_busy(self) -> bool:
-        return any(check() for check in self.busy_checks)
+        return self.queries.busy() or any(check() for check in self.busy_checks)
 
     async def files_changed_on_disk(self) -> None:
         for watcher in self.disk_watchers:

@@ -105,8 +105,10 @@ async def test_a_long_preview_without_browser_traffic_is_not_reaped(
     api = login_as(reaping_gateway, "query")
     session = api.open_session()
     async with await api.rpc(session["id"]) as rpc:
-        started = await rpc.call("query/preview", {"sql": "select pg_sleep(12) as slept"})
+        started = await rpc.call(
+            "query/preview", {"query_id": "q1", "sql": "select pg_sleep(12) as slept"}
+        )
         # No frame crosses the gateway for 12 s: three times the idle timeout.
         done = await rpc.notification("query/done", timeout=60)
-        assert done["query_id"] == started["query_id"] and done["row_count"] == 1
+        assert done["query_id"] == started["query_id"] == "q1" and done["row_count"] == 1
         assert api.http.get(f"/api/sessions/{session['id']}").json()["state"] == "ready"

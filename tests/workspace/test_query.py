@@ -7,6 +7,7 @@ only stand-in is the browser tab, a client that records the notifications it rec
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import os
 import signal
@@ -26,6 +27,12 @@ from ide_server.workspace.rpc import MethodRegistry, dispatch
 from ide_server.workspace.workspace import CallContext, Workspace
 
 HUGE_CROSS_JOIN = "SELECT sum(a.range * b.range) FROM range(1000000000) AS a, range(1000) AS b"
+_ids = itertools.count(1)
+
+
+def new_id() -> str:
+    """A query_id as the browser chooses it."""
+    return f"q-{next(_ids)}"
 
 
 class RecordingClient:
@@ -74,9 +81,8 @@ async def pod(
     registry = MethodRegistry()
     registry.include(query.methods)
     workspace = Workspace(config=config, registry=registry, kernel_manager=manager)
-    query.attach(workspace)
     yield workspace
-    await query.service_for(workspace).shutdown()
+    await workspace.shutdown()
     await manager.shutdown_all(now=True)
 
 
@@ -90,9 +96,10 @@ async def call(
 
 
 async def start(workspace: Workspace, client: RecordingClient, **params: Any) -> str:
+    params.setdefault("query_id", new_id())
     reply = await call(workspace, client, "query/preview", params)
-    assert "result" in reply, reply
-    return reply["result"]["query_id"]
+    assert reply.get("result") == {"query_id": params["query_id"]}, reply
+    return str(params["query_id"])
 
 
 async def test_preview_streams_to_the_calling_client_only(pod: Workspace) -> None:
@@ -149,16 +156,19 @@ async def test_refused_sql_is_an_rpc_error_and_starts_nothing(
     )
     workspace = Workspace(config=config, registry=query.methods, kernel_manager=manager)
     client = RecordingClient()
-    reply = await call(workspace, client, "query/preview", {"sql": sql})
+    reply = await call(workspace, client, "query/preview", {"query_id": new_id(), "sql": sql})
     assert reply["error"]["code"] == query.SQL_REFUSED
     assert named in reply["error"]["message"]
     assert manager.list_kernel_ids() == [] and client.notes == []
-    assert not query.service_for(workspace).busy()
+    assert not workspace.queries.busy()
 
 
 async def test_syntax_error_has_a_position(pod: Workspace) -> None:
     reply = await call(
-        pod, RecordingClient(), "query/preview", {"sql": "SELECT n\nFROM nums WHERE ("}
+        pod,
+        RecordingClient(),
+        "query/preview",
+        {"query_id": new_id(), "sql": "SELECT n\nFROM nums WHERE ("},
     )
     assert reply["error"]["code"] == query.SQL_REFUSED
     assert reply["error"]["data"] == {"position": {"line": 2, "column": 17}}
@@ -167,9 +177,14 @@ async def test_syntax_error_has_a_position(pod: Workspace) -> None:
 @pytest.mark.parametrize(
     "params",
     [
-        {"sql": "SELECT 1", "limit": 10_001},
-        {"sql": "SELECT 1", "limit": 0},
-        {"sql": "SELECT 1", "dialect": "nosuch"},
+        {"query_id": "q", "sql": "SELECT 1", "limit": 10_001},
+        {"query_id": "q", "sql": "SELECT 1", "limit": 0},
+        {"query_id": "q", "sql": "SELECT 1", "dialect": "nosuch"},
+        {"sql": "SELECT 1"},
+        {"query_id": "", "sql": "SELECT 1"},
+        {"query_id": "x" * 65, "sql": "SELECT 1"},
+        {"query_id": "../etc", "sql": "SELECT 1"},
+        {"query_id": 7, "sql": "SELECT 1"},
         {},
     ],
 )
@@ -181,7 +196,9 @@ async def test_bad_params(pod: Workspace, params: dict[str, Any]) -> None:
 async def test_no_warehouse_configured(tmp_path: Path) -> None:
     config = PodConfig(session_id="t", root=tmp_path)
     workspace = Workspace(config=config, registry=query.methods, kernel_manager=None)
-    reply = await call(workspace, RecordingClient(), "query/preview", {"sql": "SELECT 1"})
+    reply = await call(
+        workspace, RecordingClient(), "query/preview", {"query_id": "q", "sql": "SELECT 1"}
+    )
     assert reply["error"]["code"] == -32007
     assert "no warehouse is configured" in reply["error"]["message"]
 
@@ -199,7 +216,7 @@ async def test_cancel_is_fast_and_the_next_preview_works(pod: Workspace) -> None
     pod.clients.add(client)
     query_id = await start(pod, client, sql=HUGE_CROSS_JOIN)
     await asyncio.sleep(1.0)
-    service = query.service_for(pod)
+    service = pod.queries
     assert service.busy() and pod.is_busy(), client.notes
     started = time.monotonic()
     reply = await call(pod, client, "query/cancel", {"query_id": query_id})
@@ -241,6 +258,43 @@ async def test_concurrent_previews_each_get_their_rows(pod: Workspace) -> None:
         assert all(p["query_id"] == query_id for _, p in client.notes)
 
 
+async def test_a_running_query_id_cannot_be_reused_by_its_client(pod: Workspace) -> None:
+    client = RecordingClient()
+    pod.clients.add(client)
+    query_id = await start(pod, client, sql=HUGE_CROSS_JOIN)
+    reply = await call(pod, client, "query/preview", {"query_id": query_id, "sql": "SELECT 1"})
+    assert reply["error"]["code"] == -32004
+    assert query_id in reply["error"]["message"]
+    await call(pod, client, "query/cancel", {"query_id": query_id})
+    assert (await client.finished(query_id, timeout=5))[1]["cancelled"] is True
+    # Finished: the id is free again, and its notifications are the new query's.
+    client.notes.clear()
+    await start(pod, client, query_id=query_id, sql="SELECT 5 AS five")
+    method, _ = await client.finished(query_id)
+    assert method == "query/done", client.notes
+    pod.clients.discard(client)
+
+
+async def test_two_tabs_may_choose_the_same_id_without_touching_each_other(
+    pod: Workspace,
+) -> None:
+    alice, bob = RecordingClient("alice"), RecordingClient("bob")
+    pod.clients |= {alice, bob}
+    await start(pod, alice, query_id="same", sql=HUGE_CROSS_JOIN)
+    await start(pod, bob, query_id="same", sql="SELECT 7 AS seven")
+    # Bob's cancel names his own "same" (waiting behind Alice's): hers keeps running.
+    reply = await call(pod, bob, "query/cancel", {"query_id": "same"})
+    assert reply["result"]["cancelled"] is True
+    await asyncio.sleep(0.5)
+    assert pod.queries.busy()
+    assert [m for m, _ in alice.of("same") if m in ("query/done", "query/error")] == []
+    await call(pod, alice, "query/cancel", {"query_id": "same"})
+    assert (await alice.finished("same", timeout=5))[1]["cancelled"] is True
+    assert (await bob.finished("same", timeout=5))[1]["cancelled"] is True
+    assert [m for m, _ in bob.of("same")] == ["query/error"]
+    pod.clients -= {alice, bob}
+
+
 async def test_disconnected_caller_cancels_its_preview(pod: Workspace) -> None:
     client = RecordingClient()
     pod.clients.add(client)
@@ -252,7 +306,7 @@ async def test_disconnected_caller_cancels_its_preview(pod: Workspace) -> None:
 
 
 def _kernel_pid(pod: Workspace) -> int:
-    service = query.service_for(pod)
+    service = pod.queries
     kernel = pod.kernel_manager.get_kernel(service._kernel_id)
     return kernel.provisioner.pid
 
@@ -347,7 +401,7 @@ async def test_results_live_in_memory_only(
         # The test means something only if the sentinel did travel to the client.
         assert sentinel in json.dumps(client.notes)
     finally:
-        await query.service_for(workspace).shutdown()
+        await workspace.queries.shutdown()
         await manager.shutdown_all(now=True)
 
     needle = sentinel.encode()

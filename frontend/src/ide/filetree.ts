@@ -2,7 +2,7 @@
 import { basename, dirname, h } from "../dom";
 import { confirmDialog, promptDialog } from "../ui/dialog";
 import { errorMessage, showNotice } from "../ui/notice";
-import { ErrorCode, type FsChanged, type FsEntry, type FsListResult } from "./protocol";
+import { ErrorCode, type FsChanged, type FsEntry } from "./protocol";
 import { RpcError, type RpcClient } from "./rpc";
 
 export interface FileTreeCallbacks {
@@ -132,7 +132,7 @@ export class FileTree {
     this.loading.add(path);
     this.render();
     try {
-      const result = await this.rpc.request<FsListResult>("fs/list", { path });
+      const result = await this.rpc.request("fs/list", { path });
       this.listings.set(path, result.entries);
     } catch (error) {
       if (error instanceof RpcError && (error.code === ErrorCode.notFound || error.code === ErrorCode.invalidPath)) {

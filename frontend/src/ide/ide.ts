@@ -8,7 +8,7 @@ import { FileTree } from "./filetree";
 import { GitPanel } from "./git/panel";
 import { ResultsPane } from "./results/pane";
 import { Sidebar } from "./sidebar";
-import type { FsChanged, SessionStatus } from "./protocol";
+import type { FsChanged } from "./protocol";
 import { RpcClient } from "./rpc";
 import { StatusBar } from "./statusbar";
 import { Tabs } from "./tabs";
@@ -139,7 +139,7 @@ export class Ide implements View {
   private async onConnected(): Promise<void> {
     if (!this.connectedOnce) {
       try {
-        const status = await this.rpc.request<SessionStatus>("session/status");
+        const status = await this.rpc.request("session/status");
         this.context.readOnly = status.role === "read-only";
         this.status.setRole(status.role);
         this.el.dataset.role = status.role;

@@ -1,5 +1,9 @@
 // JSON-RPC 2.0 over the session's IDE WebSocket (docs/protocol.md): one promise per
 // request id, handlers for server notifications, reconnect with backoff, heartbeat.
+// Methods, params, results and notifications are typed by the file generated from the
+// pod's registry: calling a method the pod does not have, or with the wrong params, is a
+// type error.
+import type { MethodName, Methods, NotificationName, Notifications } from "./generated/protocol";
 import { Emitter } from "../events";
 
 export type ConnectionState = "connecting" | "open" | "reconnecting" | "closed";
@@ -27,6 +31,11 @@ export interface RpcOptions {
 }
 
 type NotificationHandler = (params: any) => void;
+
+/** The params argument, optional when every param is; then an optional timeout. */
+type RequestArgs<M extends MethodName> = {} extends Methods[M]["params"]
+  ? [params?: Methods[M]["params"], timeoutMs?: number]
+  : [params: Methods[M]["params"], timeoutMs?: number];
 
 interface Pending {
   method: string;
@@ -97,13 +106,14 @@ export class RpcClient {
     this.setState("closed");
   }
 
-  request<T = unknown>(method: string, params: object = {}, timeoutMs?: number): Promise<T> {
+  request<M extends MethodName>(method: M, ...args: RequestArgs<M>): Promise<Methods[M]["result"]> {
+    const [params = {}, timeoutMs] = args;
     if (!this.running) {
       return Promise.reject(new RpcError(RPC_DISCONNECTED, "Not connected to the session."));
     }
     const id = this.nextId++;
     const frame = JSON.stringify({ jsonrpc: "2.0", id, method, params });
-    return new Promise<T>((resolve, reject) => {
+    return new Promise<Methods[M]["result"]>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(id);
         const queued = this.outbox.findIndex((item) => item.id === id);
@@ -117,7 +127,7 @@ export class RpcClient {
   }
 
   /** Subscribes to a notification method; returns the unsubscribe function. */
-  on(method: string, handler: NotificationHandler): () => void {
+  on<N extends NotificationName>(method: N, handler: (params: Notifications[N]) => void): () => void {
     let set = this.handlers.get(method);
     if (!set) this.handlers.set(method, (set = new Set()));
     set.add(handler);

@@ -1,6 +1,7 @@
 """Stable error codes of the ``git/*`` methods and the mapping from pygit2's exceptions.
 
-Codes -32010 to -32029 belong to git (docs/protocol.md lists them). Every message is
+Codes -32010 to -32029 belong to git; they are declared with all the others in
+:mod:`..errors` and re-exported here. Every message is
 meant for a person: it says what happened and what to do next. Messages built from
 libgit2's text pass through :func:`scrub` so that a credential can never leak into an
 answer even if a future libgit2 puts one in an error string.
@@ -13,20 +14,45 @@ from typing import Any
 
 import pygit2
 
-from ..rpc import NOT_FOUND, UNAVAILABLE, RpcError
+from ..errors import (
+    AUTH_FAILED,
+    BUSY,
+    CANCELLED,
+    CERTIFICATE,
+    EMPTY_MESSAGE,
+    NOT_FOUND,
+    NOTHING_TO_COMMIT,
+    PROTECTED_BRANCH,
+    PUSH_REJECTED,
+    REMOTE_REFUSED,
+    UNAVAILABLE,
+    UNCOMMITTED_CHANGES,
+    UNRESOLVED_CONFLICTS,
+    WRONG_STATE,
+    RpcError,
+)
 
-PROTECTED_BRANCH = -32010
-NOTHING_TO_COMMIT = -32011
-EMPTY_MESSAGE = -32012
-UNCOMMITTED_CHANGES = -32013
-PUSH_REJECTED = -32014
-AUTH_FAILED = -32015
-WRONG_STATE = -32016
-CANCELLED = -32017
-CERTIFICATE = -32018
-REMOTE_REFUSED = -32019
-UNRESOLVED_CONFLICTS = -32020
-BUSY = -32021
+__all__ = [
+    "AUTH_FAILED",
+    "BUSY",
+    "CANCELLED",
+    "CERTIFICATE",
+    "EMPTY_MESSAGE",
+    "NOTHING_TO_COMMIT",
+    "PROTECTED_BRANCH",
+    "PUSH_REJECTED",
+    "REMOTE_REFUSED",
+    "UNCOMMITTED_CHANGES",
+    "UNRESOLVED_CONFLICTS",
+    "WRONG_STATE",
+    "AuthenticationFailed",
+    "OperationCancelled",
+    "UntrustedCertificate",
+    "not_found",
+    "rpc_error",
+    "scrub",
+    "translate_network_error",
+]
 
 
 class OperationCancelled(Exception):

@@ -17,8 +17,26 @@ from typing import Any, TypeVar
 import pygit2
 
 from ..config import PodConfig
+from ..errors import (
+    ALREADY_EXISTS,
+    AUTH_FAILED,
+    BUSY,
+    CANCELLED,
+    CERTIFICATE,
+    EMPTY_MESSAGE,
+    INVALID_PATH,
+    NOT_FOUND,
+    NOTHING_TO_COMMIT,
+    PROTECTED_BRANCH,
+    PUSH_REJECTED,
+    REMOTE_REFUSED,
+    UNCOMMITTED_CHANGES,
+    UNRESOLVED_CONFLICTS,
+    WRONG_STATE,
+)
 from ..rpc import Context, MethodRegistry
 from . import branches, commit, diff, history, merge, status, sync, worktree
+from . import results as r
 from .credentials import ProgressSink, configure_tls
 from .params import (
     CheckoutParams,
@@ -35,11 +53,20 @@ from .params import (
     RevertParams,
     pull_source,
 )
-from .repo import git_state, open_repository
+from .repo import open_repository
 
 log = logging.getLogger(__name__)
 methods = MethodRegistry()
+methods.notification("git/changed", r.GitChanged)
+methods.notification("git/progress", r.GitProgress)
 T = TypeVar("T")
+
+# Error codes by kind of method: every call opens the checkout (WRONG_STATE when it is
+# not one); writes wait for the git lock (BUSY); network calls add the remote's failures.
+_READ = (WRONG_STATE,)
+_WRITE = (WRONG_STATE, BUSY)
+_NETWORK = (*_WRITE, AUTH_FAILED, CERTIFICATE, REMOTE_REFUSED, CANCELLED)
+_MERGE = (UNCOMMITTED_CHANGES, UNRESOLVED_CONFLICTS)
 
 
 def _run_on_repo(root: Path, work: Callable[[pygit2.Repository], T]) -> T:
@@ -55,7 +82,7 @@ async def _read(ctx: Context, work: Callable[[pygit2.Repository], T]) -> T:
 
 
 async def _write(ctx: Context, operation: str, work: Callable[[pygit2.Repository], T]) -> T:
-    async with git_state(ctx.workspace.root).exclusive(operation):
+    async with ctx.workspace.git.exclusive(operation):
         result = await asyncio.to_thread(_run_on_repo, ctx.workspace.root, work)
     await _announce(ctx, operation)
     return result
@@ -87,7 +114,7 @@ async def _network(
 ) -> T:
     config: PodConfig = ctx.workspace.config
     configure_tls()
-    state = git_state(ctx.workspace.root)
+    state = ctx.workspace.git
     progress = _progress_to(ctx)
 
     async with state.exclusive(operation) as cancel_event:
@@ -99,41 +126,64 @@ async def _network(
     return result
 
 
-@methods.method("git/status", NoParams)
+@methods.method("git/status", NoParams, result=r.GitStatus, errors=_READ)
 async def git_status(ctx: Context, params: NoParams) -> dict[str, Any]:
     config = ctx.workspace.config
     return await _read(ctx, lambda repo: status.repository_status(repo, config))
 
 
-@methods.method("git/diff", DiffParams)
+@methods.method("git/diff", DiffParams, result=r.DiffResult, errors=(*_READ, INVALID_PATH))
 async def git_diff(ctx: Context, params: DiffParams) -> dict[str, Any]:
     root = ctx.workspace.root
     path = None if params.path is None else worktree.check_paths(root, [params.path])[0]
     return await _read(ctx, lambda repo: diff.diff_files(repo, root, path, staged=params.staged))
 
 
-@methods.method("git/stage", PathsParams, writes=True)
+@methods.method(
+    "git/stage",
+    PathsParams,
+    result=r.PathsResult,
+    writes=True,
+    errors=(*_WRITE, INVALID_PATH, UNRESOLVED_CONFLICTS),
+)
 async def git_stage(ctx: Context, params: PathsParams) -> dict[str, Any]:
     root = ctx.workspace.root
     paths = await _write(ctx, "stage", lambda repo: worktree.stage(repo, root, params.paths))
     return {"paths": paths}
 
 
-@methods.method("git/unstage", PathsParams, writes=True)
+@methods.method(
+    "git/unstage", PathsParams, result=r.PathsResult, writes=True, errors=(*_WRITE, INVALID_PATH)
+)
 async def git_unstage(ctx: Context, params: PathsParams) -> dict[str, Any]:
     root = ctx.workspace.root
     paths = await _write(ctx, "unstage", lambda repo: worktree.unstage(repo, root, params.paths))
     return {"paths": paths}
 
 
-@methods.method("git/discard", PathsParams, writes=True)
+@methods.method(
+    "git/discard", PathsParams, result=r.PathsResult, writes=True, errors=(*_WRITE, INVALID_PATH)
+)
 async def git_discard(ctx: Context, params: PathsParams) -> dict[str, Any]:
     root = ctx.workspace.root
     paths = await _write(ctx, "discard", lambda repo: worktree.discard(repo, root, params.paths))
     return {"paths": paths}
 
 
-@methods.method("git/commit", CommitParams, writes=True)
+@methods.method(
+    "git/commit",
+    CommitParams,
+    result=r.CommitResult,
+    writes=True,
+    errors=(
+        *_WRITE,
+        INVALID_PATH,
+        EMPTY_MESSAGE,
+        NOTHING_TO_COMMIT,
+        PROTECTED_BRANCH,
+        UNRESOLVED_CONFLICTS,
+    ),
+)
 async def git_commit(ctx: Context, params: CommitParams) -> dict[str, Any]:
     root, config = ctx.workspace.root, ctx.workspace.config
     return await _write(
@@ -143,12 +193,18 @@ async def git_commit(ctx: Context, params: CommitParams) -> dict[str, Any]:
     )
 
 
-@methods.method("git/branches", NoParams)
+@methods.method("git/branches", NoParams, result=r.Branches, errors=_READ)
 async def git_branches(ctx: Context, params: NoParams) -> dict[str, Any]:
     return await _read(ctx, branches.list_branches)
 
 
-@methods.method("git/create_branch", CreateBranchParams, writes=True)
+@methods.method(
+    "git/create_branch",
+    CreateBranchParams,
+    result=r.CreateBranchResult,
+    writes=True,
+    errors=(*_WRITE, ALREADY_EXISTS, NOT_FOUND, UNCOMMITTED_CHANGES),
+)
 async def git_create_branch(ctx: Context, params: CreateBranchParams) -> dict[str, Any]:
     base = params.base or ctx.workspace.config.default_branch
     return await _write(
@@ -158,12 +214,18 @@ async def git_create_branch(ctx: Context, params: CreateBranchParams) -> dict[st
     )
 
 
-@methods.method("git/checkout", CheckoutParams, writes=True)
+@methods.method(
+    "git/checkout",
+    CheckoutParams,
+    result=r.CheckoutResult,
+    writes=True,
+    errors=(*_WRITE, NOT_FOUND, UNCOMMITTED_CHANGES),
+)
 async def git_checkout(ctx: Context, params: CheckoutParams) -> dict[str, Any]:
     return await _write(ctx, "checkout", lambda repo: branches.checkout_branch(repo, params.branch))
 
 
-@methods.method("git/fetch", FetchParams, writes=True)
+@methods.method("git/fetch", FetchParams, result=r.FetchResult, writes=True, errors=_NETWORK)
 async def git_fetch(ctx: Context, params: FetchParams) -> dict[str, Any]:
     config = ctx.workspace.config
     return await _network(
@@ -171,7 +233,7 @@ async def git_fetch(ctx: Context, params: FetchParams) -> dict[str, Any]:
     )
 
 
-@methods.method("git/prune", PruneParams, writes=True)
+@methods.method("git/prune", PruneParams, result=r.PruneResult, writes=True, errors=_NETWORK)
 async def git_prune(ctx: Context, params: PruneParams) -> dict[str, Any]:
     config = ctx.workspace.config
 
@@ -182,25 +244,35 @@ async def git_prune(ctx: Context, params: PruneParams) -> dict[str, Any]:
     return await _network(ctx, "fetch", work)
 
 
-@methods.method("git/pull", PullParams, writes=True)
+@methods.method(
+    "git/pull", PullParams, result=r.PullResult, writes=True, errors=(*_NETWORK, NOT_FOUND, *_MERGE)
+)
 async def git_pull(ctx: Context, params: Any) -> dict[str, Any]:
     config, source = ctx.workspace.config, pull_source(params)
     return await _network(ctx, "pull", lambda repo, s: sync.pull(repo, config, s, source))
 
 
-@methods.method("git/push", NoParams, writes=True)
+@methods.method(
+    "git/push", NoParams, result=r.PushResult, writes=True, errors=(*_NETWORK, PUSH_REJECTED)
+)
 async def git_push(ctx: Context, params: NoParams) -> dict[str, Any]:
     config = ctx.workspace.config
     return await _network(ctx, "push", lambda repo, s: sync.push(repo, config, s))
 
 
-@methods.method("git/cancel", NoParams, writes=True)
+@methods.method("git/cancel", NoParams, result=r.GitCancelResult, writes=True)
 async def git_cancel(ctx: Context, params: NoParams) -> dict[str, Any]:
-    cancelled = git_state(ctx.workspace.root).cancel()
+    cancelled = ctx.workspace.git.cancel()
     return {"cancelled": cancelled}
 
 
-@methods.method("git/resolve", ResolveParams, writes=True)
+@methods.method(
+    "git/resolve",
+    ResolveParams,
+    result=r.ResolveResult,
+    writes=True,
+    errors=(*_WRITE, INVALID_PATH, UNRESOLVED_CONFLICTS),
+)
 async def git_resolve(ctx: Context, params: ResolveParams) -> dict[str, Any]:
     root = ctx.workspace.root
     return await _write(
@@ -208,13 +280,13 @@ async def git_resolve(ctx: Context, params: ResolveParams) -> dict[str, Any]:
     )
 
 
-@methods.method("git/abort_merge", NoParams, writes=True)
+@methods.method("git/abort_merge", NoParams, result=r.AbortMergeResult, writes=True, errors=_WRITE)
 async def git_abort_merge(ctx: Context, params: NoParams) -> dict[str, Any]:
     root = ctx.workspace.root
     return await _write(ctx, "abort_merge", lambda repo: merge.abort_merge(repo, root))
 
 
-@methods.method("git/log", LogParams)
+@methods.method("git/log", LogParams, result=r.LogResult, errors=(*_READ, INVALID_PATH, NOT_FOUND))
 async def git_log(ctx: Context, params: LogParams) -> dict[str, Any]:
     root = ctx.workspace.root
     path = None if params.path is None else worktree.check_paths(root, [params.path])[0]
@@ -226,7 +298,13 @@ async def git_log(ctx: Context, params: LogParams) -> dict[str, Any]:
     )
 
 
-@methods.method("git/revert", RevertParams, writes=True)
+@methods.method(
+    "git/revert",
+    RevertParams,
+    result=r.RevertResult,
+    writes=True,
+    errors=(*_WRITE, NOT_FOUND, NOTHING_TO_COMMIT, PROTECTED_BRANCH, *_MERGE),
+)
 async def git_revert(ctx: Context, params: RevertParams) -> dict[str, Any]:
     config = ctx.workspace.config
     return await _write(ctx, "revert", lambda repo: history.revert(repo, config, params.commit))

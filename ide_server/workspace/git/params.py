@@ -6,10 +6,9 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
+from ..registry import NoParams
 
-@dataclass(frozen=True)
-class NoParams:
-    pass
+__all__ = ["NoParams"]  # one NoParams for the whole protocol
 
 
 @dataclass(frozen=True)

@@ -114,14 +114,3 @@ class GitState:
             return None
         self.cancel_event.set()
         return self.running
-
-
-_states: dict[Path, GitState] = {}
-
-
-def git_state(root: Path) -> GitState:
-    """The one :class:`GitState` of the workspace rooted at ``root``."""
-    state = _states.get(root)
-    if state is None:
-        state = _states[root] = GitState(root)
-    return state

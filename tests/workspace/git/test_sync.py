@@ -289,7 +289,7 @@ async def test_a_second_write_waits_then_reports_busy(ctx, monkeypatch):
     from ide_server.workspace.git import repo as repo_module
 
     monkeypatch.setattr(repo_module, "LOCK_WAIT_SECONDS", 0.05)
-    async with repo_module.git_state(ctx.workspace.root).exclusive("pull"):
+    async with ctx.workspace.git.exclusive("pull"):
         error = await ctx.error("git/stage", {})
         assert (await ctx.ok("git/status"))["branch"] == "main"  # reads never wait
     assert error["code"] == errors.BUSY and "pull" in error["message"]

@@ -1,5 +1,7 @@
 // One preview at a time from this tab: query/preview, then its notifications in order.
-// Notifications of other (older, cancelled) queries are ignored.
+// The tab names each preview (query_id) before sending it, so every notification can be
+// matched as it arrives, even one that overtakes the answer; those of other (older,
+// cancelled) previews are ignored.
 import { errorMessage } from "../../ui/notice";
 import { RpcError, type RpcClient } from "../rpc";
 import type { SqlPosition } from "./errormark";
@@ -18,16 +20,16 @@ export interface PreviewListener {
   failed(message: string, position: SqlPosition | undefined, cancelled: boolean): void;
 }
 
-type Notification = { query_id: string } & Record<string, unknown>;
-const METHODS = ["query/columns", "query/rows", "query/done", "query/error"] as const;
+/** Unique among this tab's previews, which is all the pod asks (one socket per tab). */
+let previewsStarted = 0;
+function newQueryId(): string {
+  previewsStarted += 1;
+  return `preview-${previewsStarted}`;
+}
 
 export class PreviewRunner {
   /** The query whose notifications are shown. */
   private current: string | null = null;
-  private generation = 0;
-  private starting = false;
-  /** Notifications that arrived before the answer naming their query (kept until it comes). */
-  private early: [string, Notification][] = [];
   private readonly cleanups: (() => void)[];
 
   constructor(
@@ -35,7 +37,22 @@ export class PreviewRunner {
     private readonly listener: PreviewListener,
   ) {
     this.cleanups = [
-      ...METHODS.map((method) => rpc.on(method, (params: Notification) => this.receive(method, params))),
+      rpc.on("query/columns", (params) => {
+        if (this.isCurrent(params)) this.listener.columns(params.columns);
+      }),
+      rpc.on("query/rows", (params) => {
+        if (this.isCurrent(params)) this.listener.rows(params.rows);
+      }),
+      rpc.on("query/done", (params) => {
+        if (!this.isCurrent(params)) return;
+        this.current = null;
+        this.listener.done(params);
+      }),
+      rpc.on("query/error", (params) => {
+        if (!this.isCurrent(params)) return;
+        this.current = null;
+        this.listener.failed(params.message, params.position, params.cancelled);
+      }),
       rpc.onStateChange((state) => {
         // The pod cancels the previews of a closed socket; their results will not come.
         if (state !== "open" && this.current) {
@@ -52,26 +69,15 @@ export class PreviewRunner {
 
   async start(sql: string, limit: number): Promise<void> {
     void this.cancel();
-    const generation = ++this.generation;
-    this.early = [];
-    this.current = null;
-    this.starting = true;
+    const queryId = newQueryId();
+    this.current = queryId;
     try {
-      const { query_id } = await this.rpc.request<{ query_id: string }>("query/preview", { sql, limit });
-      if (generation !== this.generation) {
-        void this.rpc.request("query/cancel", { query_id }).catch(() => undefined);
-        return;
-      }
-      this.current = query_id;
-      const early = this.early.filter(([, params]) => params.query_id === query_id);
-      this.early = [];
-      for (const [method, params] of early) this.receive(method, params);
+      await this.rpc.request("query/preview", { query_id: queryId, sql, limit });
     } catch (error) {
-      if (generation !== this.generation) return;
+      if (this.current !== queryId) return;
+      this.current = null;
       const data = error instanceof RpcError ? (error.data as { position?: SqlPosition } | undefined) : undefined;
       this.listener.failed(errorMessage(error), data?.position, false);
-    } finally {
-      if (generation === this.generation) this.starting = false;
     }
   }
 
@@ -88,31 +94,11 @@ export class PreviewRunner {
   }
 
   dispose(): void {
-    this.generation++;
     this.current = null;
     for (const cleanup of this.cleanups.splice(0)) cleanup();
   }
 
-  private receive(method: string, params: Notification): void {
-    if (params.query_id !== this.current) {
-      if (this.starting) this.early.push([method, params]);
-      return;
-    }
-    switch (method) {
-      case "query/columns":
-        this.listener.columns(params.columns as Column[]);
-        break;
-      case "query/rows":
-        this.listener.rows(params.rows as unknown[][]);
-        break;
-      case "query/done":
-        this.current = null;
-        this.listener.done(params as unknown as PreviewSummary);
-        break;
-      case "query/error":
-        this.current = null;
-        this.listener.failed(String(params.message), params.position as SqlPosition | undefined, Boolean(params.cancelled));
-        break;
-    }
+  private isCurrent(params: { query_id: string }): boolean {
+    return params.query_id === this.current;
   }
 }

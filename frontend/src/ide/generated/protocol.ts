@@ -1,0 +1,609 @@
+// Generated from the pod's method registry (ide_server/workspace/methods.py) by
+//   uv run --frozen python -m ide_server.workspace.protocol_gen
+// Do not edit: declare the change in the registry and run the generator (docs/protocol.md).
+
+export interface PathParams {
+  path: string;
+}
+
+export interface PathResult {
+  path: string;
+}
+
+export interface ListParams {
+  path?: string;
+}
+
+export interface FsEntry {
+  name: string;
+  path: string;
+  type: "file" | "directory";
+  size: number;
+  mtime: number;
+}
+
+export interface FsListResult {
+  path: string;
+  entries: FsEntry[];
+}
+
+export interface FsReadResult {
+  path: string;
+  content: string;
+  mtime: number;
+}
+
+export interface RenameParams {
+  path: string;
+  new_path: string;
+}
+
+export interface WriteParams {
+  path: string;
+  content: string;
+  expected_mtime?: number | null;
+}
+
+export interface FsWriteResult {
+  path: string;
+  mtime: number;
+}
+
+export type NoParams = Record<string, never>;
+
+export interface AbortMergeResult {
+  aborted: true;
+  restored: string[];
+}
+
+export interface LocalBranch {
+  name: string;
+  commit: string;
+  upstream: string | null;
+  ahead: number;
+  behind: number;
+  gone: boolean;
+}
+
+export interface RemoteBranch {
+  name: string;
+  commit: string;
+}
+
+export interface Branches {
+  current: string | null;
+  local: LocalBranch[];
+  remote: RemoteBranch[];
+}
+
+export interface GitCancelResult {
+  cancelled: string | null;
+}
+
+export interface CheckoutParams {
+  branch: string;
+}
+
+export interface CheckoutResult {
+  branch: string;
+  commit: string;
+}
+
+export interface CommitParams {
+  message: string;
+  paths?: string[] | null;
+}
+
+export interface CommitResult {
+  commit: string;
+  branch: string;
+}
+
+export interface CreateBranchParams {
+  name: string;
+  base?: string | null;
+  checkout?: boolean;
+}
+
+export interface CreateBranchResult {
+  branch: string;
+  commit: string;
+  base: string;
+}
+
+export interface DiffParams {
+  path?: string | null;
+  staged?: boolean;
+}
+
+export interface DiffLine {
+  origin: " " | "+" | "-";
+  content: string;
+  old_lineno: number | null;
+  new_lineno: number | null;
+}
+
+export interface DiffHunk {
+  header: string;
+  old_start: number;
+  old_lines: number;
+  new_start: number;
+  new_lines: number;
+  lines: DiffLine[];
+}
+
+export interface FileDiff {
+  path: string;
+  old_path: string;
+  status: string;
+  binary: boolean;
+  additions: number;
+  deletions: number;
+  too_large: boolean;
+  patch: string;
+  hunks: DiffHunk[];
+  old_text?: string | null;
+  new_text?: string | null;
+}
+
+export interface DiffResult {
+  staged: boolean;
+  path: string | null;
+  files: FileDiff[];
+}
+
+export interface PathsParams {
+  paths?: string[] | null;
+}
+
+export interface PathsResult {
+  paths: string[];
+}
+
+export interface FetchParams {
+  prune?: boolean;
+}
+
+export interface FetchResult {
+  received_objects: number;
+  total_objects: number;
+}
+
+export interface LogParams {
+  path?: string | null;
+  ref?: string | null;
+  skip?: number;
+  limit?: number;
+}
+
+export interface Person {
+  name: string;
+  email: string;
+  time: number;
+  offset: number;
+}
+
+export interface Commit {
+  id: string;
+  short_id: string;
+  summary: string;
+  message: string;
+  author: Person;
+  committer: Person;
+  parents: string[];
+}
+
+export interface LogResult {
+  commits: Commit[];
+  next_skip: number | null;
+}
+
+export interface PruneParams {
+  dry_run?: boolean;
+}
+
+export interface KeptBranch {
+  name: string;
+  reason: string;
+}
+
+export interface PruneResult {
+  deleted: string[];
+  kept: KeptBranch[];
+  dry_run: boolean;
+}
+
+export interface PullParams {
+  from?: string | null;
+}
+
+export interface PullResult {
+  outcome: "up-to-date" | "fast-forward" | "merged" | "conflicts" | "no-upstream";
+  branch: string;
+  source: string | null;
+  commit?: string;
+  conflicts: string[];
+  message?: string;
+}
+
+export interface PushResult {
+  branch: string;
+  remote_branch: string;
+  commit: string;
+  upstream_set: boolean;
+}
+
+export interface ResolveParams {
+  path: string;
+  force?: boolean;
+}
+
+export interface ResolveResult {
+  path: string;
+  remaining: string[];
+}
+
+export interface RevertParams {
+  commit: string;
+}
+
+export interface RevertResult {
+  commit: string;
+  reverted: string;
+  branch: string;
+}
+
+export interface StatusFile {
+  path: string;
+  status: "modified" | "added" | "deleted" | "renamed" | "untracked" | "conflicted";
+  staged: boolean;
+  unstaged: boolean;
+  old_path?: string;
+}
+
+export interface GitStatus {
+  branch: string | null;
+  head: string | null;
+  upstream: string | null;
+  upstream_gone: boolean;
+  ahead: number;
+  behind: number;
+  merging: boolean;
+  merge_message?: string;
+  default_branch: string;
+  protected: boolean;
+  files: StatusFile[];
+}
+
+export interface QueryCancelParams {
+  query_id: string;
+}
+
+export interface QueryCancelResult {
+  query_id: string;
+  cancelled: boolean;
+}
+
+export interface PreviewParams {
+  query_id: string;
+  sql: string;
+  limit?: number | null;
+  dialect?: string | null;
+}
+
+export interface PreviewResult {
+  query_id: string;
+}
+
+export interface HeartbeatResult {
+  ok: true;
+}
+
+export interface SessionStatus {
+  user: string;
+  role: "admin" | "developer" | "read-only";
+  session_id: string;
+  methods: string[];
+}
+
+export interface FsChanged {
+  path: string;
+  kind: "write" | "delete" | "rename" | "mkdir";
+  new_path?: string;
+}
+
+export interface GitChanged {
+  op: string;
+}
+
+export interface GitProgress {
+  op: "fetch" | "pull" | "clone" | "push";
+  received_objects?: number;
+  indexed_objects?: number;
+  total_objects: number;
+  indexed_deltas?: number;
+  total_deltas?: number;
+  received_bytes?: number;
+  pushed_objects?: number;
+  pushed_bytes?: number;
+}
+
+export interface QueryColumn {
+  name: string;
+  type: string;
+}
+
+export interface QueryColumns {
+  query_id: string;
+  columns: QueryColumn[];
+}
+
+export interface QueryDone {
+  query_id: string;
+  row_count: number;
+  elapsed_ms: number;
+  truncated: boolean;
+}
+
+export interface SqlPosition {
+  line: number;
+  column: number;
+}
+
+export interface QueryError {
+  query_id: string;
+  message: string;
+  position?: SqlPosition;
+  cancelled: boolean;
+}
+
+export interface QueryRows {
+  query_id: string;
+  rows: unknown[][];
+}
+
+/** Every method: its params, result, whether it writes, and its own error codes. */
+export interface Methods {
+  "fs/delete": {
+    params: PathParams;
+    result: PathResult;
+    writes: true;
+    errors: -32002 | -32003;
+  };
+  "fs/list": {
+    params: ListParams;
+    result: FsListResult;
+    writes: false;
+    errors: -32002 | -32003;
+  };
+  "fs/mkdir": {
+    params: PathParams;
+    result: PathResult;
+    writes: true;
+    errors: -32002 | -32004;
+  };
+  "fs/read": {
+    params: PathParams;
+    result: FsReadResult;
+    writes: false;
+    errors: -32002 | -32003 | -32005;
+  };
+  "fs/rename": {
+    params: RenameParams;
+    result: PathResult;
+    writes: true;
+    errors: -32002 | -32003 | -32004;
+  };
+  "fs/write": {
+    params: WriteParams;
+    result: FsWriteResult;
+    writes: true;
+    errors: -32002 | -32004 | -32006;
+  };
+  "git/abort_merge": {
+    params: NoParams;
+    result: AbortMergeResult;
+    writes: true;
+    errors: -32016 | -32021;
+  };
+  "git/branches": {
+    params: NoParams;
+    result: Branches;
+    writes: false;
+    errors: -32016;
+  };
+  "git/cancel": {
+    params: NoParams;
+    result: GitCancelResult;
+    writes: true;
+    errors: never;
+  };
+  "git/checkout": {
+    params: CheckoutParams;
+    result: CheckoutResult;
+    writes: true;
+    errors: -32003 | -32013 | -32016 | -32021;
+  };
+  "git/commit": {
+    params: CommitParams;
+    result: CommitResult;
+    writes: true;
+    errors: -32002 | -32010 | -32011 | -32012 | -32016 | -32020 | -32021;
+  };
+  "git/create_branch": {
+    params: CreateBranchParams;
+    result: CreateBranchResult;
+    writes: true;
+    errors: -32003 | -32004 | -32013 | -32016 | -32021;
+  };
+  "git/diff": {
+    params: DiffParams;
+    result: DiffResult;
+    writes: false;
+    errors: -32002 | -32016;
+  };
+  "git/discard": {
+    params: PathsParams;
+    result: PathsResult;
+    writes: true;
+    errors: -32002 | -32016 | -32021;
+  };
+  "git/fetch": {
+    params: FetchParams;
+    result: FetchResult;
+    writes: true;
+    errors: -32015 | -32016 | -32017 | -32018 | -32019 | -32021;
+  };
+  "git/log": {
+    params: LogParams;
+    result: LogResult;
+    writes: false;
+    errors: -32002 | -32003 | -32016;
+  };
+  "git/prune": {
+    params: PruneParams;
+    result: PruneResult;
+    writes: true;
+    errors: -32015 | -32016 | -32017 | -32018 | -32019 | -32021;
+  };
+  "git/pull": {
+    params: PullParams;
+    result: PullResult;
+    writes: true;
+    errors: -32003 | -32013 | -32015 | -32016 | -32017 | -32018 | -32019 | -32020 | -32021;
+  };
+  "git/push": {
+    params: NoParams;
+    result: PushResult;
+    writes: true;
+    errors: -32014 | -32015 | -32016 | -32017 | -32018 | -32019 | -32021;
+  };
+  "git/resolve": {
+    params: ResolveParams;
+    result: ResolveResult;
+    writes: true;
+    errors: -32002 | -32016 | -32020 | -32021;
+  };
+  "git/revert": {
+    params: RevertParams;
+    result: RevertResult;
+    writes: true;
+    errors: -32003 | -32010 | -32011 | -32013 | -32016 | -32020 | -32021;
+  };
+  "git/stage": {
+    params: PathsParams;
+    result: PathsResult;
+    writes: true;
+    errors: -32002 | -32016 | -32020 | -32021;
+  };
+  "git/status": {
+    params: NoParams;
+    result: GitStatus;
+    writes: false;
+    errors: -32016;
+  };
+  "git/unstage": {
+    params: PathsParams;
+    result: PathsResult;
+    writes: true;
+    errors: -32002 | -32016 | -32021;
+  };
+  "query/cancel": {
+    params: QueryCancelParams;
+    result: QueryCancelResult;
+    writes: false;
+    errors: never;
+  };
+  "query/preview": {
+    params: PreviewParams;
+    result: PreviewResult;
+    writes: false;
+    errors: -32004 | -32030;
+  };
+  "session/heartbeat": {
+    params: NoParams;
+    result: HeartbeatResult;
+    writes: false;
+    errors: never;
+  };
+  "session/status": {
+    params: NoParams;
+    result: SessionStatus;
+    writes: false;
+    errors: never;
+  };
+}
+
+export type MethodName = keyof Methods;
+
+/** Every notification the pod sends, with its params. */
+export interface Notifications {
+  "fs/changed": FsChanged;
+  "git/changed": GitChanged;
+  "git/progress": GitProgress;
+  "query/columns": QueryColumns;
+  "query/done": QueryDone;
+  "query/error": QueryError;
+  "query/rows": QueryRows;
+}
+
+export type NotificationName = keyof Notifications;
+
+/** Every error code the pod answers (JSON-RPC's own and the IDE's). */
+export const ErrorCode = {
+  parseError: -32700,
+  invalidRequest: -32600,
+  methodNotFound: -32601,
+  invalidParams: -32602,
+  internalError: -32603,
+  forbidden: -32001,
+  invalidPath: -32002,
+  notFound: -32003,
+  alreadyExists: -32004,
+  notText: -32005,
+  conflict: -32006,
+  unavailable: -32007,
+  protectedBranch: -32010,
+  nothingToCommit: -32011,
+  emptyMessage: -32012,
+  uncommittedChanges: -32013,
+  pushRejected: -32014,
+  authFailed: -32015,
+  wrongState: -32016,
+  cancelled: -32017,
+  certificate: -32018,
+  remoteRefused: -32019,
+  unresolvedConflicts: -32020,
+  busy: -32021,
+  sqlRefused: -32030,
+} as const;
+
+export type ErrorCodeValue = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+export const ERROR_MEANINGS: Record<ErrorCodeValue, string> = {
+  [-32700]: "the message is not valid JSON",
+  [-32600]: "not a JSON-RPC 2.0 request object",
+  [-32601]: "unknown method",
+  [-32602]: "missing, unknown or mistyped params",
+  [-32603]: "the method failed on the server (details in the pod log)",
+  [-32001]: "the method writes and the caller is read-only",
+  [-32002]: "the path is outside the project or hidden",
+  [-32003]: "not found",
+  [-32004]: "already exists",
+  [-32005]: "not a UTF-8 text file (or too large to edit)",
+  [-32006]: "the file changed since the caller read it",
+  [-32007]: "a dependency did not answer, or too many calls are in flight",
+  [-32010]: "commit on the protected primary branch",
+  [-32011]: "nothing to commit",
+  [-32012]: "empty commit message",
+  [-32013]: "the operation would overwrite uncommitted changes",
+  [-32014]: "the remote branch has commits you lack",
+  [-32015]: "the remote refused the credentials",
+  [-32016]: "detached HEAD, a merge in progress or none, not a checkout",
+  [-32017]: "cancelled with git/cancel; nothing was changed",
+  [-32018]: "the remote's TLS certificate is not trusted",
+  [-32019]: "the remote URL is refused by policy",
+  [-32020]: "unresolved merge conflicts",
+  [-32021]: "another git operation is running",
+  [-32030]: "the SQL does not parse or is not exactly one read statement",
+};

@@ -1,0 +1,106 @@
+"""The IDE protocol as plain data, generated from the pod's method registry.
+
+Do not edit: declare methods in ide_server/workspace (docs/protocol.md) and run
+``uv run --frozen python -m ide_server.workspace.protocol_gen``. This module imports
+nothing, so the gateway can read it without loading the pod.
+"""
+
+# Methods a read-only member may not call.
+WRITE_METHODS: frozenset[str] = frozenset(
+    {
+        "fs/delete",
+        "fs/mkdir",
+        "fs/rename",
+        "fs/write",
+        "git/abort_merge",
+        "git/cancel",
+        "git/checkout",
+        "git/commit",
+        "git/create_branch",
+        "git/discard",
+        "git/fetch",
+        "git/prune",
+        "git/pull",
+        "git/push",
+        "git/resolve",
+        "git/revert",
+        "git/stage",
+        "git/unstage",
+    }
+)
+
+# method: (writes, the error codes it answers besides COMMON_ERRORS)
+METHODS: dict[str, tuple[bool, tuple[int, ...]]] = {
+    "fs/delete": (True, (-32002, -32003)),
+    "fs/list": (False, (-32002, -32003)),
+    "fs/mkdir": (True, (-32002, -32004)),
+    "fs/read": (False, (-32002, -32003, -32005)),
+    "fs/rename": (True, (-32002, -32003, -32004)),
+    "fs/write": (True, (-32002, -32004, -32006)),
+    "git/abort_merge": (True, (-32016, -32021)),
+    "git/branches": (False, (-32016,)),
+    "git/cancel": (True, ()),
+    "git/checkout": (True, (-32003, -32013, -32016, -32021)),
+    "git/commit": (True, (-32002, -32010, -32011, -32012, -32016, -32020, -32021)),
+    "git/create_branch": (True, (-32003, -32004, -32013, -32016, -32021)),
+    "git/diff": (False, (-32002, -32016)),
+    "git/discard": (True, (-32002, -32016, -32021)),
+    "git/fetch": (True, (-32015, -32016, -32017, -32018, -32019, -32021)),
+    "git/log": (False, (-32002, -32003, -32016)),
+    "git/prune": (True, (-32015, -32016, -32017, -32018, -32019, -32021)),
+    "git/pull": (True, (-32003, -32013, -32015, -32016, -32017, -32018, -32019, -32020, -32021)),
+    "git/push": (True, (-32014, -32015, -32016, -32017, -32018, -32019, -32021)),
+    "git/resolve": (True, (-32002, -32016, -32020, -32021)),
+    "git/revert": (True, (-32003, -32010, -32011, -32013, -32016, -32020, -32021)),
+    "git/stage": (True, (-32002, -32016, -32020, -32021)),
+    "git/status": (False, (-32016,)),
+    "git/unstage": (True, (-32002, -32016, -32021)),
+    "query/cancel": (False, ()),
+    "query/preview": (False, (-32004, -32030)),
+    "session/heartbeat": (False, ()),
+    "session/status": (False, ()),
+}
+
+NOTIFICATIONS: frozenset[str] = frozenset(
+    {
+        "fs/changed",
+        "git/changed",
+        "git/progress",
+        "query/columns",
+        "query/done",
+        "query/error",
+        "query/rows",
+    }
+)
+
+# code: (name, meaning)
+ERRORS: dict[int, tuple[str, str]] = {
+    -32700: ("parse_error", "the message is not valid JSON"),
+    -32600: ("invalid_request", "not a JSON-RPC 2.0 request object"),
+    -32601: ("method_not_found", "unknown method"),
+    -32602: ("invalid_params", "missing, unknown or mistyped params"),
+    -32603: ("internal_error", "the method failed on the server (details in the pod log)"),
+    -32001: ("forbidden", "the method writes and the caller is read-only"),
+    -32002: ("invalid_path", "the path is outside the project or hidden"),
+    -32003: ("not_found", "not found"),
+    -32004: ("already_exists", "already exists"),
+    -32005: ("not_text", "not a UTF-8 text file (or too large to edit)"),
+    -32006: ("conflict", "the file changed since the caller read it"),
+    -32007: ("unavailable", "a dependency did not answer, or too many calls are in flight"),
+    -32010: ("protected_branch", "commit on the protected primary branch"),
+    -32011: ("nothing_to_commit", "nothing to commit"),
+    -32012: ("empty_message", "empty commit message"),
+    -32013: ("uncommitted_changes", "the operation would overwrite uncommitted changes"),
+    -32014: ("push_rejected", "the remote branch has commits you lack"),
+    -32015: ("auth_failed", "the remote refused the credentials"),
+    -32016: ("wrong_state", "detached HEAD, a merge in progress or none, not a checkout"),
+    -32017: ("cancelled", "cancelled with git/cancel; nothing was changed"),
+    -32018: ("certificate", "the remote's TLS certificate is not trusted"),
+    -32019: ("remote_refused", "the remote URL is refused by policy"),
+    -32020: ("unresolved_conflicts", "unresolved merge conflicts"),
+    -32021: ("busy", "another git operation is running"),
+    -32030: ("sql_refused", "the SQL does not parse or is not exactly one read statement"),
+}
+
+# Codes any method may answer.
+COMMON_ERRORS: tuple[int, ...] = (-32700, -32600, -32601, -32602, -32603, -32007)
