@@ -169,6 +169,7 @@ class QueryService:
         self._kernel_pid: int | None = None
         self._client: Any = None
         self._tasks: set[asyncio.Task[None]] = set()
+        self._stopped = False
 
     def busy(self) -> bool:
         """Whether a preview is running or waiting (activity for the session manager)."""
@@ -176,6 +177,8 @@ class QueryService:
 
     def submit(self, client: Client, params: PreviewParams) -> None:
         """Check the SQL and queue the preview; its rows follow as notifications."""
+        if self._stopped:  # a kernel started now would outlive the server
+            raise RpcError(UNAVAILABLE, "the session is stopping; preview again once it restarts")
         settings = self._workspace.config.warehouse
         try:
             dialect = dialect_of(settings)
@@ -221,7 +224,8 @@ class QueryService:
         return True
 
     async def shutdown(self) -> None:
-        """Stop the kernel (the pod is stopping); safe to call twice."""
+        """Stop the kernel (the pod is stopping) and refuse new previews; safe to call twice."""
+        self._stopped = True
         for task in list(self._tasks):
             task.cancel()
         await self._stop_kernel()

@@ -1,7 +1,7 @@
 """Stable error codes of the ``git/*`` methods and the mapping from pygit2's exceptions.
 
-Codes -32010 to -32029 belong to git; they are declared with all the others in
-:mod:`..errors` and re-exported here. Every message is
+git's codes are declared with all the others in :mod:`..errors` and re-exported
+here. Every message is
 meant for a person: it says what happened and what to do next. Messages built from
 libgit2's text pass through :func:`scrub` so that a credential can never leak into an
 answer even if a future libgit2 puts one in an error string.
