@@ -1,4 +1,10 @@
-"""The gateway's ASGI application: REST API, session proxy and the built frontend."""
+"""The gateway's ASGI application: REST API, session proxy and the built frontend.
+
+Composed the Starlette way: the middleware list runs outermost first (the Origin check
+before anything reads a cookie), the lifespan starts the services and hands them to every
+request as lifespan state (``scope["state"]``), and ``/sessions/...`` is a mount of the
+session proxy, which sees the full raw path.
+"""
 
 from __future__ import annotations
 
@@ -8,17 +14,18 @@ from pathlib import Path
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Scope
 
 from ..config import Config
 from ..db import DatabaseUnavailable
 from ..secrets import SecretError
-from .http import ApiError, error_response
-from .middleware import UNAVAILABLE_MESSAGE, AuthMiddleware, OriginMiddleware, answer_unavailable
+from .http import ApiError, ErrorAnswer, GatewayState
+from .middleware import UNAVAILABLE, AuthMiddleware, OriginMiddleware
 from .proxy import SessionProxy
 from .routes import ROUTES
 from .routes_credentials import ROUTES as CREDENTIAL_ROUTES
@@ -41,53 +48,50 @@ class SpaFiles(StaticFiles):
 
 async def _api_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ApiError)
-    return error_response(exc.status, exc.code, exc.message, exc.headers)
+    return ErrorAnswer(exc.status, exc.code, exc.message, close_code=1008, headers=exc.headers)
 
 
 async def _secret_unreadable(request: Request, exc: Exception) -> Response:
-    return error_response(
+    return ErrorAnswer(
         500,
         "secret_unreadable",
         "A stored credential could not be decrypted: the master key may have changed "
         "(IDE_SECRET_KEY). Set the credential again, or ask an admin to restore the key.",
+        close_code=1011,
     )
 
 
 async def _db_unavailable(request: Request, exc: Exception) -> Response:
-    return error_response(503, "unavailable", UNAVAILABLE_MESSAGE, {"Retry-After": "5"})
+    return UNAVAILABLE
 
 
-class _LazyAuth:
-    """AuthMiddleware needs the login store, which exists only once the lifespan ran."""
-
-    def __init__(self, app: ASGIApp, services: Services) -> None:
-        self.app = app
-        self.services = services
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "lifespan":
-            await self.app(scope, receive, send)
-            return
-        await AuthMiddleware(self.app, self.services.logins)(scope, receive, send)
-
-
-def create_app(config: Config, services: Services | None = None) -> ASGIApp:
+# Handlers get a Request over HTTP and a WebSocket on the proxy's sockets; an ErrorAnswer
+# speaks to both.
+def create_app(config: Config, services: Services | None = None) -> Starlette:
+    """The gateway; constructing it does no I/O (the lifespan starts ``services``)."""
     services = services or Services(config)
-    proxy = SessionProxy(services)
 
     @contextlib.asynccontextmanager
-    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+    async def lifespan(app: Starlette) -> AsyncIterator[GatewayState]:
         await services.start()
         try:
-            yield
+            yield {"services": services, "logins": services.logins}
         finally:
             await services.stop()
 
-    routes: list[BaseRoute] = [*ROUTES, *CREDENTIAL_ROUTES]
+    routes: list[BaseRoute] = [
+        Mount("/sessions", app=SessionProxy(services)),
+        *ROUTES,
+        *CREDENTIAL_ROUTES,
+    ]
     if FRONTEND_DIST.is_dir():
         routes.append(Mount("/", app=SpaFiles(directory=FRONTEND_DIST, html=True)))
-    app = Starlette(
+    return Starlette(
         routes=routes,
+        middleware=[
+            Middleware(OriginMiddleware, allowed=config.allowed_origins),
+            Middleware(AuthMiddleware),
+        ],
         lifespan=lifespan,
         exception_handlers={
             ApiError: _api_error,
@@ -95,22 +99,3 @@ def create_app(config: Config, services: Services | None = None) -> ASGIApp:
             SecretError: _secret_unreadable,
         },
     )
-    app.state.services = services
-    return OriginMiddleware(_LazyAuth(_SessionsFirst(app, proxy), services), config.allowed_origins)
-
-
-class _SessionsFirst:
-    """Sends ``/sessions/...`` to the proxy untouched (full path, raw bytes), the rest on."""
-
-    def __init__(self, app: ASGIApp, proxy: SessionProxy) -> None:
-        self.app = app
-        self.proxy = proxy
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] in ("http", "websocket") and scope["path"].startswith("/sessions/"):
-            try:
-                await self.proxy(scope, receive, send)
-            except DatabaseUnavailable:
-                await answer_unavailable(scope, receive, send)
-            return
-        await self.app(scope, receive, send)

@@ -3,12 +3,29 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import JSONResponse
+from starlette.types import Receive, Scope, Send
 
 from .accounts import User
+
+if TYPE_CHECKING:
+    from .logins import Logins
+    from .services import Services
+
+
+class GatewayState(TypedDict):
+    """What the lifespan hands every request in ``scope["state"]``."""
+
+    services: Services
+    logins: Logins
+
+
+def services(conn: HTTPConnection) -> Services:
+    """The started services of the gateway, from the lifespan state."""
+    return conn.state.services  # type: ignore[no-any-return]
 
 
 class ApiError(Exception):
@@ -28,6 +45,33 @@ def error_response(
     return JSONResponse(
         {"error": {"code": code, "message": message}}, status_code=status, headers=headers
     )
+
+
+class ErrorAnswer(JSONResponse):
+    """An error for either kind of connection: the JSON error over HTTP; on a WebSocket
+    (not yet accepted, or accepted) a close with ``close_code`` and a short reason."""
+
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        *,
+        close_code: int,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(
+            {"error": {"code": code, "message": message}}, status_code=status, headers=headers
+        )
+        self.close_code = close_code
+        # A close reason is limited to 123 bytes; the message is for a person anyway.
+        self.reason = message.encode()[:120].decode(errors="ignore")
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":
+            await send({"type": "websocket.close", "code": self.close_code, "reason": self.reason})
+            return
+        await super().__call__(scope, receive, send)
 
 
 def current_user(conn: HTTPConnection) -> User:

@@ -1,4 +1,7 @@
-"""ASGI layers of the gateway: who is calling, and from which origin."""
+"""ASGI layers of the gateway: who is calling, and from which origin.
+
+Each is a page-long ``(scope, receive, send)`` layer, listed in ``app.create_app``.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +10,8 @@ from starlette.requests import cookie_parser
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ..db import DatabaseUnavailable
-from .http import error_response
-from .logins import COOKIE, Logins
+from .http import ErrorAnswer, error_response
+from .logins import COOKIE
 
 _NEEDS_USER = ("/api/", "/sessions/")
 _UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -21,11 +24,14 @@ def cookie_value(headers: Headers, name: str) -> str | None:
 
 
 class AuthMiddleware:
-    """Puts the logged-in user (or None) in ``scope["user"]``; never rejects by itself."""
+    """Puts the logged-in user (or None) in ``scope["user"]``; never rejects by itself.
 
-    def __init__(self, app: ASGIApp, logins: Logins) -> None:
+    The login store comes from the lifespan state (``scope["state"]["logins"]``): it exists
+    only once the lifespan connected the database.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
         self.app = app
-        self.logins = logins
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         scope["user"] = None
@@ -34,23 +40,19 @@ class AuthMiddleware:
         if scope["type"] in ("http", "websocket") and scope["path"].startswith(_NEEDS_USER):
             token = cookie_value(Headers(scope=scope), COOKIE)
             try:
-                scope["user"] = await self.logins.resolve(token) if token else None
+                logins = scope["state"]["logins"]
+                scope["user"] = await logins.resolve(token) if token else None
             except DatabaseUnavailable:
-                await answer_unavailable(scope, receive, send)
+                await UNAVAILABLE(scope, receive, send)
                 return
         await self.app(scope, receive, send)
 
 
 UNAVAILABLE_MESSAGE = "The metadata database is not reachable; try again shortly."
-
-
-async def answer_unavailable(scope: Scope, receive: Receive, send: Send) -> None:
-    """503 with Retry-After for HTTP; close code 1013 (try again later) for WebSockets."""
-    if scope["type"] == "http":
-        response = error_response(503, "unavailable", UNAVAILABLE_MESSAGE, {"Retry-After": "5"})
-        await response(scope, receive, send)
-    else:
-        await send({"type": "websocket.close", "code": 1013})
+# 503 with Retry-After over HTTP; close code 1013 (try again later) on a WebSocket.
+UNAVAILABLE = ErrorAnswer(
+    503, "unavailable", UNAVAILABLE_MESSAGE, close_code=1013, headers={"Retry-After": "5"}
+)
 
 
 def request_origin(scope: Scope, headers: Headers) -> str:

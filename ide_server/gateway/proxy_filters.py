@@ -1,8 +1,100 @@
-"""What the proxy reads in WebSocket frames: read-only enforcement and activity."""
+"""What the proxy lets through: routes, headers, and in WebSocket frames the writes of
+read-only members and what counts as activity. Pure functions, tested one by one.
+"""
 
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Iterable
+
+from starlette.types import Scope
+
+# The pod routes a browser may reach, relative to the session's base path: the IDE socket
+# and the collaboration rooms; the rest of the Jupyter server (contents, kernels) is not.
+_ALLOWED = re.compile(r"^/(ide|api/collaboration/(session|room)/.+)$")
+_HOP_HEADERS = frozenset(
+    {
+        "host",
+        "cookie",
+        "authorization",
+        "origin",
+        "connection",
+        "upgrade",
+        "keep-alive",
+        "transfer-encoding",
+        "te",
+        "trailer",
+        "proxy-authorization",
+        "proxy-authenticate",
+        "sec-websocket-key",
+        "sec-websocket-version",
+        "sec-websocket-extensions",
+        "sec-websocket-accept",
+        "content-length",
+        # What a client says about the route it came by is not for the pod to believe.
+        "forwarded",
+        "x-forwarded-for",
+        "x-forwarded-host",
+        "x-forwarded-proto",
+        "x-forwarded-port",
+        "x-real-ip",
+    }
+)
+# The pod's answer may not set cookies on the gateway's origin, and httpx has decoded it.
+_RESPONSE_DROPPED = _HOP_HEADERS | {"set-cookie", "content-encoding"}
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def allowed_route(rest: str) -> bool:
+    """Whether ``rest`` (the path below /sessions/<id>) is a pod route a browser may use."""
+    # Dot segments would be collapsed on the way to the pod, after this check.
+    return bool(_ALLOWED.match(rest)) and not any(s in (".", "..") for s in rest.split("/"))
+
+
+def request_headers(
+    incoming: Iterable[tuple[str, str]], *, token: str, user: str, role: str
+) -> dict[str, str]:
+    """The headers the pod gets: the client's, minus credentials, hop-by-hop headers and
+    anything claiming to be the gateway's own (``x-ide-*``), plus the pod token and who
+    is calling."""
+    out = {
+        k: v
+        for k, v in incoming
+        if k.lower() not in _HOP_HEADERS and not k.lower().startswith("x-ide-")
+    }
+    out["authorization"] = f"token {token}"
+    out["x-ide-user"] = user
+    out["x-ide-role"] = role
+    return out
+
+
+def response_headers(
+    pod_headers: Iterable[tuple[str, str]], length: int
+) -> list[tuple[bytes, bytes]]:
+    """The headers the browser gets from a pod's HTTP answer of ``length`` bytes."""
+    out = [(k.encode(), v.encode()) for k, v in pod_headers if k.lower() not in _RESPONSE_DROPPED]
+    out.append((b"content-length", str(length).encode()))
+    return out
+
+
+def pod_path(scope: Scope) -> str:
+    """The request's own raw path and query, unchanged: the pod serves the same base path."""
+    path: str = scope["raw_path"].decode("latin-1")
+    if scope.get("query_string"):
+        path += "?" + scope["query_string"].decode("latin-1")
+    return path
+
+
+def refuse_http_for_read_only(rest: str, role: str, method: str) -> bool:
+    """A read-only member may read; of the writes only joining a room (which the
+    collaboration extension does with a PUT) is theirs to make."""
+    return (
+        role == "read-only"
+        and method not in _SAFE_METHODS
+        and not rest.startswith("/api/collaboration/session/")
+    )
+
 
 # y-websocket framing: first byte 0 = sync (then 0 step1, 1 step2, 2 update), 1 = awareness.
 _Y_SYNC, _Y_AWARENESS = 0, 1

@@ -18,18 +18,13 @@ from session_manager.store import LimitExceeded, SessionRow
 from . import audit
 from .accounts import User
 from .credentials import GIT_TOKEN, WAREHOUSE_PASSWORD
-from .http import ApiError, current_user, json_body, require_str
+from .http import ApiError, current_user, json_body, require_str, services
 from .logins import COOKIE
 from .passwords import verify_password_async
-from .services import Services
 
 _BAD_LOGIN = "Invalid username or password."
 MAX_FAILED_LOGINS = 10
 FAILED_LOGIN_WINDOW = 300  # seconds
-
-
-def services(request: Request) -> Services:
-    return request.app.state.services
 
 
 async def login(request: Request) -> Response:

@@ -10,18 +10,13 @@ from starlette.routing import Route
 
 from . import audit
 from .credentials import GIT_TOKEN, WAREHOUSE_PASSWORD
-from .http import ApiError, current_user, json_body, require_str
-from .services import Services
-
-
-def _services(request: Request) -> Services:
-    return request.app.state.services
+from .http import ApiError, current_user, json_body, require_str, services
 
 
 async def put_git_token(request: Request) -> Response:
     user = current_user(request)
     token = require_str(await json_body(request), "token", max_length=4096)
-    svc = _services(request)
+    svc = services(request)
     await svc.credentials.put(GIT_TOKEN, token, user_id=user.id)
     await audit.record(svc.db, user.username, "git_token.set")
     return JSONResponse({"git_token_set": True, "hint": _hint(token)})
@@ -29,7 +24,7 @@ async def put_git_token(request: Request) -> Response:
 
 async def delete_git_token(request: Request) -> Response:
     user = current_user(request)
-    await _services(request).credentials.delete(GIT_TOKEN, user_id=user.id)
+    await services(request).credentials.delete(GIT_TOKEN, user_id=user.id)
     return Response(status_code=204)
 
 
@@ -38,7 +33,7 @@ async def put_warehouse_credentials(request: Request) -> Response:
     body = await json_body(request)
     username = require_str(body, "user", max_length=256)
     password = require_str(body, "password", max_length=4096)
-    svc = _services(request)
+    svc = services(request)
     login = json.dumps({"user": username, "password": password})
     await svc.credentials.put(WAREHOUSE_PASSWORD, login, user_id=user.id)
     await audit.record(svc.db, user.username, "warehouse_credentials.set")
@@ -49,7 +44,7 @@ async def put_deploy_token(request: Request) -> Response:
     user = current_user(request)
     if not user.is_admin:
         raise ApiError(403, "forbidden", "Only admins may set a project's deploy token.")
-    svc = _services(request)
+    svc = services(request)
     project = await svc.accounts.project_by_name(request.path_params["name"])
     if project is None:
         raise ApiError(404, "project_not_found", "No such project.")

@@ -1,0 +1,138 @@
+"""The WebSocket half of the session proxy: connect to the pod, then pump frames both ways.
+
+Frames from the client pass the read-only filter and are counted as activity
+(:mod:`.proxy_filters`); frames from the pod pass unchanged. When either side closes, the
+other is closed with the pod's close code (1003 tells the editor to re-open a document).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import TYPE_CHECKING, Any
+
+import websockets
+from starlette.types import Receive, Scope, Send
+from websockets.asyncio.client import ClientConnection
+
+from .proxy_filters import counts_as_activity, pod_path, refuse_for_read_only
+
+if TYPE_CHECKING:
+    from .proxy import Target
+    from .services import Services
+
+log = logging.getLogger(__name__)
+
+# What a lost pod connection turns into for the client: "internal error", with a reason.
+_GONE = (1011, "session pod went away")
+
+
+async def proxy_websocket(
+    services: Services, target: Target, scope: Scope, receive: Receive, send: Send
+) -> None:
+    """Connect to the pod first, so a dead pod is a refused upgrade; then accept and pump."""
+    row = target.row
+    headers = target.headers(scope, services.manager.pod_token(row))
+    limit = services.config.max_message_bytes
+    try:
+        upstream = await connect(row.endpoint or "", pod_path(scope), headers, limit)
+    except (OSError, websockets.InvalidHandshake, TimeoutError):
+        await services.manager.pod_gone(row.id)
+        await send({"type": "websocket.close", "code": 1011, "reason": "session pod unreachable"})
+        return
+    message = await receive()
+    if message["type"] != "websocket.connect":
+        await upstream.close()
+        return
+    await send({"type": "websocket.accept"})
+    async with upstream:
+        await _pump(_ClientToPod(services, target, receive, send, upstream), upstream, send)
+
+
+async def connect(
+    endpoint: str, path: str, headers: dict[str, str], limit: int
+) -> ClientConnection:
+    """A WebSocket to the pod over its endpoint: ``unix:/path`` or ``http://host:port``."""
+    common: dict[str, Any] = {
+        "additional_headers": headers,
+        "max_size": limit,
+        "open_timeout": 10,
+        "ping_interval": None,
+        "compression": None,
+    }
+    if endpoint.startswith("unix:"):
+        return await websockets.unix_connect(endpoint[5:], uri=f"ws://pod{path}", **common)
+    base = endpoint.replace("http://", "ws://", 1).replace("https://", "wss://", 1)
+    return await websockets.connect(base.rstrip("/") + path, **common)
+
+
+class _ClientToPod:
+    """The client's frames, filtered, to the pod, until the client disconnects."""
+
+    def __init__(
+        self,
+        services: Services,
+        target: Target,
+        receive: Receive,
+        send: Send,
+        upstream: ClientConnection,
+    ) -> None:
+        self.services = services
+        self.target = target
+        self.receive = receive
+        self.send = send
+        self.upstream = upstream
+
+    async def run(self) -> None:
+        while True:
+            message = await self.receive()
+            if message["type"] == "websocket.disconnect":
+                await self.upstream.close()
+                return
+            data = message.get("text")
+            await self.forward(data if data is not None else message.get("bytes") or b"")
+
+    async def forward(self, data: str | bytes) -> None:
+        target = self.target
+        refusal = refuse_for_read_only(target.rest, target.role, data, self.services.write_methods)
+        if refusal is not None:
+            if refusal:  # a JSON-RPC error for the request; a dropped frame gets nothing
+                await self.send({"type": "websocket.send", "text": refusal})
+            return
+        if counts_as_activity(target.rest, data):
+            await self.services.manager.note_activity(target.row.id)
+        await self.upstream.send(data)
+
+
+async def _pod_to_client(upstream: ClientConnection, send: Send) -> None:
+    """The pod's frames to the client; then its close code, or 1011 if it just went away."""
+    try:
+        async for data in upstream:
+            if isinstance(data, str):
+                await send({"type": "websocket.send", "text": data})
+            else:
+                await send({"type": "websocket.send", "bytes": data})
+    except websockets.ConnectionClosed:
+        pass
+    code, reason = upstream.close_code or _GONE[0], upstream.close_reason or ""
+    if code in (1005, 1006):  # no close frame: the pod died or the connection broke
+        code, reason = _GONE
+    await send({"type": "websocket.close", "code": code, "reason": reason})
+
+
+async def _pump(client: _ClientToPod, upstream: ClientConnection, send: Send) -> None:
+    """Run both directions until either ends, then stop the other."""
+    tasks = [
+        asyncio.ensure_future(client.run()),
+        asyncio.ensure_future(_pod_to_client(upstream, send)),
+    ]
+    try:
+        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+    for task in done:
+        error = None if task.cancelled() else task.exception()
+        if error is not None and not isinstance(error, (websockets.ConnectionClosed, OSError)):
+            log.warning("websocket proxy for session %s ended with %r", client.target.row.id, error)
