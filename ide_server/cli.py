@@ -89,7 +89,12 @@ def _serve(config: Config) -> None:
             ws_ping_timeout=20,
         )
     )
-    server.run()
+    try:
+        server.run()
+    except KeyboardInterrupt:
+        # uvicorn shuts down gracefully on Ctrl-C, then raises the signal again for the
+        # caller: the shutdown is done, so leave without a traceback.
+        pass
 
 
 async def _with_services(config: Config, action: Callable[[Any], Awaitable[None]]) -> None:
