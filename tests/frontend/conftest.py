@@ -3,6 +3,7 @@ built frontend that the test gateway serves from ``frontend/dist``."""
 
 from __future__ import annotations
 
+import os
 import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 
@@ -50,6 +51,12 @@ def web(frontend_dist: None, gateway: GatewayProcess) -> GatewayProcess:
 
 @pytest.fixture(scope="session")
 async def browser() -> AsyncIterator[Browser]:
+    if not os.access(CHROMIUM, os.X_OK):
+        pytest.fail(
+            f"the browser tests need Chromium at {CHROMIUM}: ./scripts/test installs Debian's "
+            "`chromium` package when it is missing (or: apt-get install chromium).",
+            pytrace=False,
+        )
     async with async_playwright() as playwright:
         chromium = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield chromium
