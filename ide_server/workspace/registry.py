@@ -119,6 +119,9 @@ class MethodRegistry:
     def notifications(self) -> list[Notification]:
         return [self._notifications[name] for name in sorted(self._notifications)]
 
+    def get_notification(self, name: str) -> Notification | None:
+        return self._notifications.get(name)
+
     def has_notification(self, name: str) -> bool:
         return name in self._notifications
 

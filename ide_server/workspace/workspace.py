@@ -16,7 +16,7 @@ from typing import Any
 
 from .config import PodConfig
 from .git.repo import GitState
-from .query import QueryService
+from .previews import QueryService
 from .rpc import Client, MethodRegistry
 
 log = logging.getLogger(__name__)

@@ -10,8 +10,6 @@ import json
 import subprocess
 import sys
 
-import pytest
-
 # The pod's code and what only the pod needs; the gateway must learn what it needs of
 # the pod (which methods write) from data, not by importing it.
 POD_ONLY = ("ide_server.workspace", "kernels", "jupyter_server", "pygit2", "sqlglot")
@@ -37,12 +35,6 @@ def _of(modules: list[str], package: str) -> list[str]:
     return [m for m in modules if m == package or m.startswith(package + ".")]
 
 
-@pytest.mark.xfail(
-    reason="the gateway still imports ide_server.workspace.extension.build_registry to learn "
-    "the write methods, until the dependency-free protocol table (ide_server/protocol.py, "
-    "issue 8 item 1) replaces it",
-    strict=False,
-)
 def test_building_the_gateway_app_loads_nothing_of_the_pod(tmp_path) -> None:
     modules = loaded_modules(_BUILD_APP, str(tmp_path))
     assert "ide_server.gateway.app" in modules  # the script did build it

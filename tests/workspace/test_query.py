@@ -25,6 +25,7 @@ from ide_server.workspace import query
 from ide_server.workspace.config import PodConfig
 from ide_server.workspace.rpc import MethodRegistry, dispatch
 from ide_server.workspace.workspace import CallContext, Workspace
+from tests.support.shapes import assert_shape
 
 HUGE_CROSS_JOIN = "SELECT sum(a.range * b.range) FROM range(1000000000) AS a, range(1000) AS b"
 _ids = itertools.count(1)
@@ -44,6 +45,9 @@ class RecordingClient:
         self._arrived = asyncio.Event()
 
     async def notify(self, method: str, params: Mapping[str, Any]) -> None:
+        declared = query.methods.get_notification(method)
+        assert declared is not None, f"{method} is not declared"
+        assert_shape(dict(params), declared.params, method)  # what the frontend's types say
         self.notes.append((method, dict(params)))
         self._arrived.set()
 

@@ -26,6 +26,7 @@ from ide_server.workspace.registry import MethodRegistry
 from ide_server.workspace.rpc import dispatch
 from ide_server.workspace.socket import MAX_CALLS_IN_FLIGHT, IdeSocketHandler
 from ide_server.workspace.workspace import CallContext, Workspace
+from tests.support.shapes import assert_shape
 
 TOKEN = "socket-test-token-0123456789"
 MAX_MESSAGE = 64 * 1024
@@ -186,7 +187,11 @@ class Tab:
 
     async def call(self, method: str, params: Any = None, request_id: Any = 1) -> dict[str, Any]:
         await self.send(method, params, request_id)
-        return await self.answer(request_id)
+        reply = await self.answer(request_id)
+        declared = build_registry().get(method)
+        if "result" in reply and declared is not None:
+            assert_shape(reply["result"], declared.result, method)
+        return reply
 
 
 async def test_bad_frames_are_answered_and_the_socket_stays_usable(pod: Pod) -> None:

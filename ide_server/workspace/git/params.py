@@ -6,9 +6,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
-from ..registry import NoParams
-
-__all__ = ["NoParams"]  # one NoParams for the whole protocol
+from ..registry import NoParams as NoParams  # one NoParams for the whole protocol
 
 
 @dataclass(frozen=True)

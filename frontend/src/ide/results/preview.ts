@@ -3,15 +3,12 @@
 // matched as it arrives, even one that overtakes the answer; those of other (older,
 // cancelled) previews are ignored.
 import { errorMessage } from "../../ui/notice";
+import type { QueryDone } from "../generated/protocol";
 import { RpcError, type RpcClient } from "../rpc";
 import type { SqlPosition } from "./errormark";
 import type { Column } from "./grid";
 
-export interface PreviewSummary {
-  row_count: number;
-  elapsed_ms: number;
-  truncated: boolean;
-}
+export type PreviewSummary = Omit<QueryDone, "query_id">;
 
 export interface PreviewListener {
   columns(columns: Column[]): void;
