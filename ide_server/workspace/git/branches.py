@@ -126,9 +126,11 @@ def checkout_branch(repo: pygit2.Repository, branch: str) -> dict[str, Any]:
         _switch(repo, branch, commit)
     except BaseException:
         if created:
+            # Deleting the branch also drops its branch.<name>.* settings.
             repo.branches.local.delete(branch)
-            del repo.config[f"branch.{branch}.remote"]
-            del repo.config[f"branch.{branch}.merge"]
+            for key in (f"branch.{branch}.remote", f"branch.{branch}.merge"):
+                if key in repo.config:
+                    del repo.config[key]
         raise
     return {"branch": branch, "commit": str(commit.id)}
 
