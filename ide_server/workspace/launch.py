@@ -24,6 +24,7 @@ from .clone import ensure_checkout
 from .config import PodConfig
 from .contents import VolumeContentsManager
 from .private_dirs import (
+    PodKernelSpecManager,
     PrivateDirError,
     PrivateDirs,
     pin_environment,
@@ -70,9 +71,10 @@ def server_config(
 
 def _pin_kernels(c: Config, private: PrivateDirs) -> None:
     """Kernels come from the pod's private directory only, never from a search path."""
-    c.KernelSpecManager.kernel_dirs = [str(write_kernelspec(private.kernels))]
-    c.KernelSpecManager.ensure_native_kernel = False
-    c.KernelSpecManager.allowed_kernelspecs = {KERNEL_NAME}
+    c.ServerApp.kernel_spec_manager_class = PodKernelSpecManager
+    c.PodKernelSpecManager.kernel_dirs = [str(write_kernelspec(private.kernels))]
+    c.PodKernelSpecManager.ensure_native_kernel = False
+    c.PodKernelSpecManager.allowed_kernelspecs = {KERNEL_NAME}
 
 
 def main() -> None:

@@ -25,10 +25,23 @@ from collections.abc import MutableMapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from jupyter_client.kernelspec import KernelSpecManager
+from traitlets import List, Unicode
+
 log = logging.getLogger(__name__)
 
 # Search paths a checkout could otherwise be put on by the environment.
 _UNSET = ("JUPYTER_PATH", "JUPYTER_CONFIG_PATH", "JUPYTER_PREFER_ENV_PATH")
+
+
+class PodKernelSpecManager(KernelSpecManager):
+    """jupyter_client's manager with its search path settable: the pod gives it one folder.
+
+    Upstream computes ``kernel_dirs`` from ``JUPYTER_PATH``, the data dirs and the
+    environment's prefixes and does not let configuration replace it.
+    """
+
+    kernel_dirs = List(Unicode(), config=True, help="The only folders kernelspecs come from.")
 
 
 class PrivateDirError(RuntimeError):

@@ -81,7 +81,7 @@ def revert(repo: pygit2.Repository, config: PodConfig, commit_id: str) -> dict[s
     The revert is computed in memory first: if it conflicts with later changes, or would
     overwrite uncommitted work, nothing on disk or in the branch changes.
     """
-    branch = current_branch_for_commit(repo, config)
+    branch = current_branch_for_commit(repo, config, "reverting a commit")
     refuse_during_merge(repo, "revert")
     try:
         target = repo.revparse_single(commit_id).peel(pygit2.Commit)

@@ -11,6 +11,7 @@ from pygit2.enums import MergeAnalysis, RepositoryState
 from ..config import PodConfig
 from ..rpc import INVALID_PARAMS, RpcError
 from .errors import UNCOMMITTED_CHANGES, UNRESOLVED_CONFLICTS, WRONG_STATE
+from .protected import NEW_COMMIT, refuse_moving_protected
 from .repo import signature
 from .reserved import refuse_reserved_entries
 from .worktree import (
@@ -30,7 +31,9 @@ def merge_into_head(
 ) -> dict[str, Any]:
     """Fast-forward when possible, else merge; conflicts stay in the tree for the user."""
     theirs = source.peel(pygit2.Commit)
+    action = f"pulling {source.shorthand} into it"
     if repo.head_is_unborn:
+        refuse_moving_protected(repo, config, branch, action, theirs.id)
         safe_checkout(repo, theirs.tree, "pulling")
         repo.references.create(f"refs/heads/{branch}", theirs.id, force=True)
         return {"outcome": "fast-forward", "commit": str(theirs.id), "conflicts": []}
@@ -38,9 +41,11 @@ def merge_into_head(
     if analysis & MergeAnalysis.UP_TO_DATE:
         return {"outcome": "up-to-date", "commit": str(repo.head.target), "conflicts": []}
     if analysis & MergeAnalysis.FASTFORWARD:
+        refuse_moving_protected(repo, config, branch, action, theirs.id)
         safe_checkout(repo, theirs.tree, "pulling")
         repo.references[f"refs/heads/{branch}"].set_target(theirs.id, "pull: fast-forward")
         return {"outcome": "fast-forward", "commit": str(theirs.id), "conflicts": []}
+    refuse_moving_protected(repo, config, branch, action, NEW_COMMIT)
     _refuse_overlapping_changes(repo, theirs)
     _refuse_reserved_merge(repo, theirs, f"merging {source.shorthand}")
     repo.merge(source)
