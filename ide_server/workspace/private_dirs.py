@@ -79,18 +79,14 @@ def private_dirs(volume: Path, env: MutableMapping[str, str]) -> PrivateDirs:
     Refused if it is inside the volume (git could write it) or not a directory of ours.
     """
     given = env.get("JUPYTER_RUNTIME_DIR")
-    if given:
-        root = Path(given)
-        root.mkdir(mode=0o700, parents=True, exist_ok=True)
-    else:
-        root = Path(tempfile.mkdtemp(prefix="ide-pod-"))
-    real = Path(os.path.realpath(root))
+    real = Path(os.path.realpath(given or tempfile.mkdtemp(prefix="ide-pod-")))
     volume = Path(os.path.realpath(volume))
     if real == volume or volume in real.parents or real in volume.parents:
         raise PrivateDirError(
             f"the pod's runtime directory {real} overlaps the project volume {volume}; "
             "set JUPYTER_RUNTIME_DIR to a directory outside it"
         )
+    real.mkdir(mode=0o700, parents=True, exist_ok=True)
     info = os.stat(real)
     if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid():
         raise PrivateDirError(f"the pod's runtime directory {real} is not a directory of ours")

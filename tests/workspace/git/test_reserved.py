@@ -175,3 +175,30 @@ def test_the_message_names_the_paths(tmp_path):
         "files": [".IDE/kernels/ide-sql/kernel.json (inside .IDE, which the IDE manages)"],
         "count": 1,
     }
+
+
+def test_every_write_of_a_tree_goes_through_the_check():
+    """The check holds only if no code writes the working tree past it.
+
+    pygit2's calls that write files from a tree or an index are allowed in exactly the
+    places that run the reserved-path check first.
+    """
+    import re
+
+    import ide_server
+
+    writers = re.compile(
+        r"\brepo\.(checkout_tree|checkout_head|checkout_index|checkout|merge|reset|stash_apply|"
+        r"stash_pop|cherrypick|apply|revert)\("
+    )
+    allowed = {
+        ("workspace/git/worktree.py", "checkout_tree"),
+        ("workspace/git/worktree.py", "checkout_head"),
+        ("workspace/git/merge.py", "merge"),
+    }
+    package = Path(ide_server.__file__).parent
+    found = set()
+    for source in package.rglob("*.py"):
+        for match in writers.finditer(source.read_text()):
+            found.add((source.relative_to(package).as_posix(), match.group(1)))
+    assert found == allowed
