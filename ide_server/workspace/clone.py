@@ -22,6 +22,7 @@ from .git.credentials import ProgressSink, configure_tls
 from .git.remote import ensure_origin, tracking_ref
 from .git.repo import ensure_local_excludes, open_repository
 from .git.sync import fetch, remote_session
+from .git.worktree import safe_checkout
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +68,8 @@ def clone_into(dest: Path, config: PodConfig, on_progress: ProgressSink | None =
         commit = repo.references[tracking_ref(branch)].peel(pygit2.Commit)
         repo.branches.local.create(branch, commit)
         set_upstream(repo, branch, branch)
-        repo.checkout_tree(commit.tree, strategy=pygit2.enums.CheckoutStrategy.FORCE)
+        # The same guarded checkout as a branch switch: refuses reserved paths.
+        safe_checkout(repo, commit.tree, f"cloning branch {branch}")
         repo.set_head(f"refs/heads/{branch}")
     ensure_local_excludes(repo)
     repo.free()

@@ -50,7 +50,9 @@ UNAVAILABLE = _declare(
     "unavailable", -32007, "a dependency did not answer, or too many calls are in flight"
 )
 # git, -32010 to -32029.
-PROTECTED_BRANCH = _declare("protected_branch", -32010, "commit on the protected primary branch")
+PROTECTED_BRANCH = _declare(
+    "protected_branch", -32010, "the protected primary branch only follows the remote's"
+)
 NOTHING_TO_COMMIT = _declare("nothing_to_commit", -32011, "nothing to commit")
 EMPTY_MESSAGE = _declare("empty_message", -32012, "empty commit message")
 UNCOMMITTED_CHANGES = _declare(
@@ -66,6 +68,9 @@ CERTIFICATE = _declare("certificate", -32018, "the remote's TLS certificate is n
 REMOTE_REFUSED = _declare("remote_refused", -32019, "the remote URL is refused by policy")
 UNRESOLVED_CONFLICTS = _declare("unresolved_conflicts", -32020, "unresolved merge conflicts")
 BUSY = _declare("busy", -32021, "another git operation is running")
+RESERVED_PATHS = _declare(
+    "reserved_paths", -32022, "the commit tracks paths the IDE reserves (.ide/, .git/)"
+)
 # query, -32030 to -32039.
 SQL_REFUSED = _declare(
     "sql_refused", -32030, "the SQL does not parse or is not exactly one read statement"

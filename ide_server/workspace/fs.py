@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Literal, NotRequired, TypedDict
 
 from ..durable import fsync_path
-from .paths import HIDDEN_NAMES, resolve
+from .paths import HIDDEN_NAMES, confine, resolve
 from .rpc import (
     ALREADY_EXISTS,
     CONFLICT,
@@ -30,9 +30,11 @@ methods = MethodRegistry()
 class FsEntry(TypedDict):
     name: str
     path: str
-    type: Literal["file", "directory"]
+    # A symlink is described by itself; target_type only for a link inside the volume.
+    type: Literal["file", "directory", "symlink"]
     size: int
     mtime: float
+    target_type: NotRequired[Literal["file", "directory"] | None]
 
 
 class FsListResult(TypedDict):
@@ -100,25 +102,41 @@ def _list(root: Path, relative: str) -> dict[str, Any]:
         raise RpcError(NOT_FOUND, f"not a directory: {relative}")
     entries: list[dict[str, Any]] = []
     for entry in os.scandir(directory):
-        if directory == root and entry.name in HIDDEN_NAMES:
+        if directory == root and entry.name.casefold() in HIDDEN_NAMES:
             continue
-        try:
-            info = entry.stat()
-        except OSError:  # a dangling symlink: show it as an empty file
-            info = entry.stat(follow_symlinks=False)
-        kind = "directory" if stat.S_ISDIR(info.st_mode) else "file"
         path = f"{relative.strip('/')}/{entry.name}".lstrip("/")
-        entries.append(
-            {
-                "name": entry.name,
-                "path": path,
-                "type": kind,
-                "size": info.st_size,
-                "mtime": info.st_mtime,
-            }
-        )
+        entries.append(_describe(root, entry, path))
     entries.sort(key=lambda e: (e["type"] != "directory", e["name"].lower()))
     return {"path": relative.strip("/"), "entries": entries}
+
+
+def _describe(root: Path, entry: os.DirEntry[str], path: str) -> dict[str, Any]:
+    """One listing entry. A symlink is described by itself (lstat), never by its target:
+    a link out of the volume must not reveal the size or age of what it points at."""
+    info = entry.stat(follow_symlinks=False)
+    described: dict[str, Any] = {"name": entry.name, "path": path}
+    if stat.S_ISLNK(info.st_mode):
+        described["type"] = "symlink"
+        described["target_type"] = _link_target_type(root, Path(entry.path))
+    else:
+        described["type"] = "directory" if stat.S_ISDIR(info.st_mode) else "file"
+    described["size"] = info.st_size
+    described["mtime"] = info.st_mtime
+    return described
+
+
+def _link_target_type(root: Path, link: Path) -> str | None:
+    """ "file" or "directory" for a link that stays inside the volume, else None.
+
+    Only a target that fs/* would serve anyway is looked at; for any other (outside the
+    volume, in a hidden directory, dangling) the answer is the same None.
+    """
+    try:
+        confine(root, link, shown_as=link.name)
+        info = link.stat()
+    except (RpcError, OSError):
+        return None
+    return "directory" if stat.S_ISDIR(info.st_mode) else "file"
 
 
 def _read(root: Path, relative: str, max_bytes: int) -> dict[str, Any]:

@@ -4,6 +4,10 @@ Reads the pod's settings from the environment (see :mod:`.config`), makes sure t
 holds the project's checkout, then runs a Jupyter Server with the IDE extension and the
 collaboration extension, listening on a Unix socket (``IDE_POD_SOCK``) or a TCP port
 (``IDE_POD_PORT``, on Kubernetes). The token comes from ``JUPYTER_TOKEN``.
+
+Jupyter's configuration and data paths, the kernelspecs and the working directory are
+pinned to the pod's private directory first (see :mod:`.private_dirs`): nothing in the
+checkout can change what the pod runs.
 """
 
 from __future__ import annotations
@@ -14,12 +18,24 @@ import sys
 
 from traitlets.config import Config
 
+from kernels.sql.kernelspec import KERNEL_NAME, write_kernelspec
+
 from .clone import ensure_checkout
 from .config import PodConfig
 from .contents import VolumeContentsManager
+from .private_dirs import (
+    PodKernelSpecManager,
+    PrivateDirError,
+    PrivateDirs,
+    pin_environment,
+    prepare_volume_state,
+    private_dirs,
+)
 
 
-def server_config(pod: PodConfig, env: dict[str, str] | os._Environ[str]) -> Config:
+def server_config(
+    pod: PodConfig, env: dict[str, str] | os._Environ[str], private: PrivateDirs
+) -> Config:
     c = Config()
     if env.get("IDE_POD_SOCK"):
         c.ServerApp.sock = env["IDE_POD_SOCK"]
@@ -49,7 +65,16 @@ def server_config(pod: PodConfig, env: dict[str, str] | os._Environ[str]) -> Con
     c.YDocExtension.session_store_path = str(runtime / "collaboration_sessions.json")
     c.SQLiteYStore.db_path = str(runtime / "ystore.db")
     c.BaseFileIdManager.db_path = str(runtime / "file_id.db")
+    _pin_kernels(c, private)
     return c
+
+
+def _pin_kernels(c: Config, private: PrivateDirs) -> None:
+    """Kernels come from the pod's private directory only, never from a search path."""
+    c.ServerApp.kernel_spec_manager_class = PodKernelSpecManager
+    c.PodKernelSpecManager.kernel_dirs = [str(write_kernelspec(private.kernels))]
+    c.PodKernelSpecManager.ensure_native_kernel = False
+    c.PodKernelSpecManager.allowed_kernelspecs = {KERNEL_NAME}
 
 
 def main() -> None:
@@ -58,15 +83,22 @@ def main() -> None:
     if not os.environ.get("JUPYTER_TOKEN"):
         sys.exit("JUPYTER_TOKEN must be set: the pod never runs without a token")
     try:
+        private = private_dirs(pod.root, os.environ)
+    except PrivateDirError as exc:
+        sys.exit(str(exc))
+    pin_environment(private, os.environ)
+    # Kernels and commands start in the current directory: make it the private one.
+    os.chdir(private.root)
+    try:
         ensure_checkout(pod)
     except Exception as exc:  # one clear line: the backend shows it as the failure reason
         message = getattr(exc, "message", None) or str(exc) or type(exc).__name__
         print(f"could not prepare the project checkout: {message}", file=sys.stderr, flush=True)
         sys.exit(3)
-    pod.runtime_dir.mkdir(mode=0o700, exist_ok=True)
+    prepare_volume_state(pod.runtime_dir)
     from jupyter_server.serverapp import ServerApp
 
-    ServerApp.launch_instance(argv=[], config=server_config(pod, os.environ))
+    ServerApp.launch_instance(argv=[], config=server_config(pod, os.environ, private))
 
 
 if __name__ == "__main__":

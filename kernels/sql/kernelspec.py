@@ -1,9 +1,9 @@
 """The kernelspec the pod's kernel manager starts the SQL preview kernel from.
 
-There is no manual ``jupyter kernelspec install`` step: the pod calls
-:func:`write_kernelspec` at start-up (idempotent) and adds the returned directory to its
-kernel spec manager's search path (or to ``JUPYTER_PATH`` as ``<dir>/..``). The spec runs
-this very interpreter, so the kernel sees the same installed packages as the pod.
+There is no manual ``jupyter kernelspec install`` step: the pod's launcher calls
+:func:`write_kernelspec` at start-up (idempotent) into its private directory, outside the
+volume, and makes that directory its kernel spec manager's only one. The spec runs this
+very interpreter, so the kernel sees the same installed packages as the pod.
 """
 
 from __future__ import annotations
@@ -20,7 +20,9 @@ KERNEL_NAME = "ide-sql"
 
 def kernelspec_json() -> dict[str, Any]:
     return {
-        "argv": [sys.executable, "-m", "kernels.sql", "-f", "{connection_file}"],
+        # -P: never put the working directory first on sys.path, so a ``kernels/`` folder
+        # in whatever directory the kernel starts in cannot stand in for this package.
+        "argv": [sys.executable, "-P", "-m", "kernels.sql", "-f", "{connection_file}"],
         "display_name": "SQL preview",
         "language": "sql",
         # Interrupts arrive as control messages the kernel turns into a warehouse cancel,

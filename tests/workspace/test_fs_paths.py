@@ -127,3 +127,42 @@ async def test_hidden_directories_are_refused_through_symlinks(
                 assert failure.value.code == -32002, path
     finally:
         alias.unlink()
+
+
+async def test_listing_shows_a_symlink_as_itself_never_its_target(
+    alice: Api, alice_session: dict, volume: Path, traps: dict[str, Path]
+) -> None:
+    """fs/list must not reveal the size or age of a file outside the volume."""
+    target = traps["outside"] / "loot.txt"
+    os.utime(target, (1_000_000_000, 1_000_000_000))  # an age the link itself cannot have
+    inside = volume / "models-alias"
+    if not inside.is_symlink():
+        os.symlink("models", inside)
+    try:
+        async with await alice.rpc(alice_session["id"]) as rpc:
+            listing = await rpc.call("fs/list", {"path": ""})
+    finally:
+        inside.unlink()
+    entries = {e["name"]: e for e in listing["entries"]}
+    for name in ("leak.txt", "leakdir", "sib"):
+        link = entries[name]
+        own = os.lstat(volume / name)
+        assert link["type"] == "symlink" and link["target_type"] is None, link
+        assert (link["size"], link["mtime"]) == (own.st_size, own.st_mtime), link
+    assert entries["leak.txt"]["size"] != target.stat().st_size
+    assert entries["leak.txt"]["mtime"] != 1_000_000_000
+    assert entries["models-alias"]["type"] == "symlink"
+    assert entries["models-alias"]["target_type"] == "directory"
+
+
+async def test_listing_hides_every_spelling_of_the_hidden_directories(
+    alice: Api, alice_session: dict, volume: Path
+) -> None:
+    spelled = volume / ".IDE"
+    spelled.mkdir(exist_ok=True)
+    try:
+        async with await alice.rpc(alice_session["id"]) as rpc:
+            names = {e["name"] for e in (await rpc.call("fs/list", {"path": ""}))["entries"]}
+    finally:
+        spelled.rmdir()
+    assert not {".IDE", ".ide", ".git"} & names

@@ -6,8 +6,10 @@ from typing import Any
 
 import pygit2
 
+from ..config import PodConfig
 from ..rpc import ALREADY_EXISTS, INVALID_PARAMS, RpcError
 from .errors import not_found
+from .protected import refuse_moving_protected
 from .remote import REMOTE_NAME, TRACKING_PREFIX, tracking_ref
 from .repo import head_branch
 from .worktree import refuse_during_merge, safe_checkout
@@ -85,13 +87,14 @@ def resolve_base(repo: pygit2.Repository, base: str) -> pygit2.Commit:
 
 
 def create_branch(
-    repo: pygit2.Repository, name: str, base: str, *, checkout: bool
+    repo: pygit2.Repository, config: PodConfig, name: str, base: str, *, checkout: bool
 ) -> dict[str, Any]:
     """Create ``name`` at ``base`` and, by default, switch to it carrying uncommitted work."""
     check_branch_name(name)
     if f"refs/heads/{name}" in repo.references:
         raise RpcError(ALREADY_EXISTS, f"branch {name!r} already exists")
     commit = resolve_base(repo, base)
+    refuse_moving_protected(repo, config, name, f"creating it from {base}", commit.id)
     if checkout:
         refuse_during_merge(repo, "switch branches")
     repo.branches.local.create(name, commit)
@@ -126,9 +129,11 @@ def checkout_branch(repo: pygit2.Repository, branch: str) -> dict[str, Any]:
         _switch(repo, branch, commit)
     except BaseException:
         if created:
+            # Deleting the branch also drops its branch.<name>.* settings.
             repo.branches.local.delete(branch)
-            del repo.config[f"branch.{branch}.remote"]
-            del repo.config[f"branch.{branch}.merge"]
+            for key in (f"branch.{branch}.remote", f"branch.{branch}.merge"):
+                if key in repo.config:
+                    del repo.config[key]
         raise
     return {"branch": branch, "commit": str(commit.id)}
 
@@ -168,15 +173,3 @@ def prune_gone_branches(repo: pygit2.Repository, *, dry_run: bool) -> dict[str, 
             if not dry_run:
                 repo.branches.local.delete(name)
     return {"deleted": deleted, "kept": kept, "dry_run": dry_run}
-
-
-def suggest_patch_branch(repo: pygit2.Repository, user: str) -> str:
-    """The first free ``<user>-patch-<n>``, local or remote (as in the dbt Cloud IDE)."""
-    slug = "".join(c if c.isalnum() or c in "-_." else "-" for c in user).strip("-.") or "user"
-    n = 1
-    while (
-        f"refs/heads/{slug}-patch-{n}" in repo.references
-        or tracking_ref(f"{slug}-patch-{n}") in repo.references
-    ):
-        n += 1
-    return f"{slug}-patch-{n}"

@@ -10,36 +10,20 @@ from pygit2.enums import RepositoryState
 
 from ..config import PodConfig
 from ..rpc import RpcError
-from .branches import suggest_patch_branch
-from .errors import (
-    EMPTY_MESSAGE,
-    NOTHING_TO_COMMIT,
-    PROTECTED_BRANCH,
-    UNRESOLVED_CONFLICTS,
-    WRONG_STATE,
-)
+from .errors import EMPTY_MESSAGE, NOTHING_TO_COMMIT, UNRESOLVED_CONFLICTS, WRONG_STATE
+from .protected import NEW_COMMIT, refuse_moving_protected
 from .repo import head_branch, signature
 from .worktree import conflicted_paths, stage
 
 
-def current_branch_for_commit(repo: pygit2.Repository, config: PodConfig) -> str:
+def current_branch_for_commit(
+    repo: pygit2.Repository, config: PodConfig, action: str = "committing"
+) -> str:
     """The branch a new commit would land on; refuses detached HEAD and the protected branch."""
     branch = head_branch(repo)
     if branch is None:
         raise RpcError(WRONG_STATE, "HEAD is detached; check out a branch to commit")
-    # The very first commit of an empty project has nothing to protect yet.
-    if (
-        config.protect_default_branch
-        and branch == config.default_branch
-        and not repo.head_is_unborn
-    ):
-        suggestion = suggest_patch_branch(repo, config.user)
-        raise RpcError(
-            PROTECTED_BRANCH,
-            f"{branch} is the project's protected primary branch; commit on a new branch "
-            f"such as {suggestion} and open a pull request",
-            {"branch": branch, "suggested_branch": suggestion},
-        )
+    refuse_moving_protected(repo, config, branch, action, NEW_COMMIT)
     return branch
 
 

@@ -11,6 +11,7 @@ from ..config import PodConfig
 from .commit import current_branch_for_commit
 from .errors import NOTHING_TO_COMMIT, UNRESOLVED_CONFLICTS, not_found, rpc_error
 from .repo import signature
+from .reserved import refuse_reserved_entries
 from .worktree import conflicted_paths, refuse_during_merge, safe_checkout
 
 MAX_PAGE = 200
@@ -80,7 +81,7 @@ def revert(repo: pygit2.Repository, config: PodConfig, commit_id: str) -> dict[s
     The revert is computed in memory first: if it conflicts with later changes, or would
     overwrite uncommitted work, nothing on disk or in the branch changes.
     """
-    branch = current_branch_for_commit(repo, config)
+    branch = current_branch_for_commit(repo, config, "reverting a commit")
     refuse_during_merge(repo, "revert")
     try:
         target = repo.revparse_single(commit_id).peel(pygit2.Commit)
@@ -89,6 +90,7 @@ def revert(repo: pygit2.Repository, config: PodConfig, commit_id: str) -> dict[s
     head = repo.head.peel(pygit2.Commit)
     mainline = 1 if len(target.parents) > 1 else 0
     index = repo.revert_commit(target, head, mainline)
+    refuse_reserved_entries(repo, index, f"reverting {target.short_id}")
     conflicts = conflicted_paths(index)
     if conflicts:
         raise rpc_error(

@@ -6,18 +6,20 @@ from pathlib import Path
 from typing import Any
 
 import pygit2
-from pygit2.enums import CheckoutStrategy, MergeAnalysis, RepositoryState
+from pygit2.enums import MergeAnalysis, RepositoryState
 
 from ..config import PodConfig
 from ..rpc import INVALID_PARAMS, RpcError
 from .errors import UNCOMMITTED_CHANGES, UNRESOLVED_CONFLICTS, WRONG_STATE
+from .protected import NEW_COMMIT, refuse_moving_protected
 from .repo import signature
+from .reserved import refuse_reserved_entries
 from .worktree import (
-    LITERAL,
     changed_paths,
     check_paths,
     conflicted_paths,
     exists_in_workdir,
+    restore_from_head,
     safe_checkout,
 )
 
@@ -29,7 +31,9 @@ def merge_into_head(
 ) -> dict[str, Any]:
     """Fast-forward when possible, else merge; conflicts stay in the tree for the user."""
     theirs = source.peel(pygit2.Commit)
+    action = f"pulling {source.shorthand} into it"
     if repo.head_is_unborn:
+        refuse_moving_protected(repo, config, branch, action, theirs.id)
         safe_checkout(repo, theirs.tree, "pulling")
         repo.references.create(f"refs/heads/{branch}", theirs.id, force=True)
         return {"outcome": "fast-forward", "commit": str(theirs.id), "conflicts": []}
@@ -37,10 +41,13 @@ def merge_into_head(
     if analysis & MergeAnalysis.UP_TO_DATE:
         return {"outcome": "up-to-date", "commit": str(repo.head.target), "conflicts": []}
     if analysis & MergeAnalysis.FASTFORWARD:
+        refuse_moving_protected(repo, config, branch, action, theirs.id)
         safe_checkout(repo, theirs.tree, "pulling")
         repo.references[f"refs/heads/{branch}"].set_target(theirs.id, "pull: fast-forward")
         return {"outcome": "fast-forward", "commit": str(theirs.id), "conflicts": []}
+    refuse_moving_protected(repo, config, branch, action, NEW_COMMIT)
     _refuse_overlapping_changes(repo, theirs)
+    _refuse_reserved_merge(repo, theirs, f"merging {source.shorthand}")
     repo.merge(source)
     conflicts = conflicted_paths(repo.index)
     if conflicts:
@@ -56,6 +63,18 @@ def merge_into_head(
     oid = repo.create_commit("HEAD", author, author, message, tree, [repo.head.target, theirs.id])
     repo.state_cleanup()
     return {"outcome": "merged", "commit": str(oid), "conflicts": []}
+
+
+def _refuse_reserved_merge(repo: pygit2.Repository, theirs: pygit2.Commit, action: str) -> None:
+    """What ``repo.merge`` would write passes the same reserved-path check as a checkout.
+
+    Their tree first (libgit2 itself stops at some names), then the merge result computed
+    in memory, conflict sides included: a symlink on one side and a folder of the same
+    folded name on the other only meet there.
+    """
+    refuse_reserved_entries(repo, theirs.tree, action)
+    head = repo.head.peel(pygit2.Commit)
+    refuse_reserved_entries(repo, repo.merge_commits(head, theirs), action)
 
 
 def _refuse_overlapping_changes(repo: pygit2.Repository, theirs: pygit2.Commit) -> None:
@@ -132,7 +151,7 @@ def abort_merge(repo: pygit2.Repository, root: Path) -> dict[str, Any]:
     index.write()
     restore = sorted(p for p in touched if p in head_tree)
     if restore:
-        repo.checkout_head(strategy=CheckoutStrategy.FORCE | LITERAL, paths=restore)
+        restore_from_head(repo, restore, "aborting the merge")
     for path in sorted(touched - set(restore)):
         target = root / path
         if target.is_file() or target.is_symlink():

@@ -210,7 +210,9 @@ async def git_create_branch(ctx: Context, params: CreateBranchParams) -> dict[st
     return await _write(
         ctx,
         "create_branch",
-        lambda repo: branches.create_branch(repo, params.name, base, checkout=params.checkout),
+        lambda repo: branches.create_branch(
+            repo, ctx.workspace.config, params.name, base, checkout=params.checkout
+        ),
     )
 
 

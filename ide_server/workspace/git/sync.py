@@ -20,6 +20,7 @@ from .branches import set_upstream, upstream_branch
 from .credentials import ProgressSink, RemoteSession
 from .errors import PUSH_REJECTED, WRONG_STATE, not_found, scrub, translate_network_error
 from .merge import merge_into_head
+from .protected import refuse_moving_protected
 from .remote import FETCH_REFSPEC, project_remote, proxy_setting, tracking_ref
 from .repo import head_branch
 from .worktree import refuse_during_merge
@@ -91,6 +92,8 @@ def push(repo: pygit2.Repository, config: PodConfig, session: RemoteSession) -> 
         raise RpcError(WRONG_STATE, "nothing to push yet; commit first")
     upstream = upstream_branch(repo, branch)
     remote_branch = upstream or branch
+    tip = repo.head.peel(pygit2.Commit).id
+    refuse_moving_protected(repo, config, remote_branch, "pushing to it", tip)
     remote = project_remote(repo, config.git_url)
     try:
         remote.push(

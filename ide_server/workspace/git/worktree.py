@@ -7,11 +7,12 @@ from collections.abc import Iterable
 from pathlib import Path
 
 import pygit2
-from pygit2.enums import CheckoutNotify, CheckoutStrategy, FileStatus, RepositoryState
+from pygit2.enums import CheckoutNotify, CheckoutStrategy, FileMode, FileStatus, RepositoryState
 
 from ..paths import resolve
 from ..rpc import RpcError
 from .errors import UNCOMMITTED_CHANGES, UNRESOLVED_CONFLICTS, WRONG_STATE
+from .reserved import Entry, problems, refuse_reserved_entries
 
 # Pathspec matching off: a file named "models/*.sql" means that file, not a glob.
 LITERAL = CheckoutStrategy.DISABLE_PATHSPEC_MATCH
@@ -34,9 +35,12 @@ class ConflictCollector(pygit2.CheckoutCallbacks):
 def safe_checkout(repo: pygit2.Repository, tree: pygit2.Tree, action: str) -> None:
     """Check out ``tree`` keeping uncommitted changes; refuse, listing them, if they'd be lost.
 
+    Every write of a whole tree to the working tree (clone, switch, pull, revert) comes
+    here, so this is where a tree reaching into the reserved directories is refused.
     libgit2 decides every conflict before it writes a single file, so a refusal leaves
     the working tree exactly as it was.
     """
+    refuse_reserved_entries(repo, tree, action)
     collector = ConflictCollector()
     try:
         repo.checkout_tree(
@@ -87,7 +91,13 @@ def stage(repo: pygit2.Repository, root: Path, paths: list[str] | None) -> list[
     index = repo.index
     conflicted = set(conflicted_paths(index))
     if paths is None:
-        targets = [p for p in changed_paths(repo) if p not in conflicted]
+        # Never offer a reserved spelling (``.IDE/`` on a case-sensitive disk) for a commit
+        # that every other checkout would then refuse.
+        targets = [
+            p
+            for p in changed_paths(repo)
+            if p not in conflicted and not problems([Entry(p, FileMode.BLOB)])
+        ]
     else:
         targets = check_paths(root, paths)
         blocked = sorted(set(targets) & conflicted)
@@ -136,10 +146,7 @@ def discard(repo: pygit2.Repository, root: Path, paths: list[str] | None) -> lis
     head_tree = None if repo.head_is_unborn else repo.head.peel(pygit2.Commit).tree
     restore = [p for p in targets if _tree_entry(head_tree, p) is not None]
     if restore:
-        repo.checkout_head(
-            strategy=CheckoutStrategy.FORCE | CheckoutStrategy.RECREATE_MISSING | LITERAL,
-            paths=restore,
-        )
+        restore_from_head(repo, restore, "discarding changes", missing_too=True)
     index = repo.index
     for path in targets:
         if path in restore:
@@ -149,6 +156,21 @@ def discard(repo: pygit2.Repository, root: Path, paths: list[str] | None) -> lis
         _remove_file(root, path)
     index.write()
     return targets
+
+
+def restore_from_head(
+    repo: pygit2.Repository, paths: list[str], action: str, *, missing_too: bool = False
+) -> None:
+    """Overwrite ``paths`` with HEAD's version; HEAD's tree passes the reserved check first.
+
+    A checkout made before that check existed may hold a hostile HEAD: restoring from it
+    must not recreate what a checkout of it would now refuse.
+    """
+    refuse_reserved_entries(repo, repo.head.peel(pygit2.Commit).tree, action)
+    strategy = CheckoutStrategy.FORCE | LITERAL
+    if missing_too:
+        strategy |= CheckoutStrategy.RECREATE_MISSING
+    repo.checkout_head(strategy=strategy, paths=paths)
 
 
 def _remove_file(root: Path, path: str) -> None:
