@@ -42,6 +42,10 @@ def _configure_logging(level: str) -> None:
         logging.getLogger(name).addFilter(_DemoteInfo())
 
 
+# Connections plus requests in flight on one gateway process before uvicorn answers 503.
+_CONCURRENCY = 2000
+
+
 def _serve(config: Config) -> None:
     import uvicorn
 
@@ -74,9 +78,18 @@ def _serve(config: Config) -> None:
                         flush=True,
                     )
 
+    from .gateway.connections import MAX_HEAD_BYTES, HeaderLimits, guarded_protocol
+
+    protocol = guarded_protocol(
+        header_timeout=config.header_timeout, per_address=config.max_connections_per_address
+    )
     server = Announcing(
         uvicorn.Config(
-            app,
+            HeaderLimits(app),
+            # h11 (not httptools) so that a request head is bounded; see connections.py.
+            http=protocol,
+            h11_max_incomplete_event_size=MAX_HEAD_BYTES,
+            limit_concurrency=_CONCURRENCY,
             host=config.host,
             port=config.port,
             ws_max_size=config.max_message_bytes,
