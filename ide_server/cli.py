@@ -42,6 +42,10 @@ def _configure_logging(level: str) -> None:
         logging.getLogger(name).addFilter(_DemoteInfo())
 
 
+# Connections plus requests in flight on one gateway process before uvicorn answers 503.
+_CONCURRENCY = 2000
+
+
 def _serve(config: Config) -> None:
     import uvicorn
 
@@ -74,9 +78,18 @@ def _serve(config: Config) -> None:
                         flush=True,
                     )
 
+    from .gateway.connections import MAX_HEAD_BYTES, HeaderLimits, guarded_protocol
+
+    protocol = guarded_protocol(
+        header_timeout=config.header_timeout, per_address=config.max_connections_per_address
+    )
     server = Announcing(
         uvicorn.Config(
-            app,
+            HeaderLimits(app),
+            # h11 (not httptools) so that a request head is bounded; see connections.py.
+            http=protocol,
+            h11_max_incomplete_event_size=MAX_HEAD_BYTES,
+            limit_concurrency=_CONCURRENCY,
             host=config.host,
             port=config.port,
             ws_max_size=config.max_message_bytes,
@@ -108,36 +121,129 @@ async def _with_services(config: Config, action: Callable[[Any], Awaitable[None]
         await services.stop()
 
 
-def _user_add(config: Config, args: argparse.Namespace) -> None:
-    password = args.password or getpass.getpass(f"Password for {args.username}: ")
-
-    async def action(services: Any) -> None:
-        await services.accounts.create_user(
-            args.username,
-            password,
-            is_admin=args.admin,
-            email=args.email or "",
-            display_name=args.display_name or "",
-        )
-        print(f"created user {args.username}")
-
+def _run(config: Config, action: Callable[[Any], Awaitable[None]]) -> None:
     asyncio.run(_with_services(config, action))
 
 
-def _project_add(config: Config, args: argparse.Namespace) -> None:
-    async def action(services: Any) -> None:
-        await services.accounts.create_project(args.name, args.git_url, args.default_branch)
-        print(f"created project {args.name}")
-
-    asyncio.run(_with_services(config, action))
+def _password(args: argparse.Namespace) -> str:
+    return args.password or getpass.getpass(f"Password for {args.username}: ")
 
 
-def _member_add(config: Config, args: argparse.Namespace) -> None:
-    async def action(services: Any) -> None:
-        await services.accounts.add_member(args.project, args.username, args.role)
-        print(f"{args.username} is {args.role} on {args.project}")
+def _print_rows(rows: list[dict[str, Any]], columns: tuple[str, ...]) -> None:
+    widths = [max([len(c)] + [len(str(r[c])) for r in rows]) for c in columns]
+    for line in [dict(zip(columns, columns, strict=True)), *rows]:
+        print("  ".join(str(line[c]).ljust(w) for c, w in zip(columns, widths, strict=True)))
 
-    asyncio.run(_with_services(config, action))
+
+async def _user_add(services: Any, args: argparse.Namespace) -> None:
+    await services.accounts.create_user(
+        args.username,
+        _password(args),
+        is_admin=args.admin,
+        email=args.email or "",
+        display_name=args.display_name or "",
+    )
+    print(f"created user {args.username}")
+
+
+async def _user_list(services: Any, args: argparse.Namespace) -> None:
+    from .gateway import admin
+
+    _print_rows(await admin.list_users(services), ("username", "is_admin", "disabled", "email"))
+
+
+async def _user_disable(services: Any, args: argparse.Namespace) -> None:
+    from .gateway import admin
+
+    result = await admin.disable_user(services, args.username, None)
+    print(
+        f"disabled {args.username}: {result['logins_ended']} login(s) ended, "
+        f"{result['sessions_stopped']} session(s) stopped, volumes kept"
+    )
+
+
+async def _user_enable(services: Any, args: argparse.Namespace) -> None:
+    from .gateway import admin
+
+    await admin.enable_user(services, args.username, None)
+    print(f"enabled {args.username}")
+
+
+async def _user_passwd(services: Any, args: argparse.Namespace) -> None:
+    from .gateway import admin
+
+    result = await admin.reset_password(services, args.username, _password(args), None)
+    print(f"password of {args.username} set; {result['logins_ended']} login(s) ended")
+
+
+async def _project_add(services: Any, args: argparse.Namespace) -> None:
+    await services.accounts.create_project(args.name, args.git_url, args.default_branch)
+    print(f"created project {args.name}")
+
+
+async def _project_list(services: Any, args: argparse.Namespace) -> None:
+    from .gateway import admin
+
+    _print_rows(
+        await admin.list_projects(services), ("name", "default_branch", "members", "git_url")
+    )
+
+
+async def _project_remove(services: Any, args: argparse.Namespace) -> None:
+    from .gateway import admin
+
+    result = await admin.remove_project(
+        services, args.name, delete_volumes=args.delete_volumes, actor=None
+    )
+    fate = "deleted" if args.delete_volumes else "kept"
+    print(
+        f"removed project {args.name}: {result['sessions_stopped']} session(s) stopped, "
+        f"{len(result['volumes'])} volume(s) {fate}"
+    )
+
+
+async def _member_add(services: Any, args: argparse.Namespace) -> None:
+    await services.accounts.add_member(args.project, args.username, args.role)
+    print(f"{args.username} is {args.role} on {args.project}")
+
+
+async def _member_list(services: Any, args: argparse.Namespace) -> None:
+    from .gateway import admin
+
+    _print_rows(await admin.list_members(services, args.project), ("username", "role"))
+
+
+async def _member_role(services: Any, args: argparse.Namespace) -> None:
+    from .gateway import admin
+
+    result = await admin.set_role(services, args.project, args.username, args.role, None)
+    print(f"{args.username} is {args.role} on {args.project} (was {result['previous_role']})")
+
+
+async def _member_remove(services: Any, args: argparse.Namespace) -> None:
+    from .gateway import admin
+
+    result = await admin.remove_member(services, args.project, args.username, None)
+    print(
+        f"{args.username} removed from {args.project}; "
+        f"{result['sessions_stopped']} session(s) stopped"
+    )
+
+
+_ACTIONS: dict[tuple[str, str], Callable[[Any, argparse.Namespace], Awaitable[None]]] = {
+    ("user", "add"): _user_add,
+    ("user", "list"): _user_list,
+    ("user", "disable"): _user_disable,
+    ("user", "enable"): _user_enable,
+    ("user", "passwd"): _user_passwd,
+    ("project", "add"): _project_add,
+    ("project", "list"): _project_list,
+    ("project", "remove"): _project_remove,
+    ("member", "add"): _member_add,
+    ("member", "list"): _member_list,
+    ("member", "role"): _member_role,
+    ("member", "remove"): _member_remove,
+}
 
 
 def _rotate_secrets(config: Config, args: argparse.Namespace) -> None:
@@ -155,6 +261,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_arguments(serve)
     commands.add_parser("settings", help="print the settings table as Markdown")
 
+    subs: list[argparse.ArgumentParser] = []
     user = commands.add_parser("user", help="manage users").add_subparsers(
         dest="action", required=True
     )
@@ -164,6 +271,20 @@ def build_parser() -> argparse.ArgumentParser:
     user_add.add_argument("--admin", action="store_true")
     user_add.add_argument("--email")
     user_add.add_argument("--display-name")
+    subs += [user_add, user.add_parser("list", help="list users")]
+    for name, text in (
+        (
+            "disable",
+            "refuse the user's logins, end their logins and sockets, stop their pods "
+            "(volumes are kept)",
+        ),
+        ("enable", "let a disabled user log in again"),
+        ("passwd", "set a user's password; every login of theirs ends"),
+    ):
+        sub = user.add_parser(name, help=text)
+        sub.add_argument("username")
+        subs.append(sub)
+    subs[-1].add_argument("--password", help="(prompted if absent)")
 
     project = commands.add_parser("project", help="manage projects").add_subparsers(
         dest="action", required=True
@@ -172,14 +293,32 @@ def build_parser() -> argparse.ArgumentParser:
     project_add.add_argument("name")
     project_add.add_argument("git_url")
     project_add.add_argument("--default-branch", default="main")
+    project_remove = project.add_parser(
+        "remove", help="stop the project's sessions and delete it (say what becomes of volumes)"
+    )
+    project_remove.add_argument("name")
+    fate = project_remove.add_mutually_exclusive_group(required=True)
+    fate.add_argument("--keep-volumes", action="store_false", dest="delete_volumes")
+    fate.add_argument("--delete-volumes", action="store_true", dest="delete_volumes")
+    subs += [project_add, project.add_parser("list", help="list projects"), project_remove]
 
     member = commands.add_parser("member", help="manage project roles").add_subparsers(
         dest="action", required=True
     )
+    roles = ["admin", "developer", "read-only"]
     member_add = member.add_parser("add", help="give a user a role on a project")
-    member_add.add_argument("project")
-    member_add.add_argument("username")
-    member_add.add_argument("role", choices=["admin", "developer", "read-only"])
+    member_role = member.add_parser("role", help="change a member's role (open sockets follow)")
+    member_remove = member.add_parser(
+        "remove", help="take the project from a user: their sockets close, their pod stops"
+    )
+    member_list = member.add_parser("list", help="list a project's members")
+    for sub in (member_add, member_role, member_remove, member_list):
+        sub.add_argument("project")
+        if sub is not member_list:
+            sub.add_argument("username")
+    for sub in (member_add, member_role):
+        sub.add_argument("role", choices=roles)
+    subs += [member_add, member_role, member_remove, member_list]
 
     secrets = commands.add_parser("secrets", help="manage the encryption of stored secrets")
     rotate = secrets.add_subparsers(dest="action", required=True).add_parser(
@@ -188,7 +327,7 @@ def build_parser() -> argparse.ArgumentParser:
         "IDE_SECRET_KEY); keep the old key listed until this has run",
     )
 
-    for sub in (user_add, project_add, member_add, rotate):
+    for sub in (*subs, rotate):
         sub.add_argument("--data-dir", dest="data_dir")
         sub.add_argument("--database-url", dest="database_url")
     return parser
@@ -205,12 +344,9 @@ def main(argv: list[str] | None = None) -> None:
             _serve(config)
         elif args.command == "settings":
             sys.stdout.write(CONFIGURATION_DOC_HEADER + markdown_table() + CONFIGURATION_DOC_FOOTER)
-        elif args.command == "user":
-            _user_add(config, args)
-        elif args.command == "project":
-            _project_add(config, args)
-        elif args.command == "member":
-            _member_add(config, args)
+        elif (args.command, getattr(args, "action", None)) in _ACTIONS:
+            handler = _ACTIONS[(args.command, args.action)]
+            _run(config, lambda services: handler(services, args))
         elif args.command == "secrets":
             _rotate_secrets(config, args)
     except AccountError as exc:

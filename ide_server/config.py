@@ -166,6 +166,18 @@ SETTINGS: tuple[Setting, ...] = (
         _bool,
     ),
     Setting("log_level", "info", "Log level: debug, info, warning, error."),
+    Setting(
+        "header_timeout",
+        10.0,
+        "Seconds a client may take to send a request's line and headers (then 408).",
+        float,
+    ),
+    Setting(
+        "max_connections_per_address",
+        64,
+        "Open connections (WebSockets included) one client address may hold at once.",
+        int,
+    ),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}

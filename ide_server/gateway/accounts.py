@@ -17,6 +17,10 @@ class AccountError(Exception):
     """Bad input for a user or project; the message is for a person."""
 
 
+class AccountNotFound(AccountError):
+    """The named user, project or membership does not exist."""
+
+
 @dataclass(frozen=True)
 class User:
     id: int
@@ -24,6 +28,7 @@ class User:
     display_name: str
     email: str
     is_admin: bool
+    disabled: bool = False
 
     def public(self) -> dict[str, Any]:
         return {
@@ -32,6 +37,9 @@ class User:
             "email": self.email,
             "is_admin": self.is_admin,
         }
+
+    def admin_view(self) -> dict[str, Any]:
+        return {**self.public(), "disabled": self.disabled}
 
 
 @dataclass(frozen=True)
@@ -51,7 +59,7 @@ class Project:
         }
 
 
-_USER = "id, username, display_name, email, is_admin"
+_USER = "id, username, display_name, email, is_admin, disabled"
 _PROJECT = "id, name, git_url, default_branch, protect_default_branch"
 
 
@@ -68,6 +76,21 @@ def _check_name(kind: str, name: str) -> None:
         )
 
 
+MAX_PASSWORD_LENGTH = 1024
+
+
+def check_password(password: str) -> None:
+    if len(password) < 8:
+        raise AccountError("passwords need at least 8 characters")
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise AccountError(f"passwords have at most {MAX_PASSWORD_LENGTH} characters")
+
+
+def check_role(role: str) -> None:
+    if role not in ROLES:
+        raise AccountError(f"role must be one of {', '.join(ROLES)}, not {role!r}")
+
+
 class Accounts:
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -82,8 +105,7 @@ class Accounts:
         email: str = "",
     ) -> User:
         _check_name("user", username)
-        if len(password) < 8:
-            raise AccountError("passwords need at least 8 characters")
+        check_password(password)
         hashed = await hash_password_async(password)
         try:
             row = await self.db.fetchone(
@@ -102,14 +124,29 @@ class Accounts:
         assert row is not None
         return User(**row)
 
-    async def set_password(self, username: str, password: str) -> None:
-        if len(password) < 8:
-            raise AccountError("passwords need at least 8 characters")
+    async def set_password(self, username: str, password: str) -> User:
+        check_password(password)
         hashed = await hash_password_async(password)
-        if not await self.db.execute(
-            "UPDATE users SET password_hash = %s WHERE username = %s", (hashed, username)
-        ):
-            raise AccountError(f"no user {username!r}")
+        row = await self.db.fetchone(
+            f"UPDATE users SET password_hash = %s WHERE username = %s RETURNING {_USER}",
+            (hashed, username),
+        )
+        if row is None:
+            raise AccountNotFound(f"no user {username!r}")
+        return User(**row)
+
+    async def set_disabled(self, username: str, disabled: bool) -> User:
+        row = await self.db.fetchone(
+            f"UPDATE users SET disabled = %s WHERE username = %s RETURNING {_USER}",
+            (disabled, username),
+        )
+        if row is None:
+            raise AccountNotFound(f"no user {username!r}")
+        return User(**row)
+
+    async def list_users(self) -> list[User]:
+        rows = await self.db.fetchall(f"SELECT {_USER} FROM users ORDER BY username")
+        return [User(**r) for r in rows]
 
     async def password_hash(self, username: str) -> tuple[User | None, str | None]:
         row = await self.db.fetchone(
@@ -150,8 +187,7 @@ class Accounts:
         return Project(**row) if row else None
 
     async def add_member(self, project: str, username: str, role: str) -> None:
-        if role not in ROLES:
-            raise AccountError(f"role must be one of {', '.join(ROLES)}")
+        check_role(role)
         count = await self.db.execute(
             "INSERT INTO project_members (project_id, user_id, role)"
             " SELECT p.id, u.id, %s FROM projects p, users u WHERE p.name = %s AND u.username = %s"
@@ -159,7 +195,7 @@ class Accounts:
             (role, project, username),
         )
         if not count:
-            raise AccountError(f"no project {project!r} or no user {username!r}")
+            raise AccountNotFound(f"no project {project!r} or no user {username!r}")
 
     async def role_of(self, user: User, project_id: int) -> str | None:
         """The user's role on the project; admins are admin everywhere."""
@@ -189,3 +225,49 @@ class Accounts:
             (user.id,),
         )
         return [(Project(**{k: v for k, v in r.items() if k != "role"}), r["role"]) for r in rows]
+
+    async def list_projects(self) -> list[Project]:
+        rows = await self.db.fetchall(f"SELECT {_PROJECT} FROM projects ORDER BY name")
+        return [Project(**r) for r in rows]
+
+    async def members_of(self, project: str) -> list[tuple[str, str]]:
+        """(username, role) of every member of the project, by name."""
+        if await self.project_by_name(project) is None:
+            raise AccountNotFound(f"no project {project!r}")
+        rows = await self.db.fetchall(
+            "SELECT u.username, m.role FROM project_members m"
+            " JOIN projects p ON p.id = m.project_id JOIN users u ON u.id = m.user_id"
+            " WHERE p.name = %s ORDER BY u.username",
+            (project,),
+        )
+        return [(r["username"], r["role"]) for r in rows]
+
+    async def set_role(self, project: str, username: str, role: str) -> str:
+        """Change an existing member's role; returns the role they had."""
+        check_role(role)
+        row = await self.db.fetchone(
+            "UPDATE project_members m SET role = %s FROM projects p, users u,"
+            " project_members old"
+            " WHERE p.id = m.project_id AND u.id = m.user_id AND p.name = %s"
+            " AND u.username = %s AND old.project_id = m.project_id AND old.user_id = m.user_id"
+            " RETURNING old.role",
+            (role, project, username),
+        )
+        if row is None:
+            raise AccountNotFound(f"{username!r} is not a member of {project!r}")
+        return str(row["role"])
+
+    async def remove_member(self, project: str, username: str) -> None:
+        count = await self.db.execute(
+            "DELETE FROM project_members m USING projects p, users u"
+            " WHERE p.id = m.project_id AND u.id = m.user_id AND p.name = %s"
+            " AND u.username = %s",
+            (project, username),
+        )
+        if not count:
+            raise AccountNotFound(f"{username!r} is not a member of {project!r}")
+
+    async def delete_project(self, name: str) -> None:
+        """Delete the project's row; members, sessions and its secrets go with it."""
+        if not await self.db.execute("DELETE FROM projects WHERE name = %s", (name,)):
+            raise AccountNotFound(f"no project {name!r}")

@@ -28,6 +28,7 @@ from .http import ApiError, ErrorAnswer, GatewayState
 from .middleware import UNAVAILABLE, AuthMiddleware, OriginMiddleware
 from .proxy import SessionProxy
 from .routes import ROUTES
+from .routes_admin import ROUTES as ADMIN_ROUTES
 from .routes_credentials import ROUTES as CREDENTIAL_ROUTES
 from .services import Services
 
@@ -83,6 +84,7 @@ def create_app(config: Config, services: Services | None = None) -> Starlette:
         Mount("/sessions", app=SessionProxy(services)),
         *ROUTES,
         *CREDENTIAL_ROUTES,
+        *ADMIN_ROUTES,
     ]
     if FRONTEND_DIST.is_dir():
         routes.append(Mount("/", app=SpaFiles(directory=FRONTEND_DIST, html=True)))

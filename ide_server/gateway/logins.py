@@ -14,8 +14,12 @@ COOKIE = "ide_session"
 _TOUCH_INTERVAL = timedelta(seconds=60)
 
 
-def _hash(token: str) -> bytes:
+def token_hash(token: str) -> bytes:
+    """What the database keeps of a login token."""
     return hashlib.sha256(token.encode()).digest()
+
+
+_hash = token_hash
 
 
 class Logins:
@@ -41,7 +45,7 @@ class Logins:
             "SELECT u.id, u.username, u.display_name, u.email, u.is_admin, l.last_seen"
             " FROM login_sessions l JOIN users u ON u.id = l.user_id"
             " WHERE l.token_hash = %s AND l.expires_at > now()"
-            " AND l.last_seen > now() - %s",
+            " AND l.last_seen > now() - %s AND NOT u.disabled",
             (_hash(token), self.idle_timeout),
         )
         if row is None:
@@ -59,6 +63,14 @@ class Logins:
             await self.db.execute(
                 "DELETE FROM login_sessions WHERE token_hash = %s", (_hash(token),)
             )
+
+    async def end_all(self, user_id: int, *, keep: str | None = None) -> int:
+        """End every login of the user but ``keep`` (the caller's own, after a password
+        change); their open sockets close at the next revalidation."""
+        return await self.db.execute(
+            "DELETE FROM login_sessions WHERE user_id = %s AND token_hash <> %s",
+            (user_id, token_hash(keep) if keep else b""),
+        )
 
     async def purge_expired(self) -> int:
         return await self.db.execute(

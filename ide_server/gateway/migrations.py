@@ -75,4 +75,15 @@ MIGRATIONS: tuple[str, ...] = (
     """
     CREATE INDEX audit_log_actor_action_at ON audit_log(actor, action, at);
     """,
+    """
+    -- A disabled user cannot log in; their logins, sockets and pods are ended.
+    ALTER TABLE users ADD COLUMN disabled boolean NOT NULL DEFAULT false;
+    -- Login attempts counted per key ('pair:<address> <user>', 'address:<address>') in a
+    -- fixed window; a row is locked while an attempt is counted, so replicas agree.
+    CREATE TABLE login_throttle (
+        key text PRIMARY KEY,
+        window_start timestamptz NOT NULL DEFAULT now(),
+        attempts integer NOT NULL DEFAULT 0
+    );
+    """,
 )

@@ -98,7 +98,7 @@ def refuse_http_for_read_only(rest: str, role: str, method: str) -> bool:
 
 # y-websocket framing: first byte 0 = sync (then 0 step1, 1 step2, 2 update), 1 = awareness.
 _Y_SYNC, _Y_AWARENESS = 0, 1
-_Y_STEP2, _Y_UPDATE = 1, 2
+_Y_STEP1 = 0
 _PASSIVE_METHODS = frozenset({"session/heartbeat"})
 
 
@@ -113,6 +113,14 @@ def _rpc_method(data: str | bytes) -> tuple[object, str | None]:
     return message.get("id"), method if isinstance(method, str) else None
 
 
+def _reads_the_room(data: str | bytes) -> bool:
+    if not isinstance(data, bytes) or not data:
+        return False
+    if data[0] == _Y_AWARENESS:
+        return True
+    return len(data) >= 2 and data[0] == _Y_SYNC and data[1] == _Y_STEP1
+
+
 def refuse_for_read_only(
     rest: str, role: str, data: str | bytes, write_methods: frozenset[str]
 ) -> str | None:
@@ -121,14 +129,11 @@ def refuse_for_read_only(
     if role != "read-only":
         return None
     if rest.startswith("/api/collaboration/room/"):
-        if (
-            isinstance(data, bytes)
-            and len(data) >= 2
-            and data[0] == _Y_SYNC
-            and data[1] in (_Y_STEP2, _Y_UPDATE)
-        ):
-            return ""  # a document change from a read-only member: dropped
-        return None
+        # Only what reads is let through: a sync request (sync step 1) and awareness.
+        # Document changes, raw messages (a "save") and anything unknown are dropped.
+        if _reads_the_room(data):
+            return None
+        return ""
     if rest == "/ide":
         request_id, method = _rpc_method(data)
         if method not in write_methods:

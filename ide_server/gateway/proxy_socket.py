@@ -12,10 +12,14 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 import websockets
+from starlette.datastructures import Headers
 from starlette.types import Receive, Scope, Send
 from websockets.asyncio.client import ClientConnection
 
+from .logins import COOKIE
+from .middleware import cookie_value
 from .proxy_filters import counts_as_activity, pod_path, refuse_for_read_only
+from .revocation import CLOSE_REVOKED, OpenSocket
 
 if TYPE_CHECKING:
     from .proxy import Target
@@ -45,8 +49,23 @@ async def proxy_websocket(
         await upstream.close()
         return
     await send({"type": "websocket.accept"})
-    async with upstream:
-        await _pump(_ClientToPod(services, target, receive, send, upstream), upstream, send)
+    sock = _register(services, target, scope)
+    try:
+        async with upstream:
+            client = _ClientToPod(services, target, sock, receive, send, upstream)
+            await _pump(client, upstream, send)
+    finally:
+        if services.sockets is not None:
+            services.sockets.unregister(sock)
+
+
+def _register(services: Services, target: Target, scope: Scope) -> OpenSocket:
+    """The socket in the registry whose revalidation closes or downgrades it (see
+    :mod:`.revocation`); a gateway without one (no session management) only keeps the role."""
+    token = cookie_value(Headers(scope=scope), COOKIE) or ""
+    if services.sockets is None:
+        return OpenSocket(b"", target.row.id, target.role)
+    return services.sockets.register(token, target.row.id, target.role)
 
 
 async def connect(
@@ -73,12 +92,14 @@ class _ClientToPod:
         self,
         services: Services,
         target: Target,
+        sock: OpenSocket,
         receive: Receive,
         send: Send,
         upstream: ClientConnection,
     ) -> None:
         self.services = services
         self.target = target
+        self.sock = sock
         self.receive = receive
         self.send = send
         self.upstream = upstream
@@ -94,7 +115,9 @@ class _ClientToPod:
 
     async def forward(self, data: str | bytes) -> None:
         target = self.target
-        refusal = refuse_for_read_only(target.rest, target.role, data, self.services.write_methods)
+        # The socket's current role: revalidation may have lowered it since the upgrade.
+        role = self.sock.role
+        refusal = refuse_for_read_only(target.rest, role, data, self.services.write_methods)
         if refusal is not None:
             if refusal:  # a JSON-RPC error for the request; a dropped frame gets nothing
                 await self.send({"type": "websocket.send", "text": refusal})
@@ -122,9 +145,11 @@ async def _pod_to_client(upstream: ClientConnection, send: Send) -> None:
 
 async def _pump(client: _ClientToPod, upstream: ClientConnection, send: Send) -> None:
     """Run both directions until either ends, then stop the other."""
+    revoked = asyncio.ensure_future(client.sock.revoked.wait())
     tasks = [
         asyncio.ensure_future(client.run()),
         asyncio.ensure_future(_pod_to_client(upstream, send)),
+        revoked,
     ]
     try:
         done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
@@ -132,6 +157,9 @@ async def _pump(client: _ClientToPod, upstream: ClientConnection, send: Send) ->
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+    if revoked in done:  # the pod side is closed by the caller's ``async with upstream``
+        reason = client.sock.reason[:120]
+        await send({"type": "websocket.close", "code": CLOSE_REVOKED, "reason": reason})
     for task in done:
         error = None if task.cancelled() else task.exception()
         if error is not None and not isinstance(error, (websockets.ConnectionClosed, OSError)):

@@ -21,10 +21,9 @@ from .credentials import GIT_TOKEN, WAREHOUSE_PASSWORD
 from .http import ApiError, current_user, json_body, require_str, services
 from .logins import COOKIE
 from .passwords import verify_password_async
+from .throttle import Throttled, address_key
 
 _BAD_LOGIN = "Invalid username or password."
-MAX_FAILED_LOGINS = 10
-FAILED_LOGIN_WINDOW = 300  # seconds
 
 
 async def login(request: Request) -> Response:
@@ -32,21 +31,23 @@ async def login(request: Request) -> Response:
     body = await json_body(request)
     username = require_str(body, "username", max_length=64)
     password = require_str(body, "password", max_length=1024)
-    if await audit.recent_count(svc.db, username, "login.failed", FAILED_LOGIN_WINDOW) >= (
-        MAX_FAILED_LOGINS
-    ):
-        # Slows password guessing to a crawl; the owner waits a few minutes at worst.
-        minutes = FAILED_LOGIN_WINDOW // 60
+    address = address_key(request.client.host if request.client else None)
+    try:
+        # Counted before the password is evaluated: parallel guesses cannot overtake the
+        # count (see throttle.py).
+        await svc.throttle.reserve(address, username)
+    except Throttled as exc:
         raise ApiError(
-            429,
-            "too_many_attempts",
-            f"Too many failed logins for this user; try again in {minutes} minutes.",
-            {"Retry-After": str(FAILED_LOGIN_WINDOW)},
-        )
+            429, "too_many_attempts", str(exc), {"Retry-After": str(exc.retry_after)}
+        ) from None
     user, hashed = await svc.accounts.password_hash(username)
     if not await verify_password_async(password, hashed) or user is None:
         await audit.record(svc.db, username, "login.failed")
         raise ApiError(401, "invalid_credentials", _BAD_LOGIN)
+    await svc.throttle.succeeded(address, username)
+    if user.disabled:
+        await audit.record(svc.db, username, "login.disabled")
+        raise ApiError(403, "account_disabled", "This account is disabled; ask an admin.")
     await audit.record(svc.db, username, "login")
     # A new token at every login: a token planted before login is worth nothing after it.
     await svc.logins.delete(request.cookies.get(COOKIE))

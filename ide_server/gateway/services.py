@@ -24,6 +24,8 @@ from .credentials import GIT_TOKEN, WAREHOUSE_PASSWORD, Credentials
 from .embedded_pg import EmbeddedPostgres
 from .logins import Logins
 from .migrations import MIGRATIONS
+from .revocation import SocketRegistry
+from .throttle import LoginThrottle
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +62,8 @@ class Services:
         self.warehouse: dict[str, object] = {}
         self.pods = PodClients()
         self.reaper: Reaper | None = None
-        self.first_login: tuple[str, str] | None = None  # (user, password) when just created
+        self.sockets: SocketRegistry | None = None  # the proxied sockets, when serving
+        self.first_login: tuple[str, str] | None = None  # (user, password) when generated
         self.write_methods = WRITE_METHODS
 
     async def start(self, *, manage_sessions: bool = True) -> None:
@@ -88,6 +91,7 @@ class Services:
         self.logins = Logins(
             self.db, idle_timeout=self.config.login_idle_timeout, max_age=self.config.login_max_age
         )
+        self.throttle = LoginThrottle(self.db)
         self.store = SessionStore(self.db)
         backend = self._backend or make_backend(self.config)
         limits = Limits(
@@ -114,9 +118,14 @@ class Services:
             )
             self.reaper = Reaper(url, self.manager, policy)
             self.reaper.start()
+            self.sockets = SocketRegistry(self.db, idle_timeout=self.config.login_idle_timeout)
+            await self.sockets.start()
 
     async def stop(self) -> None:
         """Undo whatever ``start()`` got to, even part-way; safe to call twice."""
+        sockets, self.sockets = self.sockets, None
+        if sockets is not None:
+            await sockets.stop()
         reaper, self.reaper = self.reaper, None
         if reaper is not None:
             await reaper.stop()
@@ -137,8 +146,9 @@ class Services:
             await self.accounts.create_user(
                 ADMIN, password, is_admin=True, display_name="Administrator"
             )
-            self.first_login = (ADMIN, password)
+            # A password the admin chose is theirs: never printed, never written down.
             if not self.config.admin_password:
+                self.first_login = (ADMIN, password)
                 _write_private(self.config.data_path / "initial-admin-password", password + "\n")
         if self.config.demo:
             await self._bootstrap_demo()

@@ -1,0 +1,152 @@
+"""Admin operations on users, members and projects, shared by the REST API and the CLI.
+
+Each operation that takes access away changes the database first; open sockets follow
+within a revalidation interval on every replica (``revocation.py``), and pods that the
+user may no longer use are stopped here. Volumes are kept unless deletion is asked for.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from session_manager.states import State
+from session_manager.store import SessionRow
+
+from . import audit
+from .accounts import AccountError, AccountNotFound, User
+
+if TYPE_CHECKING:
+    from .services import Services
+
+log = logging.getLogger(__name__)
+
+_LIVE = (State.PENDING, State.STARTING, State.READY, State.STOPPING)
+
+
+async def _stop(services: Services, rows: list[SessionRow], reason: str) -> int:
+    for row in rows:
+        await services.manager.stop_session(row.id, reason=reason)
+    return len(rows)
+
+
+async def _user(services: Services, username: str) -> User:
+    user = await services.accounts.user_by_name(username)
+    if user is None:
+        raise AccountNotFound(f"no user {username!r}")
+    return user
+
+
+async def _enabled_admins(services: Services) -> list[str]:
+    return [
+        u.username for u in await services.accounts.list_users() if u.is_admin and not u.disabled
+    ]
+
+
+async def list_users(services: Services) -> list[dict[str, Any]]:
+    return [u.admin_view() for u in await services.accounts.list_users()]
+
+
+async def disable_user(services: Services, username: str, actor: str | None) -> dict[str, Any]:
+    """Ends every login and socket of the user and stops their pods; volumes stay."""
+    user = await _user(services, username)
+    if user.is_admin and not user.disabled and await _enabled_admins(services) == [username]:
+        raise AccountError(f"{username!r} is the only enabled admin; enable another admin first")
+    user = await services.accounts.set_disabled(username, True)
+    logins = await services.logins.end_all(user.id)
+    live = await services.store.list(user_id=user.id, states=_LIVE)
+    stopped = await _stop(services, live, f"user {username} disabled")
+    await audit.record(services.db, actor, "user.disable", user=username)
+    return {**user.admin_view(), "logins_ended": logins, "sessions_stopped": stopped}
+
+
+async def enable_user(services: Services, username: str, actor: str | None) -> dict[str, Any]:
+    user = await services.accounts.set_disabled(username, False)
+    await audit.record(services.db, actor, "user.enable", user=username)
+    return user.admin_view()
+
+
+async def reset_password(
+    services: Services, username: str, password: str, actor: str | None
+) -> dict[str, Any]:
+    """A new password set by an admin; every login of the user ends."""
+    user = await services.accounts.set_password(username, password)
+    logins = await services.logins.end_all(user.id)
+    await audit.record(services.db, actor, "user.password_reset", user=username)
+    return {**user.admin_view(), "logins_ended": logins}
+
+
+async def list_members(services: Services, project: str) -> list[dict[str, str]]:
+    return [
+        {"username": name, "role": role}
+        for name, role in await services.accounts.members_of(project)
+    ]
+
+
+async def set_role(
+    services: Services, project: str, username: str, role: str, actor: str | None
+) -> dict[str, str]:
+    """Change a member's role; sockets opened under a higher one are downgraded."""
+    previous = await services.accounts.set_role(project, username, role)
+    await audit.record(
+        services.db, actor, "member.role", project=project, user=username, role=role, was=previous
+    )
+    return {"username": username, "role": role, "previous_role": previous}
+
+
+async def remove_member(
+    services: Services, project: str, username: str, actor: str | None
+) -> dict[str, Any]:
+    """The user loses the project: their sockets close and their pod for it stops."""
+    user = await _user(services, username)
+    await services.accounts.remove_member(project, username)
+    stopped = 0
+    if not user.is_admin:  # admins keep reaching every project
+        live = await services.store.list(user_id=user.id, states=_LIVE)
+        mine = [r for r in live if r.project == project]
+        stopped = await _stop(services, mine, f"removed from {project}")
+    await audit.record(services.db, actor, "member.remove", project=project, user=username)
+    return {"username": username, "project": project, "sessions_stopped": stopped}
+
+
+async def list_projects(services: Services) -> list[dict[str, Any]]:
+    out = []
+    for project in await services.accounts.list_projects():
+        members = await services.accounts.members_of(project.name)
+        out.append(
+            {
+                "name": project.name,
+                "git_url": project.git_url,
+                "default_branch": project.default_branch,
+                "members": len(members),
+            }
+        )
+    return out
+
+
+async def remove_project(
+    services: Services, name: str, *, delete_volumes: bool, actor: str | None
+) -> dict[str, Any]:
+    """Stop every session of the project and delete it; its volumes are deleted only when
+    ``delete_volumes`` is true (the callers make the admin say which)."""
+    project = await services.accounts.project_by_name(name)
+    if project is None:
+        raise AccountNotFound(f"no project {name!r}")
+    rows = [r for r in await services.store.list() if r.project_id == project.id]
+    stopped = await _stop(
+        services, [r for r in rows if r.state in _LIVE], f"project {name} removed"
+    )
+    owners = sorted({r.username for r in rows})
+    await services.accounts.delete_project(name)
+    if delete_volumes:
+        for owner in owners:
+            await services.manager.backend.delete_volume(owner, name)
+    await audit.record(
+        services.db, actor, "project.remove", project=name, volumes_deleted=delete_volumes
+    )
+    return {
+        "name": name,
+        "sessions_stopped": stopped,
+        "volumes": owners,
+        "volumes_deleted": delete_volumes,
+    }

@@ -1,0 +1,150 @@
+"""Access changes reach open WebSockets: the registry of sockets this replica proxies, and
+the loop that revalidates all of them against PostgreSQL every ``INTERVAL`` seconds.
+
+A socket is checked at its upgrade like any request; afterwards its login, its user and
+its role can change (logout, expiry, a password change, a user disabled, a member removed
+or demoted). Each pass asks the database, in one query for every open socket of this
+replica, whether the socket's login is still valid and which role it now gives on the
+socket's session. A socket whose login or access is gone is closed; one whose role fell
+to read-only is downgraded in place (the proxy reads ``OpenSocket.role`` at every frame);
+any other fall closes it, so that the pod learns the new role on the reconnect.
+
+Why a loop and not LISTEN/NOTIFY: expiry is a matter of time that no one announces, a
+change made in SQL by an operator announces nothing either, and a notification sent while
+a replica's listening connection is down is lost. A loop covers every cause, on every
+replica, with no connection to keep listening: one indexed query per second per replica,
+whatever the number of sockets (see docs/security.md).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from ..db import Database, DatabaseUnavailable
+from .logins import token_hash
+
+log = logging.getLogger(__name__)
+
+INTERVAL = 1.0  # seconds: a revocation reaches a socket within this plus one query
+_CHUNK = 1000  # sockets per query
+_RANK = {"read-only": 0, "developer": 1, "admin": 2}
+CLOSE_REVOKED = 4401  # close code for a socket whose access ended (reason says why)
+
+_CHECK = """
+SELECT q.i,
+       u.id IS NOT NULL AS logged_in,
+       CASE WHEN u.id IS NULL OR s.id IS NULL THEN NULL
+            WHEN u.is_admin THEN 'admin'
+            WHEN s.user_id <> u.id THEN NULL
+            ELSE m.role END AS role
+FROM unnest(%(hashes)s::bytea[], %(sessions)s::text[], %(ids)s::int[])
+     AS q(token_hash, session_id, i)
+LEFT JOIN login_sessions l ON l.token_hash = q.token_hash AND l.expires_at > now()
+     AND l.last_seen > now() - %(idle)s
+LEFT JOIN users u ON u.id = l.user_id AND NOT u.disabled
+LEFT JOIN sessions s ON s.id = q.session_id
+LEFT JOIN project_members m ON m.project_id = s.project_id AND m.user_id = u.id
+"""
+# An open socket is use of its login: it keeps the login from idling out (once a minute).
+_TOUCH = """
+UPDATE login_sessions SET last_seen = now()
+WHERE token_hash = ANY(%(hashes)s) AND expires_at > now()
+  AND last_seen > now() - %(idle)s AND last_seen < now() - interval '60 seconds'
+"""
+
+
+@dataclass(eq=False)
+class OpenSocket:
+    """One proxied WebSocket. ``role`` may be lowered while it is open; once ``revoked``
+    is set the proxy closes it with ``CLOSE_REVOKED`` and ``reason``."""
+
+    token_hash: bytes
+    session_id: str
+    role: str
+    reason: str = ""
+    revoked: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def revoke(self, reason: str) -> None:
+        if not self.revoked.is_set():
+            self.reason = reason
+            self.revoked.set()
+
+    def apply(self, logged_in: bool, role: str | None) -> None:
+        """What the database now says about this socket's login and role."""
+        if not logged_in:
+            self.revoke("logged out")
+        elif role is None:
+            self.revoke("access to this session was removed")
+        elif _RANK.get(role, 0) < _RANK.get(self.role, 0):
+            if role == "read-only":
+                log.info("socket of session %s downgraded to read-only", self.session_id)
+                self.role = role
+            else:
+                self.revoke(f"your role changed to {role}")
+
+
+class SocketRegistry:
+    """Constructed without I/O; ``start()`` runs the revalidation loop, ``stop()`` ends it."""
+
+    def __init__(self, db: Database, *, idle_timeout: int, interval: float = INTERVAL) -> None:
+        self.db = db
+        self.idle = timedelta(seconds=idle_timeout)
+        self.interval = interval
+        self._open: set[OpenSocket] = set()
+        self._task: asyncio.Task[None] | None = None
+
+    def register(self, token: str, session_id: str, role: str) -> OpenSocket:
+        sock = OpenSocket(token_hash(token), session_id, role)
+        self._open.add(sock)
+        return sock
+
+    def unregister(self, sock: OpenSocket) -> None:
+        self._open.discard(sock)
+
+    def __len__(self) -> int:
+        return len(self._open)
+
+    async def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name="socket-revalidation")
+
+    async def stop(self) -> None:
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def _run(self) -> None:
+        while True:
+            await asyncio.sleep(self.interval)
+            try:
+                await self.revalidate()
+            except DatabaseUnavailable:
+                # Open sockets keep working through an outage; the check resumes after it.
+                log.warning("cannot revalidate open sockets: metadata database unreachable")
+            except Exception:
+                log.exception("revalidation of open sockets failed")
+
+    async def revalidate(self) -> None:
+        """One pass over every open socket of this replica."""
+        sockets = [s for s in self._open if not s.revoked.is_set()]
+        for start in range(0, len(sockets), _CHUNK):
+            await self._check(sockets[start : start + _CHUNK])
+
+    async def _check(self, sockets: list[OpenSocket]) -> None:
+        params: dict[str, Any] = {
+            "hashes": [s.token_hash for s in sockets],
+            "sessions": [s.session_id for s in sockets],
+            "ids": list(range(len(sockets))),
+            "idle": self.idle,
+        }
+        rows = await self.db.fetchall(_CHECK, params)
+        for row in rows:
+            sockets[row["i"]].apply(row["logged_in"], row["role"])
+        await self.db.execute(_TOUCH, {"hashes": params["hashes"], "idle": self.idle})
