@@ -28,8 +28,10 @@ export function validateRelativePath(value: string): string | null {
 }
 
 /** What differs between making a file and making a folder. */
+type Creatable = Exclude<FsEntry["type"], "symlink">;
+
 const CREATE: Record<
-  FsEntry["type"],
+  Creatable,
   { title: string; exists: string; kind: FsChanged["kind"]; request: (rpc: RpcClient, path: string) => Promise<unknown> }
 > = {
   file: {
@@ -289,7 +291,7 @@ export class FileTree {
   }
 
   /** Asks for the new entry's path, creates it, then selects it (and opens a new file). */
-  private async create(type: FsEntry["type"]): Promise<void> {
+  private async create(type: Creatable): Promise<void> {
     const { title, exists, request, kind } = CREATE[type];
     const dir = this.targetDir();
     const name = await promptDialog(title, dir ? `${dir}/` : "", {

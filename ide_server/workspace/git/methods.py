@@ -30,6 +30,7 @@ from ..errors import (
     PROTECTED_BRANCH,
     PUSH_REJECTED,
     REMOTE_REFUSED,
+    RESERVED_PATHS,
     UNCOMMITTED_CHANGES,
     UNRESOLVED_CONFLICTS,
     WRONG_STATE,
@@ -67,6 +68,10 @@ _READ = (WRONG_STATE,)
 _WRITE = (WRONG_STATE, BUSY)
 _NETWORK = (*_WRITE, AUTH_FAILED, CERTIFICATE, REMOTE_REFUSED, CANCELLED)
 _MERGE = (UNCOMMITTED_CHANGES, UNRESOLVED_CONFLICTS)
+# Methods that write a tree to the working tree or move a branch (git/reserved.py,
+# git/protected.py).
+_TREE = (RESERVED_PATHS,)
+_MOVES = (PROTECTED_BRANCH,)
 
 
 def _run_on_repo(root: Path, work: Callable[[pygit2.Repository], T]) -> T:
@@ -162,7 +167,11 @@ async def git_unstage(ctx: Context, params: PathsParams) -> dict[str, Any]:
 
 
 @methods.method(
-    "git/discard", PathsParams, result=r.PathsResult, writes=True, errors=(*_WRITE, INVALID_PATH)
+    "git/discard",
+    PathsParams,
+    result=r.PathsResult,
+    writes=True,
+    errors=(*_WRITE, INVALID_PATH, *_TREE),
 )
 async def git_discard(ctx: Context, params: PathsParams) -> dict[str, Any]:
     root = ctx.workspace.root
@@ -203,7 +212,7 @@ async def git_branches(ctx: Context, params: NoParams) -> dict[str, Any]:
     CreateBranchParams,
     result=r.CreateBranchResult,
     writes=True,
-    errors=(*_WRITE, ALREADY_EXISTS, NOT_FOUND, UNCOMMITTED_CHANGES),
+    errors=(*_WRITE, ALREADY_EXISTS, NOT_FOUND, UNCOMMITTED_CHANGES, *_TREE, *_MOVES),
 )
 async def git_create_branch(ctx: Context, params: CreateBranchParams) -> dict[str, Any]:
     base = params.base or ctx.workspace.config.default_branch
@@ -221,7 +230,7 @@ async def git_create_branch(ctx: Context, params: CreateBranchParams) -> dict[st
     CheckoutParams,
     result=r.CheckoutResult,
     writes=True,
-    errors=(*_WRITE, NOT_FOUND, UNCOMMITTED_CHANGES),
+    errors=(*_WRITE, NOT_FOUND, UNCOMMITTED_CHANGES, *_TREE),
 )
 async def git_checkout(ctx: Context, params: CheckoutParams) -> dict[str, Any]:
     return await _write(ctx, "checkout", lambda repo: branches.checkout_branch(repo, params.branch))
@@ -247,7 +256,11 @@ async def git_prune(ctx: Context, params: PruneParams) -> dict[str, Any]:
 
 
 @methods.method(
-    "git/pull", PullParams, result=r.PullResult, writes=True, errors=(*_NETWORK, NOT_FOUND, *_MERGE)
+    "git/pull",
+    PullParams,
+    result=r.PullResult,
+    writes=True,
+    errors=(*_NETWORK, NOT_FOUND, *_MERGE, *_TREE, *_MOVES),
 )
 async def git_pull(ctx: Context, params: Any) -> dict[str, Any]:
     config, source = ctx.workspace.config, pull_source(params)
@@ -255,7 +268,11 @@ async def git_pull(ctx: Context, params: Any) -> dict[str, Any]:
 
 
 @methods.method(
-    "git/push", NoParams, result=r.PushResult, writes=True, errors=(*_NETWORK, PUSH_REJECTED)
+    "git/push",
+    NoParams,
+    result=r.PushResult,
+    writes=True,
+    errors=(*_NETWORK, PUSH_REJECTED, *_MOVES),
 )
 async def git_push(ctx: Context, params: NoParams) -> dict[str, Any]:
     config = ctx.workspace.config
@@ -282,7 +299,9 @@ async def git_resolve(ctx: Context, params: ResolveParams) -> dict[str, Any]:
     )
 
 
-@methods.method("git/abort_merge", NoParams, result=r.AbortMergeResult, writes=True, errors=_WRITE)
+@methods.method(
+    "git/abort_merge", NoParams, result=r.AbortMergeResult, writes=True, errors=(*_WRITE, *_TREE)
+)
 async def git_abort_merge(ctx: Context, params: NoParams) -> dict[str, Any]:
     root = ctx.workspace.root
     return await _write(ctx, "abort_merge", lambda repo: merge.abort_merge(repo, root))
@@ -305,7 +324,7 @@ async def git_log(ctx: Context, params: LogParams) -> dict[str, Any]:
     RevertParams,
     result=r.RevertResult,
     writes=True,
-    errors=(*_WRITE, NOT_FOUND, NOTHING_TO_COMMIT, PROTECTED_BRANCH, *_MERGE),
+    errors=(*_WRITE, NOT_FOUND, NOTHING_TO_COMMIT, PROTECTED_BRANCH, *_MERGE, *_TREE),
 )
 async def git_revert(ctx: Context, params: RevertParams) -> dict[str, Any]:
     config = ctx.workspace.config

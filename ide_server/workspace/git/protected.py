@@ -4,7 +4,8 @@ One rule for every route that moves a branch (commit, revert, pull or merge into
 creating it, pushing to it): with protection on, ``<default>`` may move only to a commit
 that ``origin/<default>`` already contains (a fast-forward pull of the remote's own
 branch), and nothing may be pushed to the remote's ``<default>`` that it does not already
-have. Everything else is refused with -32010 and a patch-branch name to use instead.
+have. Everything else is refused with PROTECTED_BRANCH and a patch-branch name to use
+instead.
 
 Until the remote has the branch at all there is nothing to protect: a new project's first
 commit and its first push are allowed.
@@ -46,7 +47,7 @@ def refuse_moving_protected(
     action: str,
     new_tip: pygit2.Oid | None,
 ) -> None:
-    """Raise -32010 if ``action`` would leave ``branch`` somewhere the remote's branch is not.
+    """Refuse (PROTECTED_BRANCH) if ``action`` would leave ``branch`` where the remote's is not.
 
     ``branch`` is the local branch that moves, or for a push the remote branch written;
     ``new_tip`` is where it would point, or :data:`NEW_COMMIT`. Call it before anything

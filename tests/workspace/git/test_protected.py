@@ -158,3 +158,41 @@ async def test_without_protection_main_takes_other_branches(tmp_path):
     assert (await ctx.ok("git/pull", {"from": "feature"}))["outcome"] == "fast-forward"
     await ctx.ok("git/push")
     assert rev("main", bare) == rev("feature", bare)
+
+
+def test_every_branch_move_is_guarded():
+    """Each function that moves a local branch or pushes also calls the one guard.
+
+    Allowed without it: moves to exactly the remote's own state (the clone's first branch,
+    a local branch created from its remote one) and the remote's record in the config.
+    """
+    import ast
+
+    import ide_server.workspace as workspace
+
+    moves = {"create_commit", "set_target", "push", "create"}
+    guards = {"refuse_moving_protected", "current_branch_for_commit"}
+    allowed = {
+        ("clone.py", "clone_into", "create"),
+        ("git/branches.py", "checkout_branch", "create"),
+        ("git/remote.py", "ensure_origin", "create"),
+    }
+    package = Path(workspace.__file__).parent
+    unguarded, seen = set(), set()
+    for source in [package / "clone.py", *sorted((package / "git").glob("*.py"))]:
+        tree = ast.parse(source.read_text())
+        for function in ast.walk(tree):
+            if not isinstance(function, ast.FunctionDef):
+                continue
+            called = {
+                node.func.attr if isinstance(node.func, ast.Attribute) else node.func.id
+                for node in ast.walk(function)
+                if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute | ast.Name)
+            }
+            if called & guards:
+                continue
+            for move in sorted(called & moves):
+                key = (source.relative_to(package).as_posix(), function.name, move)
+                (seen if key in allowed else unguarded).add(key)
+    assert unguarded == set()
+    assert seen == allowed  # the exceptions are still where they were

@@ -19,7 +19,7 @@ from ide_server.workspace.git.repo import open_repository
 from ide_server.workspace.git.reserved import Entry, problems
 from ide_server.workspace.rpc import RpcError
 
-from .conftest import FakeContext, make_context, make_remote, pod_config
+from .conftest import TOKEN, FakeContext, make_context, make_remote, pod_config
 from .hostile import LINK, Node, add_commit, remove_again, reserved_cases
 
 CASES = sorted(reserved_cases(Path("/marker")))
@@ -202,3 +202,27 @@ def test_every_write_of_a_tree_goes_through_the_check():
         for match in writers.finditer(source.read_text()):
             found.add((source.relative_to(package).as_posix(), match.group(1)))
     assert found == allowed
+
+
+async def test_over_http_clone_checkout_and_pull_are_refused_alike(tmp_path, http_remote):
+    """The same refusals when the hostile branch comes from the HTTP remote with a token."""
+    served = tmp_path / "served" / "project.git"
+    marker = tmp_path / "ran"
+    cases = reserved_cases(marker)
+    for name in ("upper-case", "write-through-symlink", "symlink-named-ide"):
+        add_commit(served, name, cases[name])
+    url = http_remote.url("project.git")
+    ctx = make_context(pod_config(tmp_path / "volumes" / "alice", url, token=TOKEN))
+    ensure_checkout(ctx.workspace.config)
+    await ctx.ok("git/fetch")
+    await ctx.ok("git/create_branch", {"name": "alice-work"})
+    before = snapshot(ctx)
+    for name in ("upper-case", "write-through-symlink", "symlink-named-ide"):
+        assert_refused(await ctx.error("git/checkout", {"branch": name}), before, ctx, marker)
+        assert_refused(await ctx.error("git/pull", {"from": name}), before, ctx, marker)
+    add_commit(served, "main", cases["upper-case"])
+    fresh = pod_config(tmp_path / "volumes" / "bob", url, user="bob", token=TOKEN)
+    with pytest.raises(RpcError) as caught:
+        ensure_checkout(fresh)
+    assert caught.value.code == errors.RESERVED_PATHS
+    assert TOKEN not in caught.value.message

@@ -141,8 +141,9 @@ class Socket:
                 return answer
 
     async def preview(self, sql: str) -> list[Any]:
-        started = await self.call("query/preview", {"sql": sql})
-        query_id = started["result"]["query_id"]
+        query_id = f"q{self.next_id + 1}"
+        started = await self.call("query/preview", {"query_id": query_id, "sql": sql})
+        assert "result" in started, started
         rows: list[Any] = []
         while True:
             note = json.loads(await asyncio.wait_for(self.ws.recv(), 120))

@@ -17,9 +17,10 @@ export interface ListParams {
 export interface FsEntry {
   name: string;
   path: string;
-  type: "file" | "directory";
+  type: "file" | "directory" | "symlink";
   size: number;
   mtime: number;
+  target_type?: "file" | "directory" | null;
 }
 
 export interface FsListResult {
@@ -404,7 +405,7 @@ export interface Methods {
     params: NoParams;
     result: AbortMergeResult;
     writes: true;
-    errors: -32016 | -32021;
+    errors: -32016 | -32021 | -32022;
   };
   "git/branches": {
     params: NoParams;
@@ -422,7 +423,7 @@ export interface Methods {
     params: CheckoutParams;
     result: CheckoutResult;
     writes: true;
-    errors: -32003 | -32013 | -32016 | -32021;
+    errors: -32003 | -32013 | -32016 | -32021 | -32022;
   };
   "git/commit": {
     params: CommitParams;
@@ -434,7 +435,7 @@ export interface Methods {
     params: CreateBranchParams;
     result: CreateBranchResult;
     writes: true;
-    errors: -32003 | -32004 | -32013 | -32016 | -32021;
+    errors: -32003 | -32004 | -32010 | -32013 | -32016 | -32021 | -32022;
   };
   "git/diff": {
     params: DiffParams;
@@ -446,7 +447,7 @@ export interface Methods {
     params: PathsParams;
     result: PathsResult;
     writes: true;
-    errors: -32002 | -32016 | -32021;
+    errors: -32002 | -32016 | -32021 | -32022;
   };
   "git/fetch": {
     params: FetchParams;
@@ -470,13 +471,13 @@ export interface Methods {
     params: PullParams;
     result: PullResult;
     writes: true;
-    errors: -32003 | -32013 | -32015 | -32016 | -32017 | -32018 | -32019 | -32020 | -32021;
+    errors: -32003 | -32010 | -32013 | -32015 | -32016 | -32017 | -32018 | -32019 | -32020 | -32021 | -32022;
   };
   "git/push": {
     params: NoParams;
     result: PushResult;
     writes: true;
-    errors: -32014 | -32015 | -32016 | -32017 | -32018 | -32019 | -32021;
+    errors: -32010 | -32014 | -32015 | -32016 | -32017 | -32018 | -32019 | -32021;
   };
   "git/resolve": {
     params: ResolveParams;
@@ -488,7 +489,7 @@ export interface Methods {
     params: RevertParams;
     result: RevertResult;
     writes: true;
-    errors: -32003 | -32010 | -32011 | -32013 | -32016 | -32020 | -32021;
+    errors: -32003 | -32010 | -32011 | -32013 | -32016 | -32020 | -32021 | -32022;
   };
   "git/stage": {
     params: PathsParams;
@@ -575,6 +576,7 @@ export const ErrorCode = {
   remoteRefused: -32019,
   unresolvedConflicts: -32020,
   busy: -32021,
+  reservedPaths: -32022,
   sqlRefused: -32030,
 } as const;
 
@@ -593,7 +595,7 @@ export const ERROR_MEANINGS: Record<ErrorCodeValue, string> = {
   [-32005]: "not a UTF-8 text file (or too large to edit)",
   [-32006]: "the file changed since the caller read it",
   [-32007]: "a dependency did not answer, or too many calls are in flight",
-  [-32010]: "commit on the protected primary branch",
+  [-32010]: "the protected primary branch only follows the remote's",
   [-32011]: "nothing to commit",
   [-32012]: "empty commit message",
   [-32013]: "the operation would overwrite uncommitted changes",
@@ -605,5 +607,6 @@ export const ERROR_MEANINGS: Record<ErrorCodeValue, string> = {
   [-32019]: "the remote URL is refused by policy",
   [-32020]: "unresolved merge conflicts",
   [-32021]: "another git operation is running",
+  [-32022]: "the commit tracks paths the IDE reserves (.ide/, .git/)",
   [-32030]: "the SQL does not parse or is not exactly one read statement",
 };
