@@ -101,9 +101,7 @@ SETTINGS: tuple[Setting, ...] = (
         "Processes and threads one local session pod may run at once; 0 = no limit.",
         int,
     ),
-    Setting(
-        "local_max_open_files", 4096, "Open files per process of a local session pod.", int
-    ),
+    Setting("local_max_open_files", 4096, "Open files per process of a local session pod.", int),
     Setting("demo", True, "Create the demo project (git remote and warehouse) at start.", _bool),
     Setting("login_idle_timeout", 8 * 3600, "Seconds a login lasts without requests.", int),
     Setting("login_max_age", 7 * 24 * 3600, "Seconds a login lasts at most.", int),
