@@ -122,7 +122,7 @@ class LocalBackend(Backend):
 
     def _staging_dir(self, spec: PodSpec) -> Path:
         staging = self.data_dir / "staging" / spec.user / spec.project
-        staging.mkdir(mode=0o700, parents=True, exist_ok=True)
+        _private_dirs(self.data_dir, staging)
         return staging
 
     def runtime_dir(self, session_id: str) -> Path:
@@ -182,7 +182,7 @@ class LocalBackend(Backend):
         runtime.mkdir(mode=0o700, exist_ok=True)
         volume = self.volume_path(spec.user, spec.project)
         first_start = not (volume / ".git").exists()
-        volume.mkdir(parents=True, exist_ok=True)
+        _private_dirs(self.data_dir, volume)
         sock = runtime / _SOCKET
         await progress("cloning the project into your volume" if first_start else "starting pod")
         record: dict[str, object] = {
@@ -241,8 +241,10 @@ class LocalBackend(Backend):
             JUPYTER_CONFIG_DIR=str(runtime / "config"),
         )
         log_path = self.log_path(spec.session_id)
-        log_path.parent.mkdir(parents=True, exist_ok=True)
-        with open(log_path, "ab") as out:
+        _private_dirs(self.data_dir, log_path.parent)
+        with os.fdopen(
+            os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600), "ab"
+        ) as out:
             return subprocess.Popen(
                 command,
                 env=env,
@@ -340,6 +342,15 @@ class LocalBackend(Backend):
 
     async def delete_volume(self, user: str, project: str) -> None:
         await asyncio.to_thread(shutil.rmtree, self.volume_path(user, project), True)
+
+
+def _private_dirs(data_dir: Path, path: Path) -> None:
+    """``mkdir -p`` of ``path`` whose every directory below ``data_dir`` is mode 0700."""
+    for directory in (*reversed(path.relative_to(data_dir).parents), path.relative_to(data_dir)):
+        target = data_dir / directory
+        target.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if stat.S_IMODE(target.stat().st_mode) != 0o700:
+            target.chmod(0o700)
 
 
 def _read_all(fd: int) -> bytes:
