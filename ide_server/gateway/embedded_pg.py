@@ -15,8 +15,11 @@ log = logging.getLogger(__name__)
 # reach the data, adds read and traverse permission for everyone on every directory from
 # the pgdata up to / — which would open the data dir (every volume, the master key) to all
 # local accounts. The running server no longer needs that (postgres works relative to its
-# data directory, where it already is), so the modes are put back once it answers, and
-# opened again only while pgserver stops it.
+# data directory, where it already is), so once it answers the data dir is made 0700 again
+# (opened only while pgserver stops the server) and the directories above it lose the read
+# permission pgserver added. They keep the traverse permission: another embedded server
+# below the same directories may be starting at this very moment and needs it.
+_TRAVERSE = stat.S_IXGRP | stat.S_IXOTH
 
 
 class EmbeddedPostgres:
@@ -34,11 +37,13 @@ class EmbeddedPostgres:
         self.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         self.data_dir.chmod(0o700)
         self.pgdata.mkdir(exist_ok=True, mode=0o700)
-        self._private = _modes(self.pgdata.parent)
+        before = _modes(self.data_dir)
         log.info("starting embedded PostgreSQL in %s", self.pgdata)
         # cleanup_mode=None leaves the data in place when we stop.
         self._server = pgserver.get_server(self.pgdata, cleanup_mode="stop")
-        self._opened = _modes(self.pgdata.parent)
+        self._opened = _modes(self.data_dir)
+        self._private = {p: mode | (self._opened[p] & _TRAVERSE) for p, mode in before.items()}
+        self._private[self.data_dir] = 0o700
         _apply(self._private)
         self._private_socket_dir()
         return str(self._server.get_uri())
