@@ -18,18 +18,17 @@ import json
 import logging
 import os
 import shutil
-import signal
 import stat
 import subprocess
 import sys
 import tempfile
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 
 from .base import Backend, BackendError, PodInfo, PodSpec, Progress
+from .processes import pid_is_pod, read_all, terminate_group
 from .sandbox import (
     FIX_HINT,
     Sandbox,
@@ -211,7 +210,7 @@ class LocalBackend(Backend):
             self._children[spec.session_id] = child
             os.close(info_write)
             info_write = -1
-            info = await asyncio.to_thread(_read_all, info_read) if bwrap else b""
+            info = await asyncio.to_thread(read_all, info_read) if bwrap else b""
         finally:
             os.close(info_read)
             if info_write >= 0:
@@ -306,8 +305,8 @@ class LocalBackend(Backend):
             alive = False
         else:
             alive = self._alive(session_id, pid, child)
-        if pid is not None and (alive or (guard and _pid_is_pod(guard, session_id))):
-            await asyncio.to_thread(_terminate_group, pid, guard, child)
+        if pid is not None and (alive or (guard and pid_is_pod(guard, session_id))):
+            await asyncio.to_thread(terminate_group, pid, guard, child)
         shutil.rmtree(runtime, ignore_errors=True)
 
     async def poll(self, session_id: str) -> bool:
@@ -319,7 +318,7 @@ class LocalBackend(Backend):
     def _alive(self, session_id: str, pid: int, child: subprocess.Popen[bytes] | None) -> bool:
         if child is not None:
             return child.poll() is None
-        return _pid_is_pod(pid, session_id)
+        return pid_is_pod(pid, session_id)
 
     async def list_pods(self) -> list[PodInfo]:
         pods = []
@@ -353,61 +352,8 @@ def _private_dirs(data_dir: Path, path: Path) -> None:
             target.chmod(0o700)
 
 
-def _read_all(fd: int) -> bytes:
-    data = b""
-    while chunk := os.read(fd, 4096):
-        data += chunk
-    return data
-
-
 def _read_record(runtime: Path) -> dict | None:
     try:
         return json.loads((runtime / _RECORD).read_text())
     except (OSError, ValueError):
         return None
-
-
-def _pid_is_pod(pid: int, session_id: str) -> bool:
-    """True if ``pid`` is alive and is this session's pod (not a recycled pid)."""
-    try:
-        environ = Path(f"/proc/{pid}/environ").read_bytes()
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    if stat.rsplit(")", 1)[-1].split()[0] == "Z":
-        return False
-    return f"IDE_POD_SESSION_ID={session_id}".encode() in environ.split(b"\0")
-
-
-def _running(pid: int | None) -> bool:
-    try:
-        return pid is not None and Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1][1] != "Z"
-    except (OSError, IndexError):
-        return False
-
-
-def _terminate_group(
-    pid: int, guard: int | None, child: subprocess.Popen[bytes] | None, grace: float = 10
-) -> None:
-    """SIGTERM to the pod's process group, SIGKILL after ``grace``; returns once it is gone.
-
-    bwrap dies of the SIGTERM at once while the pod shuts down cleanly: the pod is gone
-    when its guard (PID 1 of its namespace, whose end ends every process in it) is.
-    """
-    try:
-        os.killpg(pid, signal.SIGTERM)
-    except ProcessLookupError:
-        return
-    deadline = time.monotonic() + grace
-    while time.monotonic() < deadline:
-        bwrap_alive = child.poll() is None if child is not None else _running(pid)
-        if not bwrap_alive and not _running(guard):
-            break
-        time.sleep(0.05)
-    else:
-        try:
-            os.killpg(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-    if child is not None:
-        child.wait()

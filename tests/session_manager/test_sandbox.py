@@ -194,3 +194,99 @@ def test_a_pod_over_its_memory_limit_is_stopped_and_says_why(tmp_path: Path) -> 
     finally:
         gw.stop()
         gw.stop_pods()
+
+
+# -- the parts, without a gateway -------------------------------------------------------------
+
+GUARDED = r"""
+import os, resource, signal, sys, threading, time
+print("nofile", *resource.getrlimit(resource.RLIMIT_NOFILE), flush=True)
+for sig in (signal.SIGKILL, signal.SIGSTOP):
+    os.kill(1, sig)  # the guard, PID 1 of the pod: both are ignored from inside
+time.sleep(0.5)
+print("guard survived", flush=True)
+stop = threading.Event()
+for _ in range(60):
+    threading.Thread(target=stop.wait, daemon=True).start()
+time.sleep(10)
+print("not stopped", flush=True)
+"""
+
+
+def _guarded_sandbox(tmp_path: Path, tasks: int) -> tuple[list[str], Path]:
+    from session_manager.backends.sandbox import Sandbox, find_bwrap, python_paths, system_paths
+
+    volume, runtime = tmp_path / "volume", tmp_path / "run"
+    volume.mkdir()
+    runtime.mkdir()
+    reason = runtime / "stop-reason"
+    guard = [sys.executable, "-m", "session_manager.backends.pod_guard", "--tasks", str(tasks)]
+    guard += ["--open-files", "512", "--reason-file", str(reason), "--"]
+    sandbox = Sandbox(find_bwrap(), volume, runtime, system=(*system_paths(), *python_paths()))
+    return sandbox.argv([*guard, sys.executable, "-c", GUARDED]), reason
+
+
+def test_the_guard_holds_a_pod_to_its_task_limit_and_cannot_be_stopped(tmp_path: Path) -> None:
+    argv, reason = _guarded_sandbox(tmp_path, tasks=40)
+    result = subprocess.run(argv, capture_output=True, text=True, timeout=60)
+    assert "nofile 512 512" in result.stdout
+    assert "guard survived" in result.stdout, result.stderr
+    assert "not stopped" not in result.stdout
+    assert result.returncode == 137, result.stderr
+    assert "more than 40 processes and threads" in reason.read_text()
+
+
+async def test_pods_are_refused_when_confinement_cannot_be_set_up(tmp_path: Path) -> None:
+    from session_manager.backends.base import BackendError, PodSpec
+    from session_manager.backends.local import Confinement, LocalBackend
+
+    backend = LocalBackend(tmp_path / "data", confinement=Confinement(bwrap="/bin/false"))
+    spec = PodSpec("b" * 32, "erin", "demo", f"/sessions/{'b' * 32}/", "token")
+    steps: list[str] = []
+
+    async def progress(step: str) -> None:
+        steps.append(step)
+
+    with pytest.raises(BackendError) as refused:
+        await backend.start(spec, progress)
+    message = str(refused.value)
+    assert "cannot be confined" in message and "IDE_LOCAL_UNCONFINED" in message
+    assert "bubblewrap" in message
+    assert steps == [] and not backend.log_path(spec.session_id).exists(), "a pod was started"
+
+
+async def test_unconfined_pods_are_a_warning_at_every_start(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from session_manager.backends.base import BackendError, PodSpec
+    from session_manager.backends.local import Confinement, LocalBackend
+
+    backend = LocalBackend(tmp_path / "data", confinement=Confinement(unconfined=True))
+
+    async def progress(step: str) -> None:
+        pass
+
+    for n in range(2):
+        # no pod token: the pod refuses to run, which is all this test needs
+        spec = PodSpec(f"{n}" * 32, "erin", "demo", f"/sessions/{n * 32}/", "")
+        with pytest.raises(BackendError):
+            await backend.start(spec, progress)
+    warnings = [r for r in caplog.records if "UNCONFINED" in r.getMessage()]
+    assert len(warnings) == 2 and all(r.levelname == "WARNING" for r in warnings)
+
+
+def test_the_data_dir_is_hidden_even_inside_an_exposed_tree(tmp_path: Path) -> None:
+    """The default data dir lives in the source tree; the tree is bound, the data dir not."""
+    from session_manager.backends.sandbox import Sandbox
+
+    tree = tmp_path / "project"
+    data = tree / ".ide-data"
+    volume, runtime = data / "volumes" / "erin" / "demo", data / "run" / "s1"
+    for path in (volume, runtime):
+        path.mkdir(parents=True)
+    argv = Sandbox("bwrap", volume, runtime, system=(tree,), hidden=(data,)).argv(["true"])
+    at = {tuple(argv[i : i + 2]): i for i in range(len(argv) - 1)}
+    assert at[("--ro-bind", str(tree))] < at[("--tmpfs", str(data))] < at[("--bind", str(volume))]
+    assert at[("--bind", str(runtime))] < at[("--remount-ro", str(data))]
+    assert "--cap-drop" in argv and "--unshare-pid" in argv and "--unshare-user" in argv
+    assert "--die-with-parent" not in argv, "pods must outlive a gateway restart"
