@@ -172,6 +172,32 @@ async def test_previews_run_in_the_sandbox_over_private_ipc_sockets(
     assert f"{Path(connections[0]['ip']).name}-{connections[0]['shell_port']}" in listing
 
 
+async def test_git_remotes_over_the_network_work_from_the_sandbox(
+    gateway: GatewayProcess, tmp_path: Path
+) -> None:
+    from tests.workspace.git.conftest import make_remote, run_git
+    from tests.workspace.git.remote_server import GitHttpServer
+
+    bare = make_remote(tmp_path / "served", "web.git")
+    server = GitHttpServer(tmp_path / "served").start()
+    try:
+        gateway.cli("project", "add", "web", server.url("web.git"), "--default-branch", "main")
+        gateway.cli("member", "add", "web", "erin", "developer")
+        api = login_as(gateway, "erin")
+        session = api.open_session("web")  # cloned over HTTP, inside the sandbox
+        async with await api.rpc(session["id"]) as rpc:
+            read = await rpc.call("fs/read", {"path": "models/orders.sql"})
+            assert "raw.orders" in read["content"]
+            await rpc.call("git/create_branch", {"name": "feature"})
+            await rpc.call("fs/write", {"path": "models/new.sql", "content": "select 2"})
+            await rpc.call("git/commit", {"message": "From the sandbox"})
+            pushed = await rpc.call("git/push", {}, timeout=60)
+        assert pushed["branch"] == "feature"
+        assert "From the sandbox" in run_git("log", "--format=%s", "feature", cwd=bare)
+    finally:
+        server.stop()
+
+
 def test_a_pod_over_its_memory_limit_is_stopped_and_says_why(tmp_path: Path) -> None:
     gw = GatewayProcess(tmp_path / "data", "", cull_interval="1", local_memory_limit_mb="400")
     gw.start()
