@@ -24,7 +24,6 @@ import os
 import resource
 import signal
 import sys
-import time
 from pathlib import Path
 
 _INTERVAL = 0.5
@@ -91,6 +90,7 @@ def _start(command: list[str]) -> int:
     pid = os.fork()
     if pid == 0:
         try:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGCHLD})  # the mask survives exec
             os.execvp(command[0], command)  # noqa: S606 - the pod's own argv, no shell
         finally:
             os._exit(127)
@@ -113,6 +113,9 @@ def main(argv: list[str] | None = None) -> int:
         hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
         limit = args.open_files if hard == resource.RLIM_INFINITY else min(args.open_files, hard)
         resource.setrlimit(resource.RLIMIT_NOFILE, (limit, limit))
+    # SIGCHLD stays pending until sigtimedwait takes it: an exit is seen at once, not at
+    # the next poll.
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGCHLD})
     child = _start(command)
     signal.signal(signal.SIGTERM, lambda *_: os.kill(child, signal.SIGTERM))
     signal.signal(signal.SIGINT, lambda *_: os.kill(child, signal.SIGINT))
@@ -126,7 +129,7 @@ def main(argv: list[str] | None = None) -> int:
             print(reason, file=sys.stderr, flush=True)
             os.kill(-1, signal.SIGKILL)  # everything in the namespace but the guard
             return EXIT_LIMIT
-        time.sleep(_INTERVAL)
+        signal.sigtimedwait({signal.SIGCHLD}, _INTERVAL)
 
 
 if __name__ == "__main__":
