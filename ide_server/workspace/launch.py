@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import tempfile
 
 from traitlets.config import Config
 
@@ -49,6 +50,10 @@ def server_config(
     c.ServerApp.open_browser = False
     c.ServerApp.terminals_enabled = False
     c.ServerApp.contents_manager_class = VolumeContentsManager
+    # Kernel channels on Unix sockets in the pod's private /tmp, not on loopback TCP ports
+    # that any process of the machine could connect to (and subscribe to IOPub).
+    c.KernelManager.transport = "ipc"
+    c.KernelManager.ip = os.path.join(tempfile.gettempdir(), "ide-kernel")
     c.ServerApp.jpserver_extensions = {
         "ide_server.workspace": True,
         "jupyter_server_ydoc": True,

@@ -92,6 +92,11 @@ class Backend(ABC):
         project or user calls this; reaping and stopping never do."""
         raise NotImplementedError
 
+    async def exit_reason(self, session_id: str) -> str | None:
+        """Why the session's pod ended, in words for a person, when the backend knows more
+        than that it exited (a resource limit). Asked before :meth:`stop`."""
+        return None
+
     async def close(self) -> None:
         """Release clients and watches; pods keep running. Safe to call twice."""
         return None

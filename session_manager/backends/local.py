@@ -4,6 +4,10 @@ Layout under the data dir: ``volumes/<user>/<project>`` (kept), ``run/<session>/
 the socket, the pod's record, Jupyter's runtime files; removed on stop) and
 ``logs/sessions/<session>.log``. Pods run in their own process group so that they outlive a
 gateway restart and can be adopted by the next one.
+
+Each pod runs confined (:mod:`.sandbox`): bwrap, then :mod:`.pod_guard` as PID 1 of the
+pod's namespace holding it to its limits, then the Jupyter server. Without a working
+sandbox no pod starts, unless the admin chose to run them unconfined.
 """
 
 from __future__ import annotations
@@ -11,19 +15,32 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import logging
 import os
 import shutil
-import signal
 import stat
 import subprocess
 import sys
 import tempfile
-import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 
 from .base import Backend, BackendError, PodInfo, PodSpec, Progress
+from .processes import pid_is_pod, read_all, terminate_group
+from .sandbox import (
+    FIX_HINT,
+    Sandbox,
+    SandboxUnavailable,
+    find_bwrap,
+    probe,
+    python_paths,
+    shared_paths,
+    system_paths,
+)
+
+log = logging.getLogger(__name__)
 
 _RECORD = "pod.json"
 _INHERITED = frozenset(
@@ -44,17 +61,37 @@ _INHERITED = frozenset(
     }
 )
 _SOCKET = "pod.sock"
+_REASON = "stop-reason"  # written by the pod's guard when it stopped the pod for a limit
 # Leaves room for "/<32-hex session id>/pod.sock" within the ~107-byte socket path limit.
 _MAX_RUN_ROOT = 60
+
+
+@dataclass(frozen=True)
+class Confinement:
+    """How local pods are confined: the settings ``local_*`` of the configuration."""
+
+    bwrap: str = ""  # empty: found by :func:`.sandbox.find_bwrap`
+    unconfined: bool = False
+    memory_limit_mb: int = 4096
+    max_tasks: int = 1024
+    max_open_files: int = 4096
 
 
 class LocalBackend(Backend):
     name = "local"
 
-    def __init__(self, data_dir: Path, *, python: str = sys.executable) -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        *,
+        python: str = sys.executable,
+        confinement: Confinement | None = None,
+    ) -> None:
         self.data_dir = data_dir
         self.python = python
+        self.confinement = confinement or Confinement()
         self._children: dict[str, subprocess.Popen[bytes]] = {}
+        self._bwrap: str | None = None  # found and probed once, at the first start
 
     # -- layout ----------------------------------------------------------------------------
     def volume_path(self, user: str, project: str) -> Path:
@@ -82,40 +119,111 @@ class LocalBackend(Backend):
         os.chmod(root, 0o700)
         return root
 
+    def _staging_dir(self, spec: PodSpec) -> Path:
+        staging = self.data_dir / "staging" / spec.user / spec.project
+        _private_dirs(self.data_dir, staging)
+        return staging
+
     def runtime_dir(self, session_id: str) -> Path:
         return self._run_root() / session_id
 
     def log_path(self, session_id: str) -> Path:
         return self.data_dir / "logs" / "sessions" / f"{session_id}.log"
 
+    # -- confinement -----------------------------------------------------------------------
+    async def _sandbox_binary(self) -> str | None:
+        """The probed bwrap, None when the admin chose unconfined pods; else BackendError."""
+        if self.confinement.unconfined:
+            log.warning(
+                "starting a session pod UNCONFINED (IDE_LOCAL_UNCONFINED): it can read the "
+                "data dir, the master key and every volume"
+            )
+            return None
+        if self._bwrap is None:
+            try:
+                bwrap = find_bwrap(self.confinement.bwrap)
+                scratch = self._run_root()
+                await asyncio.to_thread(
+                    probe, Sandbox(bwrap, scratch, scratch, tuple(system_paths()))
+                )
+            except SandboxUnavailable as exc:
+                raise BackendError(f"session pods cannot be confined: {exc}. {FIX_HINT}") from None
+            self._bwrap = bwrap
+        return self._bwrap
+
+    def _command(self, spec: PodSpec, bwrap: str | None, runtime: Path, info_fd: int) -> list[str]:
+        pod = [self.python, "-m", "ide_server.workspace.launch"]
+        if bwrap is None:
+            return pod
+        limits = self.confinement
+        guard = [self.python, "-m", "session_manager.backends.pod_guard"]
+        guard += ["--memory-mb", str(limits.memory_limit_mb), "--tasks", str(limits.max_tasks)]
+        guard += ["--open-files", str(limits.max_open_files)]
+        guard += ["--reason-file", str(runtime / _REASON), "--"]
+        writable, readable = shared_paths(spec.env)
+        sandbox = Sandbox(
+            bwrap,
+            self.volume_path(spec.user, spec.project),
+            runtime,
+            system=(*system_paths(), *python_paths()),
+            hidden=(self.data_dir,),
+            read_only=tuple(readable),
+            read_write=tuple(writable),
+            tmp_size_mb=limits.memory_limit_mb,
+            staging=self._staging_dir(spec),
+        )
+        return sandbox.argv(guard + pod, info_fd=info_fd)
+
     # -- the interface ---------------------------------------------------------------------
     async def start(self, spec: PodSpec, progress: Progress) -> str:
+        bwrap = await self._sandbox_binary()
         runtime = self.runtime_dir(spec.session_id)
         runtime.mkdir(mode=0o700, exist_ok=True)
         volume = self.volume_path(spec.user, spec.project)
         first_start = not (volume / ".git").exists()
-        volume.mkdir(parents=True, exist_ok=True)
+        _private_dirs(self.data_dir, volume)
         sock = runtime / _SOCKET
         await progress("cloning the project into your volume" if first_start else "starting pod")
-        child = self._spawn(spec, volume, runtime, sock)
-        self._children[spec.session_id] = child
-        record = {
+        record: dict[str, object] = {
             "session_id": spec.session_id,
             "user": spec.user,
             "project": spec.project,
-            "pid": child.pid,
             "socket": str(sock),
         }
         try:
+            record.update(await self._spawn(spec, bwrap, runtime, sock))
             (runtime / _RECORD).write_text(json.dumps(record))
-            await self._wait_ready(spec, child, sock, progress)
+            await self._wait_ready(spec, self._children[spec.session_id], sock, progress)
         except BaseException:
             await self.stop(spec.session_id)
             raise
         return f"unix:{sock}"
 
-    def _spawn(
-        self, spec: PodSpec, volume: Path, runtime: Path, sock: Path
+    async def _spawn(
+        self, spec: PodSpec, bwrap: str | None, runtime: Path, sock: Path
+    ) -> dict[str, int]:
+        """Start the pod; its pids: ``pid`` (bwrap, the process group), ``guard``."""
+        info_read, info_write = os.pipe()  # bwrap tells the guard's pid there
+        try:
+            command = self._command(spec, bwrap, runtime, info_write)
+            child = self._popen(spec, command, runtime, sock, info_write)
+            self._children[spec.session_id] = child
+            os.close(info_write)
+            info_write = -1
+            info = await asyncio.to_thread(read_all, info_read) if bwrap else b""
+        finally:
+            os.close(info_read)
+            if info_write >= 0:
+                os.close(info_write)
+        pids = {"pid": child.pid}
+        try:
+            pids["guard"] = int(json.loads(info)["child-pid"])
+        except (ValueError, KeyError, TypeError):
+            pass  # unconfined, or bwrap failed: the exit shows in the log
+        return pids
+
+    def _popen(
+        self, spec: PodSpec, command: list[str], runtime: Path, sock: Path, info_fd: int
     ) -> subprocess.Popen[bytes]:
         # An allow-list: the gateway's own credentials (AWS_*, PG*, KUBECONFIG...) must not
         # reach the user's kernels and commands.
@@ -123,7 +231,7 @@ class LocalBackend(Backend):
         env.update(spec.env)
         env.update(
             IDE_POD_SESSION_ID=spec.session_id,
-            IDE_POD_ROOT=str(volume),
+            IDE_POD_ROOT=str(self.volume_path(spec.user, spec.project)),
             IDE_POD_SOCK=str(sock),
             IDE_POD_BASE_URL=spec.base_url,
             IDE_POD_USER=spec.user,
@@ -132,16 +240,19 @@ class LocalBackend(Backend):
             JUPYTER_CONFIG_DIR=str(runtime / "config"),
         )
         log_path = self.log_path(spec.session_id)
-        log_path.parent.mkdir(parents=True, exist_ok=True)
-        with open(log_path, "ab") as log:
+        _private_dirs(self.data_dir, log_path.parent)
+        with os.fdopen(
+            os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600), "ab"
+        ) as out:
             return subprocess.Popen(
-                [self.python, "-m", "ide_server.workspace.launch"],
+                command,
                 env=env,
                 cwd=str(runtime),
                 stdin=subprocess.DEVNULL,
-                stdout=log,
+                stdout=out,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,  # survives a gateway restart; adopted by reconcile
+                pass_fds=(info_fd,),
             )
 
     async def _wait_ready(
@@ -176,13 +287,26 @@ class LocalBackend(Backend):
         lines = text.strip().splitlines()
         return lines[-1][:500] if lines else "it left no log"
 
+    async def exit_reason(self, session_id: str) -> str | None:
+        try:
+            text = (self.runtime_dir(session_id) / _REASON).read_text(errors="replace")
+        except OSError:
+            return None
+        return text.strip()[:300] or None
+
     async def stop(self, session_id: str) -> None:
         runtime = self.runtime_dir(session_id)
-        record = _read_record(runtime)
+        record = _read_record(runtime) or {}
         child = self._children.pop(session_id, None)
-        pid = child.pid if child else (record or {}).get("pid")
-        if pid and self._alive(session_id, pid, child):
-            await asyncio.to_thread(_terminate_group, pid, child)
+        pid: int | None = child.pid if child else record.get("pid")
+        guard: int | None = record.get("guard")
+        # bwrap may be gone (killed) while the pod inside still runs: its guard then counts.
+        if pid is None:
+            alive = False
+        else:
+            alive = self._alive(session_id, pid, child)
+        if pid is not None and (alive or (guard and pid_is_pod(guard, session_id))):
+            await asyncio.to_thread(terminate_group, pid, guard, child)
         shutil.rmtree(runtime, ignore_errors=True)
 
     async def poll(self, session_id: str) -> bool:
@@ -194,7 +318,7 @@ class LocalBackend(Backend):
     def _alive(self, session_id: str, pid: int, child: subprocess.Popen[bytes] | None) -> bool:
         if child is not None:
             return child.poll() is None
-        return _pid_is_pod(pid, session_id)
+        return pid_is_pod(pid, session_id)
 
     async def list_pods(self) -> list[PodInfo]:
         pods = []
@@ -219,42 +343,17 @@ class LocalBackend(Backend):
         await asyncio.to_thread(shutil.rmtree, self.volume_path(user, project), True)
 
 
+def _private_dirs(data_dir: Path, path: Path) -> None:
+    """``mkdir -p`` of ``path`` whose every directory below ``data_dir`` is mode 0700."""
+    for directory in (*reversed(path.relative_to(data_dir).parents), path.relative_to(data_dir)):
+        target = data_dir / directory
+        target.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if stat.S_IMODE(target.stat().st_mode) != 0o700:
+            target.chmod(0o700)
+
+
 def _read_record(runtime: Path) -> dict | None:
     try:
         return json.loads((runtime / _RECORD).read_text())
     except (OSError, ValueError):
         return None
-
-
-def _pid_is_pod(pid: int, session_id: str) -> bool:
-    """True if ``pid`` is alive and is this session's pod (not a recycled pid)."""
-    try:
-        environ = Path(f"/proc/{pid}/environ").read_bytes()
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    if stat.rsplit(")", 1)[-1].split()[0] == "Z":
-        return False
-    return f"IDE_POD_SESSION_ID={session_id}".encode() in environ.split(b"\0")
-
-
-def _terminate_group(pid: int, child: subprocess.Popen[bytes] | None, grace: float = 10) -> None:
-    try:
-        os.killpg(pid, signal.SIGTERM)
-    except ProcessLookupError:
-        return
-    deadline = time.monotonic() + grace
-    while time.monotonic() < deadline:
-        if child is not None:
-            if child.poll() is not None:
-                break
-        elif not Path(f"/proc/{pid}").exists():
-            break
-        time.sleep(0.05)
-    else:
-        try:
-            os.killpg(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-    if child is not None:
-        child.wait()

@@ -1,0 +1,136 @@
+"""PID 1 of a local pod's sandbox: starts the pod, reaps orphans, holds the pod to its limits.
+
+``python -m session_manager.backends.pod_guard --memory-mb M --tasks N --open-files F
+--reason-file PATH -- command...``
+
+Every process of the pod lives in the sandbox's PID namespace, so ``/proc`` here lists
+exactly the pod: the guard sums their memory and counts their tasks (processes and threads)
+twice a second, and when one total passes its limit it kills the whole pod and writes why,
+in words for a person, to the reason file (the backend reports it as the session's reason).
+Open files are a per-process rlimit, set here before the pod starts and inherited by all.
+
+Being PID 1 of the namespace, the guard ignores any signal from inside the pod that it does
+not handle, SIGKILL and SIGSTOP included, and it is not dumpable (no ptrace, no
+``/proc/1/mem``): the pod cannot switch its limits off. SIGTERM from the backend is passed
+on to the pod, which then shuts down cleanly; when the pod's main process exits, the guard
+exits with its status and the kernel ends whatever else is left in the namespace.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ctypes
+import os
+import resource
+import signal
+import sys
+from pathlib import Path
+
+_INTERVAL = 0.5
+_PAGE = os.sysconf("SC_PAGE_SIZE")
+_PR_SET_DUMPABLE = 4
+EXIT_LIMIT = 137  # what a SIGKILL'ed process reports: the pod was killed
+
+
+def _not_dumpable() -> None:
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_DUMPABLE, 0, 0, 0, 0)
+    except (OSError, AttributeError):  # not Linux: the sandbox does not run there anyway
+        pass
+
+
+def _usage() -> tuple[int, int]:
+    """(bytes of private memory, tasks) of every process in this PID namespace."""
+    memory = tasks = 0
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = Path(f"/proc/{entry.name}/statm").read_text().split()
+            stat = Path(f"/proc/{entry.name}/stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue  # exited meanwhile
+        # resident minus file-backed/shared pages: what this process alone holds
+        memory += max(0, int(fields[1]) - int(fields[2])) * _PAGE
+        tasks += int(stat[17])  # num_threads
+    return memory, tasks
+
+
+def _over_limit(memory_mb: int, max_tasks: int) -> str | None:
+    memory, tasks = _usage()
+    if memory_mb and memory > memory_mb * 1024 * 1024:
+        return (
+            f"the session used more than its memory limit of {memory_mb} MiB "
+            "(IDE_LOCAL_MEMORY_LIMIT_MB) and was stopped"
+        )
+    if max_tasks and tasks > max_tasks:
+        return (
+            f"the session ran more than {max_tasks} processes and threads at once "
+            "(IDE_LOCAL_MAX_TASKS) and was stopped"
+        )
+    return None
+
+
+def _reap(child: int) -> int | None:
+    """Reap every exited process (orphans land here); the exit code once ``child`` ended."""
+    status = None
+    while True:
+        try:
+            pid, code = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return status if status is not None else 0
+        if pid == 0:
+            return status
+        if pid == child:
+            status = os.waitstatus_to_exitcode(code)
+            status = 128 - status if status < 0 else status
+
+
+def _start(command: list[str]) -> int:
+    pid = os.fork()
+    if pid == 0:
+        try:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGCHLD})  # the mask survives exec
+            os.execvp(command[0], command)  # noqa: S606 - the pod's own argv, no shell
+        finally:
+            os._exit(127)
+    return pid
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="pod_guard")
+    parser.add_argument("--memory-mb", type=int, default=0)
+    parser.add_argument("--tasks", type=int, default=0)
+    parser.add_argument("--open-files", type=int, default=0)
+    parser.add_argument("--reason-file", type=Path, required=True)
+    parser.add_argument("command", nargs=argparse.REMAINDER)
+    args = parser.parse_args(argv)
+    command = args.command[1:] if args.command[:1] == ["--"] else args.command
+    if not command:
+        parser.error("no command")
+    _not_dumpable()
+    if args.open_files:
+        hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+        limit = args.open_files if hard == resource.RLIM_INFINITY else min(args.open_files, hard)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (limit, limit))
+    # SIGCHLD stays pending until sigtimedwait takes it: an exit is seen at once, not at
+    # the next poll.
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGCHLD})
+    child = _start(command)
+    signal.signal(signal.SIGTERM, lambda *_: os.kill(child, signal.SIGTERM))
+    signal.signal(signal.SIGINT, lambda *_: os.kill(child, signal.SIGINT))
+    while True:
+        status = _reap(child)
+        if status is not None:
+            return status
+        reason = _over_limit(args.memory_mb, args.tasks)
+        if reason is not None:
+            args.reason_file.write_text(reason + "\n")
+            print(reason, file=sys.stderr, flush=True)
+            os.kill(-1, signal.SIGKILL)  # everything in the namespace but the guard
+            return EXIT_LIMIT
+        signal.sigtimedwait({signal.SIGCHLD}, _INTERVAL)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
