@@ -28,6 +28,7 @@ from ide_server.db import Database  # noqa: E402
 from ide_server.demo.remote import create_demo_remote  # noqa: E402
 from ide_server.gateway.accounts import Accounts  # noqa: E402
 from ide_server.gateway.migrations import MIGRATIONS  # noqa: E402
+from ide_server.podenv import PodEnv  # noqa: E402
 from ide_server.secrets import SecretBox, generate_key_spec  # noqa: E402
 from session_manager.backends.base import PodSpec  # noqa: E402
 from session_manager.backends.local import LocalBackend  # noqa: E402
@@ -42,11 +43,11 @@ from tests.support.pg import temporary_database  # noqa: E402
 LIMITS = Limits(per_user=10, active=100_000, concurrent_starts=100_000)
 
 
-async def no_env() -> dict[str, str]:
-    return {}
+async def no_env() -> PodEnv:
+    return PodEnv()
 
 
-async def as_env(env: dict[str, str]) -> dict[str, str]:
+async def as_env(env: PodEnv) -> PodEnv:
     return env
 
 
@@ -86,7 +87,7 @@ async def bench_overhead(db: Database, data: Path, rounds: int = 5) -> None:
     remote = create_demo_remote(data)
     user = await accounts.create_user("overhead", "password-123")
     project = await accounts.create_project("demo", remote.as_uri())
-    env = {"IDE_POD_GIT_URL": remote.as_uri(), "IDE_POD_DEFAULT_BRANCH": "main"}
+    env = PodEnv(git_url=remote.as_uri(), default_branch="main")
     backend = TimedLocalBackend(data)
     manager = manager_for(db, backend)
     totals = []

@@ -299,6 +299,8 @@ CONFIGURATION_DOC_FOOTER = """
 
 ## Session pods
 
-Pods receive their settings as `IDE_POD_*` environment variables from the backend (see
-`ide_server/workspace/config.py`), never on a command line.
+Pods receive their settings as `IDE_POD_*` environment variables from the backend, never
+on a command line: one field each of `PodEnv` in `ide_server/podenv.py`, the contract the
+gateway, the backends and the pod share. On Kubernetes the fields marked secret (the pod
+token, the git token, the warehouse settings) go to the session's Secret.
 """

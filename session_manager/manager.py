@@ -6,8 +6,9 @@ import asyncio
 import logging
 import secrets
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 
+from ide_server.podenv import PodEnv
 from ide_server.secrets import SecretError
 
 from .backends.base import Backend, BackendError, PodSpec
@@ -58,7 +59,7 @@ class SessionManager:
         username: str,
         project_id: int,
         project: str,
-        pod_env: Callable[[], Awaitable[Mapping[str, str]]],
+        pod_env: Callable[[], Awaitable[PodEnv]],
     ) -> tuple[SessionRow, bool]:
         """The live session of (user, project), starting one if there is none.
 
@@ -70,7 +71,7 @@ class SessionManager:
         )
         if created:
             try:
-                env = dict(await pod_env())
+                env = await pod_env()
             except Exception as exc:
                 await self._fail(row.id, f"could not prepare the pod's settings: {exc}")
                 raise

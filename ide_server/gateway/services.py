@@ -17,6 +17,7 @@ from session_manager.store import Limits, SessionStore
 
 from ..config import Config
 from ..db import Database
+from ..podenv import PodEnv
 from ..protocol import WRITE_METHODS
 from ..secrets import SecretBox
 from .accounts import Accounts, Project, User
@@ -172,8 +173,8 @@ class Services:
             path = await asyncio.to_thread(create_demo_warehouse, self.config.data_path)
             self.warehouse = {"type": "duckdb", "path": str(path)}
 
-    async def pod_env(self, user: User, project: Project) -> dict[str, str]:
-        """The IDE_POD_* settings of a pod for (user, project); see workspace/config.py.
+    async def pod_env(self, user: User, project: Project) -> PodEnv:
+        """The settings of a pod for (user, project); the backend adds where it runs.
 
         Secrets are decrypted here, at start, and reach the pod only through its
         environment (a Secret on Kubernetes): never a command line, never the volume.
@@ -187,18 +188,18 @@ class Services:
         login = await self.credentials.get(WAREHOUSE_PASSWORD, user_id=user.id)
         if login is not None:
             warehouse.update(json.loads(login))
-        return {
-            "IDE_POD_GIT_TOKEN": token,
-            "IDE_POD_USER_NAME": user.display_name or user.username,
-            "IDE_POD_USER_EMAIL": user.email,
-            "IDE_POD_GIT_URL": project.git_url,
-            "IDE_POD_DEFAULT_BRANCH": project.default_branch,
-            "IDE_POD_PROTECT_DEFAULT_BRANCH": "1" if project.protect_default_branch else "0",
-            "IDE_POD_SAVE_DELAY": str(self.config.save_delay),
-            "IDE_POD_GIT_CA_BUNDLE": self.config.git_ca_bundle,
-            "IDE_POD_MAX_MESSAGE_BYTES": str(self.config.max_message_bytes),
-            "IDE_POD_WAREHOUSE": json.dumps(warehouse),
-        }
+        return PodEnv(
+            git_token=token,
+            user_name=user.display_name or user.username,
+            user_email=user.email,
+            git_url=project.git_url,
+            default_branch=project.default_branch,
+            protect_default_branch=project.protect_default_branch,
+            save_delay=self.config.save_delay,
+            git_ca_bundle=self.config.git_ca_bundle,
+            max_message_bytes=self.config.max_message_bytes,
+            warehouse=warehouse,
+        )
 
 
 def _write_private(path: Path, text: str) -> None:

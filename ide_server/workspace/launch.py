@@ -2,8 +2,8 @@
 
 Reads the pod's settings from the environment (see :mod:`.config`), makes sure the volume
 holds the project's checkout, then runs a Jupyter Server with the IDE extension and the
-collaboration extension, listening on a Unix socket (``IDE_POD_SOCK``) or a TCP port
-(``IDE_POD_PORT``, on Kubernetes). The token comes from ``JUPYTER_TOKEN``.
+collaboration extension, listening on a Unix socket (``sock``) or a TCP port (``port``, on
+Kubernetes). Jupyter reads the token from ``JUPYTER_TOKEN`` itself.
 
 Jupyter's configuration and data paths, the kernelspecs and the working directory are
 pinned to the pod's private directory first (see :mod:`.private_dirs`): nothing in the
@@ -34,16 +34,14 @@ from .private_dirs import (
 )
 
 
-def server_config(
-    pod: PodConfig, env: dict[str, str] | os._Environ[str], private: PrivateDirs
-) -> Config:
+def server_config(pod: PodConfig, private: PrivateDirs) -> Config:
     c = Config()
-    if env.get("IDE_POD_SOCK"):
-        c.ServerApp.sock = env["IDE_POD_SOCK"]
+    if pod.sock:
+        c.ServerApp.sock = pod.sock
         c.ServerApp.sock_mode = "0600"
     else:
-        c.ServerApp.ip = env.get("IDE_POD_IP", "0.0.0.0")  # noqa: S104 - a pod's own network
-        c.ServerApp.port = int(env.get("IDE_POD_PORT", "8888"))
+        c.ServerApp.ip = pod.ip
+        c.ServerApp.port = pod.port
         c.ServerApp.port_retries = 0
     c.ServerApp.base_url = pod.base_url
     c.ServerApp.root_dir = str(pod.root)
@@ -84,9 +82,12 @@ def _pin_kernels(c: Config, private: PrivateDirs) -> None:
 
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    pod = PodConfig.from_env()
-    if not os.environ.get("JUPYTER_TOKEN"):
-        sys.exit("JUPYTER_TOKEN must be set: the pod never runs without a token")
+    try:
+        pod = PodConfig.from_env()
+    except ValueError as exc:
+        sys.exit(f"the pod's environment is not valid: {exc}")
+    if not pod.token:
+        sys.exit(f"{PodConfig.variable('token')} must be set: the pod never runs without a token")
     try:
         private = private_dirs(pod.root, os.environ)
     except PrivateDirError as exc:
@@ -103,7 +104,7 @@ def main() -> None:
     prepare_volume_state(pod.runtime_dir)
     from jupyter_server.serverapp import ServerApp
 
-    ServerApp.launch_instance(argv=[], config=server_config(pod, os.environ, private))
+    ServerApp.launch_instance(argv=[], config=server_config(pod, private))
 
 
 if __name__ == "__main__":

@@ -7,9 +7,11 @@ the database. The manager calls it and records the state transitions named below
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
+
+from ide_server.podenv import PodEnv
 
 Progress = Callable[[str], Awaitable[None]]
 
@@ -23,7 +25,18 @@ class PodSpec:
     project: str
     base_url: str  # the public path prefix, /sessions/<id>/
     token: str = field(repr=False)  # the pod's own token; only the gateway holds it
-    env: Mapping[str, str] = field(default_factory=dict, repr=False)  # IDE_POD_* settings
+    env: PodEnv = field(default_factory=PodEnv, repr=False)  # the gateway's part of it
+
+    def pod_env(self, **where: Any) -> PodEnv:
+        """The pod's whole environment contract: the gateway's settings, this spec's
+        identity and token, and ``where`` (root, socket or port) from the backend."""
+        return self.env.replace(
+            session_id=self.session_id,
+            user=self.user,
+            base_url=self.base_url,
+            token=self.token,
+            **where,
+        )
 
 
 @dataclass(frozen=True)

@@ -11,16 +11,15 @@ import hashlib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
+
+from ide_server.podenv import PodEnv
 
 from .base import PodSpec
 
 Manifest = dict[str, Any]
 
-# Environment variables of a pod that carry credentials: they go into the session's Secret
-# and reach the container through secretKeyRef, never as literals in the Pod spec (which
-# anyone with `get pods` can read).
-SECRET_ENV = frozenset({"JUPYTER_TOKEN", "IDE_POD_GIT_TOKEN", "IDE_POD_WAREHOUSE"})
 
 MANAGED_BY = "app.kubernetes.io/managed-by"
 COMPONENT = "app.kubernetes.io/component"
@@ -129,14 +128,20 @@ def claim_manifest(settings: KubeSettings, user: str, project: str) -> Manifest:
     }
 
 
-def secret_values(spec: PodSpec) -> dict[str, str]:
-    values = {k: v for k, v in spec.env.items() if k in SECRET_ENV}
-    values["JUPYTER_TOKEN"] = spec.token
-    return values
+def pod_env(settings: KubeSettings, spec: PodSpec) -> PodEnv:
+    return spec.pod_env(root=Path(PROJECT_ROOT), port=settings.pod_port)
+
+
+def secret_values(settings: KubeSettings, spec: PodSpec) -> dict[str, str]:
+    """The pod's credentials (the ``secret`` fields of :class:`PodEnv`): they go into the
+    session's Secret and reach the container through secretKeyRef, never as literals in
+    the Pod spec, which anyone with `get pods` can read."""
+    return pod_env(settings, spec).secret_env()
 
 
 def secret_manifest(settings: KubeSettings, spec: PodSpec) -> Manifest:
-    data = {k: base64.b64encode(v.encode()).decode() for k, v in secret_values(spec).items()}
+    values = secret_values(settings, spec).items()
+    data = {k: base64.b64encode(v.encode()).decode() for k, v in values}
     return {
         "apiVersion": "v1",
         "kind": "Secret",
@@ -233,13 +238,9 @@ def _container(settings: KubeSettings, spec: PodSpec) -> Manifest:
 
 
 def _container_env(settings: KubeSettings, spec: PodSpec) -> list[Manifest]:
-    plain: dict[str, str] = {k: v for k, v in spec.env.items() if k not in SECRET_ENV}
+    env = pod_env(settings, spec)
+    plain = env.plain_env()
     plain.update(
-        IDE_POD_SESSION_ID=spec.session_id,
-        IDE_POD_ROOT=PROJECT_ROOT,
-        IDE_POD_PORT=str(settings.pod_port),
-        IDE_POD_BASE_URL=spec.base_url,
-        IDE_POD_USER=spec.user,
         # The root filesystem is read-only: everything Jupyter writes outside the volume
         # goes to the pod's scratch emptyDir.
         HOME=SCRATCH_MOUNT,
@@ -247,12 +248,12 @@ def _container_env(settings: KubeSettings, spec: PodSpec) -> list[Manifest]:
         JUPYTER_CONFIG_DIR=f"{SCRATCH_MOUNT}/jupyter-config",
         JUPYTER_DATA_DIR=f"{SCRATCH_MOUNT}/jupyter-data",
     )
-    env: list[Manifest] = [{"name": k, "value": v} for k, v in sorted(plain.items())]
+    out: list[Manifest] = [{"name": k, "value": v} for k, v in sorted(plain.items())]
     name = secret_name(spec.session_id)
-    for key in sorted(secret_values(spec)):
+    for key in sorted(env.secret_env()):
         ref = {"secretKeyRef": {"name": name, "key": key}}
-        env.append({"name": key, "valueFrom": ref})
-    return env
+        out.append({"name": key, "valueFrom": ref})
+    return out
 
 
 # -- reading a pod -------------------------------------------------------------------------

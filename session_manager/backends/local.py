@@ -228,14 +228,9 @@ class LocalBackend(Backend):
         # An allow-list: the gateway's own credentials (AWS_*, PG*, KUBECONFIG...) must not
         # reach the user's kernels and commands.
         env = {k: v for k, v in os.environ.items() if k in _INHERITED or k.startswith("LC_")}
-        env.update(spec.env)
+        volume = self.volume_path(spec.user, spec.project)
+        env.update(spec.pod_env(root=volume, sock=str(sock)).to_env())
         env.update(
-            IDE_POD_SESSION_ID=spec.session_id,
-            IDE_POD_ROOT=str(self.volume_path(spec.user, spec.project)),
-            IDE_POD_SOCK=str(sock),
-            IDE_POD_BASE_URL=spec.base_url,
-            IDE_POD_USER=spec.user,
-            JUPYTER_TOKEN=spec.token,
             JUPYTER_RUNTIME_DIR=str(runtime),
             JUPYTER_CONFIG_DIR=str(runtime / "config"),
         )

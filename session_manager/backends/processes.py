@@ -8,6 +8,11 @@ import subprocess
 import time
 from pathlib import Path
 
+from ide_server.podenv import PodEnv
+
+# A live pod's environment names its session: a recycled pid does not.
+_SESSION_VARIABLE = PodEnv.variable("session_id")
+
 
 def read_all(fd: int) -> bytes:
     data = b""
@@ -25,7 +30,7 @@ def pid_is_pod(pid: int, session_id: str) -> bool:
         return False
     if stat.rsplit(")", 1)[-1].split()[0] == "Z":
         return False
-    return f"IDE_POD_SESSION_ID={session_id}".encode() in environ.split(b"\0")
+    return f"{_SESSION_VARIABLE}={session_id}".encode() in environ.split(b"\0")
 
 
 def running(pid: int | None) -> bool:

@@ -13,15 +13,16 @@ The network namespace is shared on purpose: git remotes and warehouses stay reac
 from __future__ import annotations
 
 import importlib.util
-import json
 import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlparse
+
+from ide_server.podenv import PodEnv
 
 # The uid and gid the pod has inside its user namespace: never root, even when the gateway is.
 SANDBOX_UID = 1000
@@ -104,7 +105,7 @@ def system_paths() -> list[Path]:
     return [Path(p) for p in _SYSTEM] + [Path("/etc") / name for name in _ETC]
 
 
-def shared_paths(env: Mapping[str, str]) -> tuple[list[Path], list[Path]]:
+def shared_paths(env: PodEnv) -> tuple[list[Path], list[Path]]:
     """(read-write, read-only) paths outside the volume that this pod's settings name.
 
     A ``file://`` git remote (the demo project's) is the project's remote, so the pod may
@@ -112,17 +113,14 @@ def shared_paths(env: Mapping[str, str]) -> tuple[list[Path], list[Path]]:
     """
     writable: list[Path] = []
     readable: list[Path] = []
-    url = urlparse(env.get("IDE_POD_GIT_URL", ""))
+    url = urlparse(env.git_url)
     if url.scheme == "file" and url.path:
         writable.append(Path(unquote(url.path)))
-    try:
-        warehouse = json.loads(env.get("IDE_POD_WAREHOUSE", "") or "{}")
-    except ValueError:
-        warehouse = {}
-    if isinstance(warehouse, dict) and warehouse.get("type") == "duckdb" and warehouse.get("path"):
+    warehouse = env.warehouse
+    if warehouse.get("type") == "duckdb" and warehouse.get("path"):
         readable.append(Path(str(warehouse["path"])))
-    if env.get("IDE_POD_GIT_CA_BUNDLE"):
-        readable.append(Path(env["IDE_POD_GIT_CA_BUNDLE"]))
+    if env.git_ca_bundle:
+        readable.append(Path(env.git_ca_bundle))
     return writable, readable
 
 

@@ -11,6 +11,7 @@ import pytest
 from ide_server.db import Database
 from ide_server.gateway.accounts import Accounts
 from ide_server.gateway.migrations import MIGRATIONS
+from ide_server.podenv import PodEnv
 from ide_server.secrets import SecretBox, generate_key_spec
 from session_manager.backends.base import Backend
 from session_manager.manager import SessionManager
@@ -21,8 +22,8 @@ from tests.session_manager.fakes import BrokenBackend, InstantBackend, NeverRead
 from tests.support.pg import temporary_database
 
 
-async def no_env() -> dict[str, str]:
-    return {}
+async def no_env() -> PodEnv:
+    return PodEnv()
 
 
 LIMITS = Limits(per_user=100, active=10_000, concurrent_starts=10_000)
@@ -159,7 +160,7 @@ async def test_reopening_a_live_session_never_builds_the_pod_settings(db: Databa
     uid, pid = await _user_and_project(db)
     row, _ = await manager.open_session(uid, "u", pid, "p-u", no_env)
 
-    async def unreadable() -> dict[str, str]:
+    async def unreadable() -> PodEnv:
         raise RuntimeError("the master key changed")
 
     again, created = await manager.open_session(uid, "u", pid, "p-u", unreadable)
@@ -170,7 +171,7 @@ async def test_settings_that_cannot_be_built_fail_the_new_session(db: Database) 
     manager = await _manager(db, InstantBackend())
     uid, pid = await _user_and_project(db)
 
-    async def unreadable() -> dict[str, str]:
+    async def unreadable() -> PodEnv:
         raise RuntimeError("the master key changed")
 
     with pytest.raises(RuntimeError):

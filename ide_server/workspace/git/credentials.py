@@ -20,11 +20,12 @@ from urllib.parse import urlsplit
 import pygit2
 from pygit2.enums import CredentialType
 
+from ide_server.podenv import PodEnv
+
 from .errors import AuthenticationFailed, OperationCancelled, UntrustedCertificate
 
 log = logging.getLogger(__name__)
 
-CA_BUNDLE_ENV = "IDE_POD_GIT_CA_BUNDLE"
 # libgit2 otherwise waits for a dead remote as long as the kernel lets it.
 CONNECT_TIMEOUT_MS = 15_000
 READ_TIMEOUT_MS = 120_000
@@ -45,7 +46,7 @@ def configure_tls(ca_bundle: str | None = None) -> None:
     libgit2's TLS context is process-wide, so this adds to it once per bundle. There is
     deliberately no way to turn verification off.
     """
-    bundle = ca_bundle if ca_bundle is not None else os.environ.get(CA_BUNDLE_ENV, "")
+    bundle = ca_bundle if ca_bundle is not None else str(PodEnv.read("git_ca_bundle"))
     with _tls_lock:
         pygit2.settings.server_connect_timeout = CONNECT_TIMEOUT_MS
         pygit2.settings.server_timeout = READ_TIMEOUT_MS

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import base64
+import dataclasses
 import json
 import re
 from types import SimpleNamespace
+from typing import Any
 
+from ide_server.podenv import PodEnv
 from session_manager.backends.base import PodSpec
 from session_manager.backends.k8s_objects import (
+    PROJECT_ROOT,
     KubeSettings,
     claim_name,
     label_value,
@@ -23,7 +28,8 @@ DNS_1123 = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 LABEL = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
 
 
-def _spec(**env: str) -> PodSpec:
+def _spec(**settings: Any) -> PodSpec:
+    env = PodEnv(**settings)
     return PodSpec("a" * 32, "erin", "demo", f"/sessions/{'a' * 32}/", "pod-token-xyz", env)
 
 
@@ -46,7 +52,7 @@ def test_label_values_are_valid_and_keep_valid_names() -> None:
 
 
 def test_the_pod_spec_refers_to_secrets_and_never_holds_them() -> None:
-    spec = _spec(IDE_POD_GIT_TOKEN="ghp_secret", IDE_POD_WAREHOUSE='{"password": "pw"}')
+    spec = _spec(git_token="ghp_secret", warehouse={"password": "pw"})
     pod = pod_manifest(KubeSettings(namespace="ide"), spec)
     text = json.dumps(pod)
     assert "pod-token-xyz" not in text and "ghp_secret" not in text and '"pw"' not in text
@@ -56,6 +62,53 @@ def test_the_pod_spec_refers_to_secrets_and_never_holds_them() -> None:
     assert env["IDE_POD_ROOT"]["value"] == "/workspace/project"
     secret = secret_manifest(KubeSettings(namespace="ide"), spec)
     assert set(secret["data"]) == {"JUPYTER_TOKEN", "IDE_POD_GIT_TOKEN", "IDE_POD_WAREHOUSE"}
+
+
+def _secret_fields() -> list[dataclasses.Field[Any]]:
+    return [f for f in dataclasses.fields(PodEnv) if f.metadata.get("secret")]
+
+
+def test_every_secret_field_of_the_pod_env_goes_to_the_secret_and_only_there() -> None:
+    # A field marked secret tomorrow is covered without touching this test.
+    marked = {f.name: f"secret-{f.name}-{i}" for i, f in enumerate(_secret_fields())}
+    assert {"token", "git_token", "warehouse"} <= set(marked)
+    values: dict[str, Any] = {
+        name: {"password": value} if name == "warehouse" else value
+        for name, value in marked.items()
+        if name != "token"
+    }
+    spec = dataclasses.replace(_spec(**values), token=marked["token"])
+    settings = KubeSettings(namespace="ide")
+    pod_text = json.dumps(pod_manifest(settings, spec))
+    secret = secret_manifest(settings, spec)
+    opened = {k: base64.b64decode(v).decode() for k, v in secret["data"].items()}
+    env = {e["name"]: e for e in pod_manifest(settings, spec)["spec"]["containers"][0]["env"]}
+    for name, value in marked.items():
+        variable = PodEnv.variable(name)
+        assert value not in pod_text, f"{name} is in the Pod spec"
+        assert value in opened[variable]
+        assert env[variable] == {
+            "name": variable,
+            "valueFrom": {"secretKeyRef": {"name": secret["metadata"]["name"], "key": variable}},
+        }
+    # And nothing else is: the Secret holds the credentials, not the settings.
+    assert set(opened) == PodEnv.secret_variables()
+
+
+def test_the_container_gets_every_field_of_the_pod_env() -> None:
+    settings = KubeSettings(namespace="ide", pod_port=9000)
+    spec = _spec(git_url="https://git.example/p.git", save_delay=0.25, protect_default_branch=False)
+    container = pod_manifest(settings, spec)["spec"]["containers"][0]
+    plain = {e["name"]: e["value"] for e in container["env"] if "value" in e}
+    secret = {e["name"]: "" for e in container["env"] if "valueFrom" in e}
+    # What the pod reads back is the spec, placed where the manifest puts it.
+    read = PodEnv.from_env({**plain, **secret})
+    assert read.git_url == "https://git.example/p.git"
+    assert read.save_delay == 0.25 and read.protect_default_branch is False
+    assert read.session_id == "a" * 32 and read.base_url == spec.base_url
+    assert str(read.root) == PROJECT_ROOT and read.port == 9000 and read.sock == ""
+    assert container["ports"][0]["containerPort"] == 9000
+    assert set(plain) | set(secret) >= set(PodEnv().to_env())
 
 
 def test_the_pod_runs_unprivileged_with_limits_and_a_probe() -> None:

@@ -78,12 +78,12 @@ async def test_credentials_reach_the_pod_only_through_its_secret(
     pod = cluster.objects("pods", namespace)[name]
 
     dumped = json.dumps(pod)
-    for secret in (spec.token, spec.env["IDE_POD_GIT_TOKEN"], "warehouse-password"):
+    for secret in (spec.token, spec.env.git_token, "warehouse-password"):
         assert secret not in dumped
     secret = cluster.objects("secrets", namespace)[secret_name(spec.session_id)]
     values = {k: base64.b64decode(v).decode() for k, v in secret["data"].items()}
     assert values["JUPYTER_TOKEN"] == spec.token
-    assert values["IDE_POD_GIT_TOKEN"] == spec.env["IDE_POD_GIT_TOKEN"]
+    assert values["IDE_POD_GIT_TOKEN"] == spec.env.git_token
     assert "warehouse-password" in values["IDE_POD_WAREHOUSE"]
     running = kubelet.pod(namespace, name)
     assert running is not None and running.env["JUPYTER_TOKEN"] == spec.token
@@ -136,7 +136,7 @@ async def test_a_pod_that_exits_during_start_fails_with_its_log(
     make_backend, pod_spec, cluster: FakeCluster, namespace: str, tmp_path
 ) -> None:
     backend = make_backend()
-    spec = pod_spec(IDE_POD_GIT_URL=(tmp_path / "no-such-remote.git").as_uri())
+    spec = pod_spec(git_url=(tmp_path / "no-such-remote.git").as_uri())
     started = time.monotonic()
     with pytest.raises(BackendError, match="exited during start") as failure:
         await backend.start(spec, Progress())

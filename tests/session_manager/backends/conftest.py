@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from ide_server.demo.remote import create_demo_remote
+from ide_server.podenv import PodEnv
 from session_manager.backends.base import PodSpec
 from session_manager.backends.kubernetes import KubernetesBackend
 
@@ -77,16 +78,15 @@ async def make_backend(
 
 @pytest.fixture
 def pod_spec(demo_remote: Path) -> Callable[..., PodSpec]:
-    def spec(user: str = "erin", project: str = "demo", **env: str) -> PodSpec:
+    def spec(user: str = "erin", project: str = "demo", **settings: Any) -> PodSpec:
         session_id = secrets.token_hex(16)
-        pod_env = {
-            "IDE_POD_GIT_URL": demo_remote.as_uri(),
-            "IDE_POD_DEFAULT_BRANCH": "main",
-            "IDE_POD_GIT_TOKEN": "git-token-" + secrets.token_hex(8),
-            "IDE_POD_WAREHOUSE": '{"type": "duckdb", "password": "warehouse-password"}',
-            "IDE_POD_SAVE_DELAY": "0.3",
-            **env,
-        }
+        pod_env = PodEnv(
+            git_url=demo_remote.as_uri(),
+            default_branch="main",
+            git_token="git-token-" + secrets.token_hex(8),
+            warehouse={"type": "duckdb", "password": "warehouse-password"},
+            save_delay=0.3,
+        ).replace(**settings)
         return PodSpec(
             session_id,
             user,

@@ -3,7 +3,7 @@
 A test asks the harness for a gateway and, when it must look behind the API, for a pod's
 process, its volume directory, whether the pod exists. ``LocalHarness`` answers for child
 processes on this machine, ``KubeHarness`` for Pods on the fake cluster run by the test
-kubelet. Use it through the ``harness`` fixture (tests/session_manager/kube/conftest.py),
+kubelet. Use it through the ``harness`` fixture (tests/session_manager/backends/conftest.py),
 parametrized over both.
 """
 
