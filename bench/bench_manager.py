@@ -24,6 +24,7 @@ from starlette.routing import Route
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from ide_server.config import load_config  # noqa: E402
 from ide_server.db import Database  # noqa: E402
 from ide_server.demo.remote import create_demo_remote  # noqa: E402
 from ide_server.gateway.accounts import Accounts  # noqa: E402
@@ -31,7 +32,7 @@ from ide_server.gateway.migrations import MIGRATIONS  # noqa: E402
 from ide_server.podenv import PodEnv  # noqa: E402
 from ide_server.secrets import SecretBox, generate_key_spec  # noqa: E402
 from session_manager.backends.base import PodSpec  # noqa: E402
-from session_manager.backends.local import LocalBackend  # noqa: E402
+from session_manager.backends.local import Confinement, LocalBackend  # noqa: E402
 from session_manager.manager import SessionManager  # noqa: E402
 from session_manager.pods import PodClients  # noqa: E402
 from session_manager.reaper import Reaper, ReapPolicy  # noqa: E402
@@ -71,7 +72,8 @@ class TimedLocalBackend(LocalBackend):
     """The local backend, timing its own start: what is left is the manager's share."""
 
     def __init__(self, data_dir: Path) -> None:
-        super().__init__(data_dir)
+        config = load_config({"data_dir": str(data_dir)})
+        super().__init__(config.data_path, Confinement.from_config(config))
         self.durations: list[float] = []
 
     async def start(self, spec: PodSpec, progress) -> str:

@@ -133,55 +133,69 @@ SETTINGS: tuple[Setting, ...] = (
         "Largest WebSocket message accepted; bigger ones close the socket with 1009.",
         int,
     ),
+    # The Kubernetes backend's settings (docs/kubernetes.md); field ``x`` of its
+    # KubeSettings is setting ``kube_x``.
     Setting(
         "kube_namespace",
         "",
-        "Namespace of session pods, Secrets and PVCs; empty: the "
-        "gateway's own in a cluster, else the kubeconfig context's.",
+        "Namespace of the session Pods, Secrets and PVCs; empty: the gateway's own namespace "
+        "when it runs in a pod, else the kubeconfig context's namespace, else `default`.",
     ),
     Setting(
         "kube_config",
         "",
-        "Kubeconfig file for the kubernetes backend; empty: in-cluster "
-        "credentials in a pod, else $KUBECONFIG or ~/.kube/config.",
+        "Kubeconfig file; empty: the in-cluster ServiceAccount when running in a pod, else "
+        "`$KUBECONFIG` or `~/.kube/config`.",
     ),
-    Setting("kube_context", "", "Kubeconfig context to use; empty: the current one."),
+    Setting("kube_context", "", "Context of the kubeconfig to use; empty: its current context."),
     Setting(
         "kube_image",
         "ghcr.io/ide-server/ide-server-pod:0.1.0",
-        "Image of session pods (deploy/Dockerfile, target pod).",
+        "Image of the session pods (`deploy/Dockerfile`, target `pod`).",
     ),
-    Setting("kube_image_pull_policy", "IfNotPresent", "imagePullPolicy of session pods."),
-    Setting("kube_storage_class", "", "StorageClass of session volumes; empty: the default."),
+    Setting("kube_image_pull_policy", "IfNotPresent", "`imagePullPolicy` of the session pods."),
+    Setting("kube_storage_class", "", "StorageClass of the volumes; empty: the cluster's default."),
     Setting("kube_volume_size", "5Gi", "Storage requested by each (user, project) volume."),
     Setting("kube_cpu_request", "250m", "CPU request of a session pod."),
     Setting("kube_cpu_limit", "2", "CPU limit of a session pod."),
     Setting("kube_memory_request", "512Mi", "Memory request of a session pod."),
-    Setting("kube_memory_limit", "2Gi", "Memory limit of a session pod."),
-    Setting("kube_scratch_size", "1Gi", "Size limit of a session pod's /tmp emptyDir."),
+    Setting(
+        "kube_memory_limit",
+        "2Gi",
+        "Memory limit of a session pod (previews and dbt run inside it).",
+    ),
+    Setting("kube_scratch_size", "1Gi", "Size limit of the pod's `/tmp` emptyDir."),
     Setting(
         "kube_service_account",
         "",
-        "ServiceAccount of session pods (its token is never "
-        "mounted); empty: the namespace's default.",
+        "ServiceAccount the session pods run as (its token is never mounted); empty: the "
+        "namespace's `default`.",
     ),
-    Setting("kube_pod_port", 8888, "Port session pods listen on.", int),
     Setting(
-        "kube_pod_uid", 1000, "Non-root uid/gid of session pods, and their volume's fsGroup.", int
+        "kube_pod_port",
+        8888,
+        "Port the session pod listens on (the container port named `ide`).",
+        int,
+    ),
+    Setting(
+        "kube_pod_uid",
+        1000,
+        "Non-root user and group id of the session pods, and the volume's `fsGroup`.",
+        int,
     ),
     Setting(
         "kube_resync_interval",
         300,
-        "Seconds between full lists of session pods; a watch runs in between.",
+        "Seconds between full lists of the session pods; the watch runs in between.",
         int,
     ),
+    Setting("kube_api_attempts", 6, "Attempts of each API call before a start or stop fails.", int),
     Setting(
-        "kube_api_attempts",
-        6,
-        "Attempts of each Kubernetes API call before a start or stop fails.",
+        "kube_api_timeout",
+        30,
+        "Seconds one API request may take; also the wait for the first list.",
         int,
     ),
-    Setting("kube_api_timeout", 30, "Seconds one Kubernetes API request may take.", int),
     Setting("tls_cert", "", "PEM certificate file; with --tls-key the gateway serves HTTPS."),
     Setting("tls_key", "", "PEM private key file of --tls-cert."),
     Setting(
@@ -279,9 +293,12 @@ variable, which wins over the default.
 """
 
 
-def markdown_table() -> str:
+def markdown_table(prefix: str = "") -> str:
+    """The settings whose name starts with ``prefix``, as a Markdown table."""
     rows = ["| setting | environment | default | meaning |", "| --- | --- | --- | --- |"]
     for s in SETTINGS:
+        if not s.name.startswith(prefix):
+            continue
         rows.append(f"| `{s.flag}` | `{s.env}` | `{s.default!r}` | {s.help} |")
     return "\n".join(rows) + "\n"
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from ide_server.config import SETTINGS, load_config
+from ide_server.config import SETTINGS, load_config, markdown_table
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -49,3 +49,16 @@ def test_flag_beats_environment_beats_default() -> None:
 def test_bad_values_name_the_variable() -> None:
     with pytest.raises(SystemExit, match="IDE_PORT"):
         load_config({}, env={"IDE_PORT": "eighty"})
+
+
+def test_the_kubernetes_doc_lists_the_kube_settings_from_the_table() -> None:
+    text = (ROOT / "docs" / "kubernetes.md").read_text()
+    generated = text.split("<!-- generated: kube settings -->\n", 1)[1].split("<!-- end", 1)[0]
+    assert generated == markdown_table("kube_"), (
+        "docs/kubernetes.md is stale: paste `markdown_table('kube_')` of ide_server/config.py"
+    )
+
+
+def test_overrides_must_name_a_setting() -> None:
+    with pytest.raises(KeyError, match="kube_imagee"):
+        load_config({"kube_imagee": "x"}, env={})

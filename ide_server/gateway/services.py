@@ -9,7 +9,7 @@ import os
 import secrets
 from pathlib import Path
 
-from session_manager.backends.base import Backend
+from session_manager.backends import UnknownBackend, create_backend
 from session_manager.manager import SessionManager
 from session_manager.pods import PodClients
 from session_manager.reaper import Reaper, ReapPolicy
@@ -34,32 +34,11 @@ ADMIN = "admin"
 DEMO_PROJECT = "demo"
 
 
-def make_backend(config: Config) -> Backend:
-    name = config.session_backend
-    if name == "local":
-        from session_manager.backends.local import Confinement, LocalBackend
-
-        confinement = Confinement(
-            bwrap=config.local_bwrap,
-            unconfined=config.local_unconfined,
-            memory_limit_mb=config.local_memory_limit_mb,
-            max_tasks=config.local_max_tasks,
-            max_open_files=config.local_max_open_files,
-        )
-        return LocalBackend(config.data_path, confinement=confinement)
-    if name == "kubernetes":
-        from session_manager.backends import kubernetes  # type: ignore[attr-defined]
-
-        return kubernetes.KubernetesBackend.from_config(config)  # type: ignore[no-any-return]
-    raise SystemExit(f"unknown session backend {name!r}: use 'local' or 'kubernetes'")
-
-
 class Services:
     """Constructed without I/O; ``start()`` connects and bootstraps, ``stop()`` undoes it."""
 
-    def __init__(self, config: Config, *, backend: Backend | None = None) -> None:
+    def __init__(self, config: Config) -> None:
         self.config = config
-        self._backend = backend
         self._embedded: EmbeddedPostgres | None = None
         self.db: Database
         self.accounts: Accounts
@@ -101,7 +80,10 @@ class Services:
         )
         self.throttle = LoginThrottle(self.db)
         self.store = SessionStore(self.db)
-        backend = self._backend or make_backend(self.config)
+        try:
+            backend = create_backend(self.config)
+        except UnknownBackend as exc:
+            raise SystemExit(str(exc)) from None
         limits = Limits(
             per_user=self.config.max_sessions_per_user,
             active=self.config.max_active_sessions,

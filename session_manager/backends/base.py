@@ -9,8 +9,9 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self
 
+from ide_server.config import Config
 from ide_server.podenv import PodEnv
 
 Progress = Callable[[str], Awaitable[None]]
@@ -59,6 +60,12 @@ class Backend(ABC):
 
     name: ClassVar[str]
     _REQUIRED: ClassVar[tuple[str, ...]] = ("start", "stop", "poll", "list_pods", "delete_volume")
+
+    @classmethod
+    def from_config(cls, config: Config) -> Self:
+        """The backend as the server's settings configure it, doing no I/O (``start``
+        connects). Every backend of ``backends.BACKENDS`` implements it."""
+        raise NotImplementedError(f"{cls.__name__} is not built from the settings")
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

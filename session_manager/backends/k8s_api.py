@@ -39,10 +39,10 @@ _NETWORK_ERRORS = (urllib3.exceptions.HTTPError, OSError)
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    attempts: int = 6
+    attempts: int  # setting kube_api_attempts
+    request_timeout: float  # setting kube_api_timeout
     first_delay: float = 0.2
     max_delay: float = 5.0
-    request_timeout: float = 30.0
 
     def delay(self, attempt: int, retry_after: float | None = None) -> float:
         backoff = min(self.max_delay, self.first_delay * 2**attempt)

@@ -7,6 +7,7 @@ and tested without a cluster. The backend in :mod:`.kubernetes` does the talking
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
 import re
 from collections.abc import Mapping
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ide_server.config import Config
 from ide_server.podenv import PodEnv
 
 from .base import PodSpec
@@ -42,28 +44,38 @@ SCRATCH_MOUNT = "/tmp"  # noqa: S108 - an emptyDir of the pod's own, not the hos
 _LABEL_VALUE = re.compile(r"^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$")
 
 
+# The session pods (and their Secrets) of this installation.
+SELECTOR = f"{MANAGED_BY}=ide-server,{COMPONENT}=session"
+
+
 @dataclass(frozen=True)
 class KubeSettings:
-    """What the cluster operator chooses; see docs/kubernetes.md for each."""
+    """What the cluster operator chooses: field ``x`` is the setting ``kube_x`` of
+    ide_server/config.py, where its default and its help live (docs/configuration.md)."""
 
-    namespace: str = ""  # empty: the pod's own namespace in-cluster, else the kubeconfig's
-    image: str = "ghcr.io/ide-server/ide-server-pod:0.1.0"
-    image_pull_policy: str = "IfNotPresent"
-    storage_class: str = ""  # empty: the cluster's default StorageClass
-    volume_size: str = "5Gi"
-    cpu_request: str = "250m"
-    cpu_limit: str = "2"
-    memory_request: str = "512Mi"
-    memory_limit: str = "2Gi"
-    service_account: str = ""  # empty: the namespace's default account (its token is not mounted)
-    pod_port: int = 8888
-    pod_uid: int = 1000
-    scratch_size: str = "1Gi"
-    termination_grace: int = 15
+    namespace: str  # empty: the pod's own namespace in-cluster, else the kubeconfig's
+    image: str
+    image_pull_policy: str
+    storage_class: str  # empty: the cluster's default StorageClass
+    volume_size: str
+    cpu_request: str
+    cpu_limit: str
+    memory_request: str
+    memory_limit: str
+    service_account: str  # empty: the namespace's default account (its token is not mounted)
+    pod_port: int
+    pod_uid: int
+    scratch_size: str
+    termination_grace: int = 15  # not a setting: the pod's own shutdown is quick
+
+    @classmethod
+    def from_config(cls, config: Config) -> KubeSettings:
+        names = [f.name for f in dataclasses.fields(cls) if f.name != "termination_grace"]
+        return cls(**{name: config.values[f"kube_{name}"] for name in names})
 
     @property
     def selector(self) -> str:
-        return f"{MANAGED_BY}=ide-server,{COMPONENT}=session"
+        return SELECTOR
 
 
 # -- names and labels ----------------------------------------------------------------------

@@ -17,12 +17,13 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import httpx
 from kubernetes import client as kube_client
 from kubernetes import config as kube_config
 from kubernetes.config.config_exception import ConfigException
+
+from ide_server.config import Config
 
 from .base import Backend, BackendError, PodInfo, PodSpec, Progress
 from .k8s_api import KubeApi, RetryPolicy
@@ -56,8 +57,8 @@ _REACH_TIMEOUT = 10.0
 
 @dataclass(frozen=True)
 class KubeConnection:
-    kubeconfig: str = ""  # empty: in-cluster when running in a pod, else ~/.kube/config
-    context: str = ""
+    kubeconfig: str  # empty: in-cluster when running in a pod, else ~/.kube/config
+    context: str  # empty: the kubeconfig's current one
 
 
 class KubernetesBackend(Backend):
@@ -66,14 +67,14 @@ class KubernetesBackend(Backend):
     def __init__(
         self,
         settings: KubeSettings,
-        connection: KubeConnection | None = None,
+        connection: KubeConnection,
         *,
-        policy: RetryPolicy | None = None,
-        resync: float = 300.0,
+        policy: RetryPolicy,
+        resync: float,
     ) -> None:
         self.settings = settings
-        self.connection = connection or KubeConnection()
-        self.policy = policy or RetryPolicy()
+        self.connection = connection
+        self.policy = policy
         self.resync = resync
         self._api: KubeApi | None = None
         self._pods: PodReflector | None = None
@@ -83,29 +84,16 @@ class KubernetesBackend(Backend):
         self._closed = False
 
     @classmethod
-    def from_config(cls, config: Any) -> KubernetesBackend:
-        """Read the ``kube_*`` settings of ide_server/config.py (documented in docs/)."""
-        defaults = KubeSettings()
-
-        def get(name: str) -> Any:
-            value = getattr(config, f"kube_{name}", None)
-            return getattr(defaults, name) if value is None else value
-
-        fields = {f.name for f in dataclasses.fields(KubeSettings)} - {"termination_grace"}
-        settings = KubeSettings(**{name: get(name) for name in fields})
-        settings = dataclasses.replace(
-            settings, pod_port=int(settings.pod_port), pod_uid=int(settings.pod_uid)
+    def from_config(cls, config: Config) -> KubernetesBackend:
+        """The ``kube_*`` settings of ide_server/config.py (docs/configuration.md)."""
+        return cls(
+            KubeSettings.from_config(config),
+            KubeConnection(kubeconfig=config.kube_config, context=config.kube_context),
+            policy=RetryPolicy(
+                attempts=config.kube_api_attempts, request_timeout=float(config.kube_api_timeout)
+            ),
+            resync=float(config.kube_resync_interval),
         )
-        connection = KubeConnection(
-            kubeconfig=getattr(config, "kube_config", "") or "",
-            context=getattr(config, "kube_context", "") or "",
-        )
-        policy = RetryPolicy(
-            attempts=int(getattr(config, "kube_api_attempts", 6)),
-            request_timeout=float(getattr(config, "kube_api_timeout", 30)),
-        )
-        resync = float(getattr(config, "kube_resync_interval", 300))
-        return cls(settings, connection, policy=policy, resync=resync)
 
     # -- connecting (lazily: constructors do no I/O) ---------------------------------------
     async def _ready(self) -> tuple[KubeApi, PodReflector]:

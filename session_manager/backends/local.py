@@ -13,6 +13,7 @@ sandbox no pod starts, unless the admin chose to run them unconfined.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import hashlib
 import json
 import logging
@@ -26,6 +27,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+
+from ide_server.config import Config
 
 from .base import Backend, BackendError, PodInfo, PodSpec, Progress
 from .processes import pid_is_pod, read_all, terminate_group
@@ -68,13 +71,19 @@ _MAX_RUN_ROOT = 60
 
 @dataclass(frozen=True)
 class Confinement:
-    """How local pods are confined: the settings ``local_*`` of the configuration."""
+    """How local pods are confined: field ``x`` is the setting ``local_x`` of
+    ide_server/config.py, where its default and its help live."""
 
-    bwrap: str = ""  # empty: found by :func:`.sandbox.find_bwrap`
-    unconfined: bool = False
-    memory_limit_mb: int = 4096
-    max_tasks: int = 1024
-    max_open_files: int = 4096
+    bwrap: str  # empty: found by :func:`.sandbox.find_bwrap`
+    unconfined: bool
+    memory_limit_mb: int
+    max_tasks: int
+    max_open_files: int
+
+    @classmethod
+    def from_config(cls, config: Config) -> Confinement:
+        names = [f.name for f in dataclasses.fields(cls)]
+        return cls(**{name: config.values[f"local_{name}"] for name in names})
 
 
 class LocalBackend(Backend):
@@ -83,15 +92,19 @@ class LocalBackend(Backend):
     def __init__(
         self,
         data_dir: Path,
+        confinement: Confinement,
         *,
         python: str = sys.executable,
-        confinement: Confinement | None = None,
     ) -> None:
         self.data_dir = data_dir
         self.python = python
-        self.confinement = confinement or Confinement()
+        self.confinement = confinement
         self._children: dict[str, subprocess.Popen[bytes]] = {}
         self._bwrap: str | None = None  # found and probed once, at the first start
+
+    @classmethod
+    def from_config(cls, config: Config) -> LocalBackend:
+        return cls(config.data_path, Confinement.from_config(config))
 
     # -- layout ----------------------------------------------------------------------------
     def volume_path(self, user: str, project: str) -> Path:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from ide_server.config import load_config
+from session_manager.backends import BACKENDS, UnknownBackend, create_backend
 from session_manager.backends.base import Backend, PodInfo, PodSpec, Progress
 from session_manager.backends.local import LocalBackend
 from session_manager.states import IllegalTransition, State, check_transition
@@ -44,3 +46,28 @@ def test_illegal_transitions_raise() -> None:
     ]:
         with pytest.raises(IllegalTransition):
             check_transition(current, target)
+
+
+# -- the registry ---------------------------------------------------------------------------
+def test_the_setting_chooses_the_backend_built_from_the_config(tmp_path) -> None:
+    from session_manager.backends.kubernetes import KubernetesBackend
+
+    local = create_backend(load_config({"data_dir": str(tmp_path)}, env={}))
+    assert isinstance(local, LocalBackend) and local.data_dir == tmp_path.resolve()
+    kube = create_backend(
+        load_config({"session_backend": "kubernetes", "kube_namespace": "ide"}, env={})
+    )
+    assert isinstance(kube, KubernetesBackend) and kube.settings.namespace == "ide"
+
+
+def test_an_unknown_backend_names_the_choices() -> None:
+    with pytest.raises(UnknownBackend, match="'local', 'kubernetes'"):
+        create_backend(load_config({"session_backend": "docker"}, env={}))
+
+
+def test_every_registered_backend_is_built_from_the_settings(tmp_path) -> None:
+    config = load_config({"data_dir": str(tmp_path)}, env={})
+    for name, factory in BACKENDS.items():
+        backend = factory(config)
+        assert backend.name == name
+        assert type(backend).from_config.__func__ is not Backend.from_config.__func__  # type: ignore[attr-defined]

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from ide_server.config import load_config
 from tests.support.gateway import PASSWORD, GatewayProcess, login_as
 
 GATEWAY_SECRET = "gateway-only-" + uuid.uuid4().hex
@@ -264,9 +265,10 @@ def test_the_guard_holds_a_pod_to_its_task_limit_and_cannot_be_stopped(tmp_path:
 
 async def test_pods_are_refused_when_confinement_cannot_be_set_up(tmp_path: Path) -> None:
     from session_manager.backends.base import BackendError, PodSpec
-    from session_manager.backends.local import Confinement, LocalBackend
+    from session_manager.backends.local import LocalBackend
 
-    backend = LocalBackend(tmp_path / "data", confinement=Confinement(bwrap="/bin/false"))
+    config = load_config({"data_dir": str(tmp_path / "data"), "local_bwrap": "/bin/false"}, env={})
+    backend = LocalBackend.from_config(config)
     spec = PodSpec("b" * 32, "erin", "demo", f"/sessions/{'b' * 32}/", "token")
     steps: list[str] = []
 
@@ -285,9 +287,10 @@ async def test_unconfined_pods_are_a_warning_at_every_start(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     from session_manager.backends.base import BackendError, PodSpec
-    from session_manager.backends.local import Confinement, LocalBackend
+    from session_manager.backends.local import LocalBackend
 
-    backend = LocalBackend(tmp_path / "data", confinement=Confinement(unconfined=True))
+    config = load_config({"data_dir": str(tmp_path / "data"), "local_unconfined": True}, env={})
+    backend = LocalBackend.from_config(config)
 
     async def progress(step: str) -> None:
         pass

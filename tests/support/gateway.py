@@ -118,9 +118,11 @@ class GatewayProcess:
                 self.proc.wait()
 
     def runtime_dir(self, session_id: str) -> Path:
+        from ide_server.config import load_config
         from session_manager.backends.local import LocalBackend
 
-        return LocalBackend(self.data_dir).runtime_dir(session_id)
+        config = load_config({"data_dir": str(self.data_dir)}, env={})
+        return LocalBackend.from_config(config).runtime_dir(session_id)
 
     def pod_pid(self, session_id: str) -> int:
         record = json.loads((self.runtime_dir(session_id) / "pod.json").read_text())

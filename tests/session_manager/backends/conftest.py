@@ -5,11 +5,11 @@ from __future__ import annotations
 import secrets
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
+from ide_server.config import load_config
 from ide_server.demo.remote import create_demo_remote
 from ide_server.podenv import PodEnv
 from session_manager.backends.base import PodSpec
@@ -67,7 +67,7 @@ async def make_backend(
             "kube_api_timeout": 10,
             **settings,
         }
-        backend = KubernetesBackend.from_config(SimpleNamespace(**values))
+        backend = KubernetesBackend.from_config(load_config(values, env={}))
         made.append(backend)
         return backend
 

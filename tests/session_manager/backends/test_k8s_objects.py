@@ -6,9 +6,9 @@ import base64
 import dataclasses
 import json
 import re
-from types import SimpleNamespace
 from typing import Any
 
+from ide_server.config import SETTINGS, load_config
 from ide_server.podenv import PodEnv
 from session_manager.backends.base import PodSpec
 from session_manager.backends.k8s_objects import (
@@ -26,6 +26,15 @@ from session_manager.backends.kubernetes import KubernetesBackend
 
 DNS_1123 = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 LABEL = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
+
+
+SETTING_DEFAULTS = {s.name: s.default for s in SETTINGS}
+
+
+def kube(**settings: Any) -> KubeSettings:
+    """The Kubernetes settings as the config loader makes them, with ``settings`` set."""
+    overrides = {f"kube_{name}": value for name, value in settings.items()}
+    return KubeSettings.from_config(load_config(overrides, env={}))
 
 
 def _spec(**settings: Any) -> PodSpec:
@@ -53,14 +62,14 @@ def test_label_values_are_valid_and_keep_valid_names() -> None:
 
 def test_the_pod_spec_refers_to_secrets_and_never_holds_them() -> None:
     spec = _spec(git_token="ghp_secret", warehouse={"password": "pw"})
-    pod = pod_manifest(KubeSettings(namespace="ide"), spec)
+    pod = pod_manifest(kube(namespace="ide"), spec)
     text = json.dumps(pod)
     assert "pod-token-xyz" not in text and "ghp_secret" not in text and '"pw"' not in text
     env = {e["name"]: e for e in pod["spec"]["containers"][0]["env"]}
     for key in ("JUPYTER_TOKEN", "IDE_POD_GIT_TOKEN", "IDE_POD_WAREHOUSE"):
         assert env[key]["valueFrom"]["secretKeyRef"] == {"name": f"ide-{'a' * 32}", "key": key}
     assert env["IDE_POD_ROOT"]["value"] == "/workspace/project"
-    secret = secret_manifest(KubeSettings(namespace="ide"), spec)
+    secret = secret_manifest(kube(namespace="ide"), spec)
     assert set(secret["data"]) == {"JUPYTER_TOKEN", "IDE_POD_GIT_TOKEN", "IDE_POD_WAREHOUSE"}
 
 
@@ -78,7 +87,7 @@ def test_every_secret_field_of_the_pod_env_goes_to_the_secret_and_only_there() -
         if name != "token"
     }
     spec = dataclasses.replace(_spec(**values), token=marked["token"])
-    settings = KubeSettings(namespace="ide")
+    settings = kube(namespace="ide")
     pod_text = json.dumps(pod_manifest(settings, spec))
     secret = secret_manifest(settings, spec)
     opened = {k: base64.b64decode(v).decode() for k, v in secret["data"].items()}
@@ -96,7 +105,7 @@ def test_every_secret_field_of_the_pod_env_goes_to_the_secret_and_only_there() -
 
 
 def test_the_container_gets_every_field_of_the_pod_env() -> None:
-    settings = KubeSettings(namespace="ide", pod_port=9000)
+    settings = kube(namespace="ide", pod_port=9000)
     spec = _spec(git_url="https://git.example/p.git", save_delay=0.25, protect_default_branch=False)
     container = pod_manifest(settings, spec)["spec"]["containers"][0]
     plain = {e["name"]: e["value"] for e in container["env"] if "value" in e}
@@ -112,7 +121,7 @@ def test_the_container_gets_every_field_of_the_pod_env() -> None:
 
 
 def test_the_pod_runs_unprivileged_with_limits_and_a_probe() -> None:
-    pod = pod_manifest(KubeSettings(namespace="ide", service_account="ide-session"), _spec())
+    pod = pod_manifest(kube(namespace="ide", service_account="ide-session"), _spec())
     spec = pod["spec"]
     container = spec["containers"][0]
     assert spec["securityContext"]["runAsNonRoot"] is True
@@ -160,21 +169,39 @@ def test_reading_a_pod() -> None:
     assert "IDE_KUBE_IMAGE" in (start_failure(pulling) or "")
 
 
-def test_from_config_reads_the_kube_settings_with_defaults() -> None:
-    config = SimpleNamespace(
-        kube_namespace="ide",
-        kube_image="registry.example/ide-pod:1.2",
-        kube_storage_class="gp3",
-        kube_pod_port="9000",
-        kube_api_attempts=3,
+def test_from_config_reads_the_kube_settings_with_the_tables_defaults() -> None:
+    config = load_config(
+        {
+            "kube_namespace": "ide",
+            "kube_image": "registry.example/ide-pod:1.2",
+            "kube_storage_class": "gp3",
+            "kube_api_attempts": 3,
+        },
+        env={"IDE_KUBE_POD_PORT": "9000", "IDE_KUBE_CONTEXT": "staging"},
     )
     backend = KubernetesBackend.from_config(config)
     assert backend.settings.namespace == "ide"
     assert backend.settings.image == "registry.example/ide-pod:1.2"
     assert backend.settings.storage_class == "gp3"
     assert backend.settings.pod_port == 9000
-    assert backend.settings.volume_size == "5Gi"
+    assert backend.settings.volume_size == SETTING_DEFAULTS["kube_volume_size"]
     assert backend.policy.attempts == 3
+    assert backend.policy.request_timeout == SETTING_DEFAULTS["kube_api_timeout"]
+    assert backend.resync == SETTING_DEFAULTS["kube_resync_interval"]
+    assert backend.connection.context == "staging"
+
+
+def test_every_kube_setting_is_a_field_and_back() -> None:
+    # One place for each default: a field without a setting (or the reverse) fails here.
+    fields = {f"kube_{f.name}" for f in dataclasses.fields(KubeSettings)} - {
+        "kube_termination_grace"
+    }
+    elsewhere = {"kube_config", "kube_context", "kube_resync_interval"}
+    elsewhere |= {"kube_api_attempts", "kube_api_timeout"}
+    assert fields | elsewhere == {name for name in SETTING_DEFAULTS if name.startswith("kube_")}
+    defaults = KubeSettings.from_config(load_config(env={}))
+    for name in fields:
+        assert getattr(defaults, name.removeprefix("kube_")) == SETTING_DEFAULTS[name]
 
 
 def test_the_kubernetes_backend_implements_the_whole_interface() -> None:

@@ -8,12 +8,10 @@ from collections.abc import AsyncIterator, Callable
 import pytest
 from kubernetes import client as kube_client
 
-from session_manager.backends.k8s_objects import KubeSettings
+from session_manager.backends.k8s_objects import SELECTOR
 from session_manager.backends.k8s_reflector import PodReflector
 
 from .cluster import FakeCluster
-
-SELECTOR = KubeSettings().selector
 
 
 @pytest.fixture
