@@ -37,5 +37,6 @@ def sources_of(target: State) -> tuple[State, ...]:
 
 
 def check_transition(current: State, target: State) -> None:
+    """Raise :class:`IllegalTransition` unless ``current`` may move to ``target``."""
     if target not in TRANSITIONS[current]:
         raise IllegalTransition(f"a session cannot go from {current} to {target}")

@@ -10,7 +10,7 @@ from typing import Any
 import psycopg
 
 from .ports import SessionDatabase
-from .states import LIVE, State, sources_of
+from .states import LIVE, State, check_transition, sources_of
 
 _COLUMNS = """
     s.id, s.user_id, s.project_id, s.backend, s.state, s.reason, s.progress, s.endpoint,
@@ -187,8 +187,12 @@ class SessionStore:
         ``only_from``, when given).
 
         Returns the updated row, or None if the row was not in a state that may move there
-        (another replica or request got there first).
+        (another replica or request got there first). Raises :class:`IllegalTransition`
+        when ``only_from`` names a state that can never reach ``target``: that is a bug of
+        the caller, not a race.
         """
+        for source in only_from or ():
+            check_transition(source, target)
         sources = [s.value for s in sources_of(target) if only_from is None or s in only_from]
         assignments = ["state = %s", "updated_at = now()"]
         values: list[Any] = [target.value]
