@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
-from ide_server.config import load_config
+from ide_server.config import SETTINGS, load_config
 from session_manager.backends import BACKENDS, UnknownBackend, create_backend
 from session_manager.backends.base import Backend, PodInfo, PodSpec, Progress
 from session_manager.backends.local import LocalBackend
@@ -71,3 +73,14 @@ def test_every_registered_backend_is_built_from_the_settings(tmp_path) -> None:
         backend = factory(config)
         assert backend.name == name
         assert type(backend).from_config.__func__ is not Backend.from_config.__func__  # type: ignore[attr-defined]
+
+
+def test_the_local_confinement_is_the_local_settings_and_nothing_else() -> None:
+    from session_manager.backends.local import Confinement
+
+    fields = {f"local_{f.name}" for f in dataclasses.fields(Confinement)}
+    assert fields == {s.name for s in SETTINGS if s.name.startswith("local_")}
+    defaults = Confinement.from_config(load_config(env={}))
+    for setting in SETTINGS:
+        if setting.name.startswith("local_"):
+            assert getattr(defaults, setting.name.removeprefix("local_")) == setting.default
