@@ -27,9 +27,6 @@ export function validateRelativePath(value: string): string | null {
   return null;
 }
 
-/** What can be created from the tree (a symlink is listed, never made here). */
-type Creatable = Exclude<FsEntry["type"], "symlink">;
-
 /** What differs between making a file and making a folder. */
 type Creatable = Exclude<FsEntry["type"], "symlink">;
 
