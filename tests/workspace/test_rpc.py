@@ -201,7 +201,7 @@ async def test_an_rpc_error_passes_through_with_its_data() -> None:
 
 
 async def test_an_undeclared_error_code_is_answered_and_logged(
-    caplog: pytest.LogCaptureFixture,
+    caplog: pytest.LogCaptureFixture, undeclared_allowed: None
 ) -> None:
     with caplog.at_level(logging.ERROR):
         reply, _ = await send(request("t/undeclared", {}))

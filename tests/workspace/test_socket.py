@@ -303,7 +303,7 @@ async def test_closed_tabs_leave_the_workspace_and_get_no_broadcasts(pod: Pod) -
 
 
 async def test_undeclared_notifications_are_logged(
-    pod: Pod, caplog: pytest.LogCaptureFixture
+    pod: Pod, caplog: pytest.LogCaptureFixture, undeclared_allowed: None
 ) -> None:
     async with pod.connect() as ws:
         await _until(lambda: len(pod.workspace.clients) == 1)

@@ -141,12 +141,18 @@ class Socket:
                 return answer
 
     async def preview(self, sql: str) -> list[Any]:
-        query_id = f"q{self.next_id + 1}"
-        started = await self.call("query/preview", {"query_id": query_id, "sql": sql})
-        assert "result" in started, started
+        # The client names the preview, so its rows may come before the answer: read both.
+        self.next_id += 1
+        query_id = f"q{self.next_id}"
+        params = {"query_id": query_id, "sql": sql}
+        message = {"jsonrpc": "2.0", "id": self.next_id, "method": "query/preview"}
+        await self.ws.send(json.dumps({**message, "params": params}))
         rows: list[Any] = []
         while True:
             note = json.loads(await asyncio.wait_for(self.ws.recv(), 120))
+            if note.get("id") == self.next_id:
+                assert "result" in note, f"the preview was refused: {note}"
+                continue
             params = note.get("params") or {}
             if params.get("query_id") != query_id:
                 continue
