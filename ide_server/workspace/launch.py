@@ -1,4 +1,8 @@
-"""Entry point of a session pod: ``python -m ide_server.workspace.launch``.
+"""Entry point of a session pod: ``python -P -m ide_server.workspace.launch``.
+
+Backends start it with ``-P`` so that the working directory they chose is never put
+first on ``sys.path``: if it were the project folder, a committed ``ide_server/`` folder
+would be imported instead of the installed one.
 
 Reads the pod's settings from the environment (see :mod:`.config`), makes sure the volume
 holds the project's checkout, then runs a Jupyter Server with the IDE extension and the

@@ -221,7 +221,7 @@ def _container(settings: KubeSettings, spec: PodSpec) -> Manifest:
         "name": CONTAINER,
         "image": settings.image,
         "imagePullPolicy": settings.image_pull_policy,
-        "command": ["python", "-m", "ide_server.workspace.launch"],
+        "command": ["python", "-P", "-m", "ide_server.workspace.launch"],  # -P: see launch.py
         "ports": [{"name": PORT_NAME, "containerPort": settings.pod_port, "protocol": "TCP"}],
         "env": _container_env(settings, spec),
         "resources": {

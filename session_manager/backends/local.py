@@ -165,7 +165,7 @@ class LocalBackend(Backend):
         return self._bwrap
 
     def _command(self, spec: PodSpec, bwrap: str | None, runtime: Path, info_fd: int) -> list[str]:
-        pod = [self.python, "-m", "ide_server.workspace.launch"]
+        pod = [self.python, "-P", "-m", "ide_server.workspace.launch"]  # -P: see launch.py
         if bwrap is None:
             return pod
         limits = self.confinement
