@@ -21,6 +21,7 @@ from traitlets.config import Config
 
 from kernels.sql.kernelspec import KERNEL_NAME, write_kernelspec
 
+from ..durable import recover_interrupted_writes
 from .clone import ensure_checkout
 from .config import PodConfig
 from .contents import VolumeContentsManager
@@ -101,6 +102,8 @@ def main() -> None:
         print(f"could not prepare the project checkout: {message}", file=sys.stderr, flush=True)
         sys.exit(3)
     prepare_volume_state(pod.runtime_dir)
+    for leftover in recover_interrupted_writes(pod.root):  # a crash cut these writes short
+        logging.getLogger(__name__).info("cleaned up after an interrupted write: %s", leftover)
     from jupyter_server.serverapp import ServerApp
 
     ServerApp.launch_instance(argv=[], config=server_config(pod, os.environ, private))
