@@ -57,7 +57,9 @@ def server_config(
     c.KernelManager.ip = os.path.join(tempfile.gettempdir(), "ide-kernel")
     c.ServerApp.jpserver_extensions = {
         "ide_server.workspace": True,
-        "jupyter_server_ydoc": True,
+        # Our subclass of jupyter-server-ydoc (durable rooms), instead of the original.
+        "ide_server.workspace.collab": True,
+        "jupyter_server_ydoc": False,
         "jupyter_server_fileid": True,
         "jupyter_server_terminals": False,
     }
