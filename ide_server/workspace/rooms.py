@@ -71,7 +71,13 @@ class DurableRoom(DocumentRoom):
         disk: str = model["content"]
         size = len(disk.encode("utf-8"))
         if size > self._limit:
-            raise DocumentTooLarge(too_large_message(self._file.path, size, self._limit))
+            self.log.warning(
+                "room %s: %s", self._room_id, too_large_message(self._file.path, size, self._limit)
+            )
+            # Short: the room closes with it as its reason, and a close reason has 123 bytes.
+            raise DocumentTooLarge(
+                f"{size // 1024} KiB, larger than the {self._limit // 1024} KiB limit"
+            )
         save_now = False
         async with self._update_lock:
             if not await self._load_from_store():
