@@ -49,6 +49,9 @@ CONFLICT = _declare("conflict", -32006, "the file changed since the caller read 
 UNAVAILABLE = _declare(
     "unavailable", -32007, "a dependency did not answer, or too many calls are in flight"
 )
+TOO_LARGE = _declare(
+    "too_large", -32008, "larger than a document can be and still be opened in the editor"
+)
 # git, -32010 to -32029.
 PROTECTED_BRANCH = _declare(
     "protected_branch", -32010, "the protected primary branch only follows the remote's"

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Any
 
 from jupyter_server.base.handlers import JupyterHandler
 from jupyter_server.extension.application import ExtensionApp
 from tornado import web
 
+from .collab import reload_open_documents
 from .config import PodConfig
 from .methods import build_registry
 from .socket import IdeSocketHandler
@@ -46,21 +46,6 @@ class ActivityHandler(JupyterHandler):
         )
 
 
-async def _reload_open_documents(serverapp: Any) -> None:
-    """Have every open collaborative document check its file now (it reloads if changed).
-
-    jupyter-server-ydoc checks files on a timer; between a rewrite by git and that check,
-    typing would be overwritten by the reload. Its file loaders are not public, hence the
-    defensive lookups: if they move, documents still reload at the next poll.
-    """
-    apps = serverapp.extension_manager.extension_apps.get("jupyter_server_ydoc", set())
-    for app in apps:
-        mapping = getattr(app, "file_loaders", None)
-        loaders = getattr(mapping, "_FileLoaderMapping__dict", {})
-        for loader in list(loaders.values()):
-            await loader.maybe_notify()
-
-
 class IdeExtension(ExtensionApp):  # type: ignore[misc]
     """Builds the pod's :class:`Workspace` at load and shuts it down when the server stops.
 
@@ -79,7 +64,7 @@ class IdeExtension(ExtensionApp):  # type: ignore[misc]
         workspace = Workspace(
             config=config, registry=build_registry(), kernel_manager=serverapp.kernel_manager
         )
-        workspace.disk_watchers.append(lambda: _reload_open_documents(serverapp))
+        workspace.disk_watchers.append(lambda: reload_open_documents(serverapp))
         self.workspace = workspace
         self.handlers.extend(
             [

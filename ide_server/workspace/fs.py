@@ -6,12 +6,12 @@ import asyncio
 import os
 import shutil
 import stat
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, NotRequired, TypedDict
 
-from ..durable import fsync_path
+from ..durable import is_write_leftover, write_atomically
+from .limits import TOO_LARGE, check_document_size, document_limit
 from .paths import HIDDEN_NAMES, confine, resolve
 from .rpc import (
     ALREADY_EXISTS,
@@ -104,6 +104,8 @@ def _list(root: Path, relative: str) -> dict[str, Any]:
     for entry in os.scandir(directory):
         if directory == root and entry.name.casefold() in HIDDEN_NAMES:
             continue
+        if is_write_leftover(entry.name):  # a save in progress, or a crash's leftover
+            continue
         path = f"{relative.strip('/')}/{entry.name}".lstrip("/")
         entries.append(_describe(root, entry, path))
     entries.sort(key=lambda e: (e["type"] != "directory", e["name"].lower()))
@@ -144,12 +146,7 @@ def _read(root: Path, relative: str, max_bytes: int) -> dict[str, Any]:
     info = _stat(path, relative)
     if stat.S_ISDIR(info.st_mode):
         raise RpcError(NOT_TEXT, f"is a directory: {relative}")
-    if info.st_size > max_bytes:
-        raise RpcError(
-            NOT_TEXT,
-            f"{relative} is {info.st_size // 1024} KiB, too large to open in the editor "
-            f"(the limit is {max_bytes // 1024} KiB)",
-        )
+    check_document_size(relative, info.st_size, max_bytes)
     data = path.read_bytes()
     try:
         content = data.decode("utf-8")
@@ -158,32 +155,16 @@ def _read(root: Path, relative: str, max_bytes: int) -> dict[str, Any]:
     return {"path": relative, "content": content, "mtime": info.st_mtime}
 
 
-def write_atomically(path: Path, data: bytes) -> None:
-    """Temp file in the same directory, fsync, rename: a crash leaves old or new, never half."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    fsync_path(path.parent)
-
-
-def _write(root: Path, params: WriteParams) -> dict[str, Any]:
+def _write(root: Path, params: WriteParams, limit: int) -> dict[str, Any]:
     path = resolve(root, params.path)
     if path.is_dir():
         raise RpcError(ALREADY_EXISTS, f"is a directory: {params.path}")
     if params.expected_mtime is not None and path.exists():
         if abs(path.stat().st_mtime - params.expected_mtime) > 1e-6:
             raise RpcError(CONFLICT, f"{params.path} changed on disk since it was read")
-    write_atomically(path, params.content.encode("utf-8"))
+    data = params.content.encode("utf-8")
+    check_document_size(params.path, len(data), limit)
+    write_atomically(path, data)
     return {"path": params.path, "mtime": path.stat().st_mtime}
 
 
@@ -223,11 +204,13 @@ async def fs_list(ctx: CallContext, params: ListParams) -> dict[str, Any]:
 
 
 @methods.method(
-    "fs/read", PathParams, result=FsReadResult, errors=(INVALID_PATH, NOT_FOUND, NOT_TEXT)
+    "fs/read",
+    PathParams,
+    result=FsReadResult,
+    errors=(INVALID_PATH, NOT_FOUND, NOT_TEXT, TOO_LARGE),
 )
 async def fs_read(ctx: CallContext, params: PathParams) -> dict[str, Any]:
-    # Half the message limit: JSON escaping can double the size of the answer.
-    limit = ctx.workspace.config.max_message_bytes // 2
+    limit = document_limit(ctx.workspace.config)
     return await asyncio.to_thread(_read, ctx.workspace.root, params.path, limit)
 
 
@@ -236,10 +219,11 @@ async def fs_read(ctx: CallContext, params: PathParams) -> dict[str, Any]:
     WriteParams,
     result=FsWriteResult,
     writes=True,
-    errors=(INVALID_PATH, ALREADY_EXISTS, CONFLICT),
+    errors=(INVALID_PATH, ALREADY_EXISTS, CONFLICT, TOO_LARGE),
 )
 async def fs_write(ctx: CallContext, params: WriteParams) -> dict[str, Any]:
-    result = await asyncio.to_thread(_write, ctx.workspace.root, params)
+    limit = document_limit(ctx.workspace.config)
+    result = await asyncio.to_thread(_write, ctx.workspace.root, params, limit)
     await ctx.workspace.files_changed_on_disk()
     await ctx.broadcast("fs/changed", {"path": params.path, "kind": "write"})
     return result

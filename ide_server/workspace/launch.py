@@ -25,6 +25,7 @@ from traitlets.config import Config
 
 from kernels.sql.kernelspec import KERNEL_NAME, write_kernelspec
 
+from ..durable import recover_interrupted_writes
 from .clone import ensure_checkout
 from .config import PodConfig
 from .contents import VolumeContentsManager
@@ -58,7 +59,9 @@ def server_config(pod: PodConfig, private: PrivateDirs) -> Config:
     c.KernelManager.ip = os.path.join(tempfile.gettempdir(), "ide-kernel")
     c.ServerApp.jpserver_extensions = {
         "ide_server.workspace": True,
-        "jupyter_server_ydoc": True,
+        # Our subclass of jupyter-server-ydoc (durable rooms), instead of the original.
+        "ide_server.workspace.collab": True,
+        "jupyter_server_ydoc": False,
         "jupyter_server_fileid": True,
         "jupyter_server_terminals": False,
     }
@@ -106,6 +109,8 @@ def main() -> None:
         print(f"could not prepare the project checkout: {message}", file=sys.stderr, flush=True)
         sys.exit(3)
     prepare_volume_state(pod.runtime_dir)
+    for leftover in recover_interrupted_writes(pod.root):  # a crash cut these writes short
+        logging.getLogger(__name__).info("cleaned up after an interrupted write: %s", leftover)
     from jupyter_server.serverapp import ServerApp
 
     ServerApp.launch_instance(argv=[], config=server_config(pod, private))

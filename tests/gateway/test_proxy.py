@@ -196,7 +196,7 @@ async def test_a_file_too_large_for_the_socket_is_refused_clearly(
         async with await alice.rpc(alice_session["id"]) as rpc:
             with pytest.raises(RpcFailure) as failure:
                 await rpc.call("fs/read", {"path": "seeds/big.csv"})
-            assert failure.value.code == -32005 and "too large" in str(failure.value)
+            assert failure.value.code == -32008 and "larger than" in str(failure.value)
             assert (await rpc.call("fs/read", {"path": "dbt_project.yml"}))["content"]
     finally:
         big.unlink()

@@ -26,8 +26,9 @@ from ..config import PodConfig
 from ..rpc import RpcError
 from .errors import BUSY, WRONG_STATE
 
-# Entries every checkout ignores locally: the pod's own state on the volume.
-LOCAL_EXCLUDES = (".ide/",)
+# Entries every checkout ignores locally: the pod's own state on the volume, and the
+# temporary files of a save in progress (see ide_server.durable).
+LOCAL_EXCLUDES = (".ide/", ".*.ide-tmp", ".~*")
 # How long a write waits for another one before answering "busy".
 LOCK_WAIT_SECONDS = 5.0
 

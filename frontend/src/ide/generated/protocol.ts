@@ -387,7 +387,7 @@ export interface Methods {
     params: PathParams;
     result: FsReadResult;
     writes: false;
-    errors: -32002 | -32003 | -32005;
+    errors: -32002 | -32003 | -32005 | -32008;
   };
   "fs/rename": {
     params: RenameParams;
@@ -399,7 +399,7 @@ export interface Methods {
     params: WriteParams;
     result: FsWriteResult;
     writes: true;
-    errors: -32002 | -32004 | -32006;
+    errors: -32002 | -32004 | -32006 | -32008;
   };
   "git/abort_merge": {
     params: NoParams;
@@ -564,6 +564,7 @@ export const ErrorCode = {
   notText: -32005,
   conflict: -32006,
   unavailable: -32007,
+  tooLarge: -32008,
   protectedBranch: -32010,
   nothingToCommit: -32011,
   emptyMessage: -32012,
@@ -595,6 +596,7 @@ export const ERROR_MEANINGS: Record<ErrorCodeValue, string> = {
   [-32005]: "not a UTF-8 text file (or too large to edit)",
   [-32006]: "the file changed since the caller read it",
   [-32007]: "a dependency did not answer, or too many calls are in flight",
+  [-32008]: "larger than a document can be and still be opened in the editor",
   [-32010]: "the protected primary branch only follows the remote's",
   [-32011]: "nothing to commit",
   [-32012]: "empty commit message",
