@@ -32,6 +32,7 @@ class Invocation:
         ("pass", "warn", "error", "skip"), 0))  # fmt: skip
     elapsed_ms: float | None = None
     cancel_requested: bool = False
+    started: asyncio.Event = field(default_factory=asyncio.Event)  # its process runs
     done: asyncio.Event = field(default_factory=asyncio.Event)  # dbt/done was sent
     db_released: asyncio.Event = field(default_factory=asyncio.Event)  # process exited
 

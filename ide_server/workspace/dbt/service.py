@@ -136,17 +136,44 @@ class DbtService:
         """Yield a DuckDB preview's events (columns, rows..., done | error | refused)."""
         while True:
             holder = self._exclusive
-            if holder is not None and holder.process is not None and not holder.done.is_set():
-                process: DbtProcess = holder.process
-                break
-            if holder is not None:  # its process still holds the file for a moment
-                await holder.db_released.wait()
+            if holder is None:
+                async with self._worker_dev_read() as free:
+                    if free:
+                        async for event in self._query_on(
+                            await self.reader(), request_id, sql, cap
+                        ):
+                            yield event
+                        return
                 continue
-            process = await self.reader()
+            if not holder.started.is_set():  # waiting for the worker's previews, or starting
+                await holder.started.wait()
+                continue
+            process = holder.process
+            if process is not None and process.alive and not holder.done.is_set():
+                async for event in self._query_on(process, request_id, sql, cap):
+                    yield event
+                return
+            await holder.db_released.wait()  # its process lets go of the file in a moment
+
+    @contextlib.asynccontextmanager
+    async def _worker_dev_read(self) -> AsyncIterator[bool]:
+        """Count one worker read of the dev file; yields whether no command holds it.
+
+        The count goes up before the check: a command that takes the slot afterwards waits
+        for this read to finish before its process opens the file.
+        """
+        async with self._worker_idle:
+            self._worker_readers += 1
+        try:
+            yield self._exclusive is None
+        finally:
             async with self._worker_idle:
-                self._worker_readers += 1
-            break
-        through_worker = process is self._reader
+                self._worker_readers -= 1
+                self._worker_idle.notify_all()
+
+    async def _query_on(
+        self, process: DbtProcess, request_id: str, sql: str, cap: int
+    ) -> AsyncIterator[dict]:
         queue = process.open_request(request_id)
         try:
             process.send({"op": "query", "id": request_id, "sql": sql, "cap": cap})
@@ -154,32 +181,26 @@ class DbtService:
                 yield event
                 if event.get("event") in ("done", "error", "refused") or "error" in event:
                     return
-            yield {
-                "event": "error",
-                "message": "the dbt process ended during the preview",
-                "cancelled": False,
-            }
+            yield {"event": "error", "message": "the dbt process ended during the preview",
+                   "cancelled": False}  # fmt: skip
         finally:
             process.close_request(request_id)
-            if through_worker:
-                async with self._worker_idle:
-                    self._worker_readers -= 1
-                    self._worker_idle.notify_all()
 
     async def catalog(self) -> dict[str, Any]:
         """The worker's catalog, with built relations' columns when the dev file is free."""
-        if self.setup().adapter != "duckdb":
-            return await self.ask("catalog", warehouse=False)
-        if self._exclusive is not None:  # a command holds the dev file: schema.yml only
-            return await self.ask("catalog", warehouse=False)
-        async with self._worker_idle:
-            self._worker_readers += 1
-        try:
-            return await self.ask("catalog", warehouse=True)
-        finally:
-            async with self._worker_idle:
-                self._worker_readers -= 1
-                self._worker_idle.notify_all()
+        if self.setup().adapter == "duckdb" and await self._running_holder() is None:
+            async with self._worker_dev_read() as free:
+                return await self.ask("catalog", warehouse=free)
+        return await self.ask("catalog", warehouse=False)
+
+    async def _running_holder(self) -> Invocation | None:
+        """The command holding the write slot, once a finished one has let go of it."""
+        holder = self._exclusive
+        if holder is not None and holder.done.is_set():
+            # Finished; its process lets go of the dev database in a moment.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(holder.db_released.wait(), 10)
+        return self._exclusive
 
     def known(self, invocation_id: str) -> bool:
         return any(i.invocation_id == invocation_id for i in self._history)
@@ -199,8 +220,8 @@ class DbtService:
         exclusive = command.writes or (
             setup.adapter == "duckdb" and command.name in _DUCKDB_DATA_READS
         )
-        if exclusive and self._exclusive is not None:
-            raise Busy(self._exclusive)
+        if exclusive and (holder := await self._running_holder()) is not None:
+            raise Busy(holder)
         invocation_id = invocation_id or secrets.token_hex(16)
         branch, commit = self._head()
         invocation = Invocation(invocation_id, command, client, user, branch, commit, exclusive)
@@ -226,11 +247,13 @@ class DbtService:
                 {"argv": self._argv(invocation, setup), "adapter": setup.adapter},
                 invocation.on_event,
             )
+            invocation.started.set()
             await invocation.supervise()
         except Exception:
             log.exception("dbt %s failed to run", invocation.command.name)
             await invocation.finish(success=False, cancelled=False, counts={})
         finally:
+            invocation.started.set()
             invocation.db_released.set()
             if self._exclusive is invocation:
                 self._exclusive = None
