@@ -6,19 +6,23 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from ..rpc import NOT_FOUND, UNAVAILABLE, RpcError
+from ..errors import (
+    ALREADY_EXISTS,
+    COMPILE_ERROR,
+    DBT_BUSY,
+    NOT_DBT_PROJECT,
+    NOT_FOUND,
+    UNAVAILABLE,
+    RpcError,
+)
 from .processes import ProcessGone
 from .profiles import NoWarehouse
-
-COMPILE_ERROR = -32040  # dbt could not compile: message from dbt, data {"path", "line"}
-BUSY = -32041  # another write command is running in this session
-NOT_DBT_PROJECT = -32042  # the project has no dbt_project.yml
 
 
 @contextmanager
 def service_errors() -> Iterator[None]:
     """Turn the service's exceptions into JSON-RPC errors a person can act on."""
-    from .service import Busy, NotDbtProject
+    from .service import Busy, InvocationIdTaken, NotDbtProject
 
     try:
         yield
@@ -29,7 +33,9 @@ def service_errors() -> Iterator[None]:
     except Busy as exc:
         running = exc.running
         data = {"invocation_id": running.invocation_id, "command": running.command.name}
-        raise RpcError(BUSY, str(exc), data) from None
+        raise RpcError(DBT_BUSY, str(exc), data) from None
+    except InvocationIdTaken as exc:
+        raise RpcError(ALREADY_EXISTS, str(exc)) from None
     except ProcessGone as exc:
         raise RpcError(UNAVAILABLE, str(exc)) from None
 

@@ -11,19 +11,17 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-import secrets
 from typing import Any
 
 from kernels.sql.guard import QueryRefused, guard, validate_cap
 
 from .. import paths
-from ..rpc import INVALID_PARAMS, Client, Context, RpcError
+from ..errors import INVALID_PARAMS, SQL_REFUSED, RpcError
+from ..rpc import Client, Context
 from .errors import raise_for_compile, service_errors
 from .service import DbtService
 
 log = logging.getLogger(__name__)
-
-SQL_REFUSED = -32030  # as in query.py: the SQL is not a single read statement
 
 
 def wants_dbt(sql: str, path: str | None, workspace: Any) -> bool:
@@ -47,8 +45,8 @@ async def compile_sql(service: DbtService, path: str | None, text: str | None) -
     return str(answer["result"]["compiled_sql"])
 
 
-async def preview(ctx: Context, params: Any, service: DbtService, query_service: Any) -> dict:
-    """Compile ``params.sql`` with dbt, then preview it; answers ``{"query_id"}``."""
+async def preview(ctx: Context, params: Any, service: DbtService, query_service: Any) -> None:
+    """Compile ``params.sql`` with dbt, then preview it under the client's ``query_id``."""
     path = relative_path(ctx.workspace, params.path)
     with service_errors():
         setup = service.setup()
@@ -56,8 +54,8 @@ async def preview(ctx: Context, params: Any, service: DbtService, query_service:
     cap = validate_cap(params.limit)
     if setup.adapter != "duckdb":
         plain = dataclasses.replace(params, sql=compiled, path=None, dialect=None)
-        query_id = query_service.submit(ctx.client, plain, compiled_sql=compiled)
-        return {"query_id": query_id}
+        query_service.submit(ctx.client, plain, compiled_sql=compiled)
+        return
     try:
         guarded = guard(compiled, "duckdb", cap=cap)
     except QueryRefused as exc:
@@ -65,19 +63,22 @@ async def preview(ctx: Context, params: Any, service: DbtService, query_service:
         raise RpcError(SQL_REFUSED, exc.message, data) from None
     except ValueError as exc:
         raise RpcError(INVALID_PARAMS, str(exc)) from None
-    query_id = secrets.token_hex(8)
-    service.previews.add(query_id)
-    task = asyncio.ensure_future(_stream(service, ctx.client, query_id, guarded.source_sql, cap))
+    query_id = params.query_id
+    # The worker's and the command's processes know a preview by a pod-wide id: two tabs
+    # may both call theirs "q1".
+    run_id = f"{id(ctx.client):x}:{query_id}"
+    service.previews.claim(ctx.client, query_id, run_id)
+    task = asyncio.ensure_future(
+        _stream(service, ctx.client, query_id, run_id, guarded.source_sql, cap)
+    )
     service.keep(task)
-    return {"query_id": query_id}
 
 
 async def _stream(
-    service: DbtService, client: Client, query_id: str, compiled: str, cap: int
+    service: DbtService, client: Client, query_id: str, run_id: str, compiled: str, cap: int
 ) -> None:
-    await asyncio.sleep(0)  # the answer with the query id goes out first
     try:
-        async for event in service.stream_query(query_id, compiled, cap):
+        async for event in service.stream_query(run_id, compiled, cap):
             kind = event.pop("event", None)
             event.pop("id", None)
             event["query_id"] = query_id
@@ -101,11 +102,13 @@ async def _stream(
             },
         )
     finally:
-        service.previews.discard(query_id)
+        service.previews.release(client, query_id)
 
 
-def cancel(service: DbtService, query_id: str) -> bool:
-    if query_id not in service.previews:
+def cancel(service: DbtService, client: Client, query_id: str) -> bool:
+    """Cancel ``client``'s dbt preview ``query_id``; False if it is not running."""
+    run_id = service.previews.get(client, query_id)
+    if run_id is None:
         return False
-    service.cancel_query(query_id)
+    service.cancel_query(run_id)
     return True

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import secrets
 import tempfile
 from collections import deque
@@ -22,7 +23,9 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+from ..private_dirs import PrivateDirs
 from ..rpc import Client
+from ..runs import ClientRuns
 from .commands import Command
 from .invocations import HISTORY_LIMIT, WRITER_MODULE, Invocation
 from .processes import DbtProcess, ProcessGone, dbt_env
@@ -37,6 +40,10 @@ _DUCKDB_DATA_READS = frozenset({"show", "source freshness", "debug"})
 
 
 class NotDbtProject(Exception):
+    pass
+
+
+class InvocationIdTaken(Exception):
     pass
 
 
@@ -62,7 +69,8 @@ class DbtService:
         self._worker_readers = 0  # previews on the DuckDB dev file through the worker
         self._worker_idle = asyncio.Condition()
         self._tasks: set[asyncio.Task[Any]] = set()
-        self.previews: set[str] = set()  # ids of dbt previews running or waiting
+        # dbt previews running or waiting: (client, its query_id) -> the pod-wide run id.
+        self.previews: ClientRuns[str] = ClientRuns("query_id")
 
     def keep(self, task: asyncio.Task[Any]) -> None:
         """Hold a background task until it ends (asyncio keeps only weak references)."""
@@ -86,7 +94,7 @@ class DbtService:
             raise NotDbtProject("this project is not a dbt project (it has no dbt_project.yml)")
         if self._setup is None:
             config = self._workspace.config
-            self._private = Path(tempfile.mkdtemp(prefix="ide-dbt-"))
+            self._private = _private_dir()
             self._setup = write_profiles(
                 config.warehouse,
                 project_dir=self.project_dir,
@@ -214,7 +222,7 @@ class DbtService:
     # -- dbt/run ------------------------------------------------------------------------
 
     async def run(
-        self, client: Client, command: Command, invocation_id: str | None, user: str
+        self, client: Client, command: Command, invocation_id: str, user: str
     ) -> Invocation:
         setup = self.setup()
         exclusive = command.writes or (
@@ -222,7 +230,8 @@ class DbtService:
         )
         if exclusive and (holder := await self._running_holder()) is not None:
             raise Busy(holder)
-        invocation_id = invocation_id or secrets.token_hex(16)
+        if self.known(invocation_id):
+            raise InvocationIdTaken(f"invocation_id {invocation_id!r} is taken; choose a new one")
         branch, commit = self._head()
         invocation = Invocation(invocation_id, command, client, user, branch, commit, exclusive)
         self._invocations[invocation_id] = invocation
@@ -297,6 +306,18 @@ class DbtService:
             await invocation.cancel()
         if self._reader is not None:
             await self._reader.stop()
+
+
+def _private_dir() -> Path:
+    """The pod's private dbt directory (see :mod:`..private_dirs`), outside the volume.
+
+    The launcher pins ``JUPYTER_RUNTIME_DIR`` to the pod's private directory; a workspace
+    built without the launcher (in-process tests) gets a fresh temporary one.
+    """
+    runtime = os.environ.get("JUPYTER_RUNTIME_DIR")
+    if runtime:
+        return PrivateDirs(Path(runtime)).dbt_profiles
+    return Path(tempfile.mkdtemp(prefix="ide-dbt-"))
 
 
 __all__ = ["Busy", "DbtService", "NoWarehouse", "NotDbtProject"]

@@ -154,8 +154,16 @@ async def run_to_done(
     rpc: Notes, command: str, args: list[str] | None = None, timeout: float = 300
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """Run a dbt command; return its dbt/done and every notification of it."""
-    started = await rpc.call("dbt/run", {"command": command, "args": args or []})
-    return await wait_done(rpc, started["invocation_id"], timeout)
+    invocation_id = new_id()
+    started = await rpc.call(
+        "dbt/run", {"invocation_id": invocation_id, "command": command, "args": args or []}
+    )
+    assert started == {"invocation_id": invocation_id}
+    return await wait_done(rpc, invocation_id, timeout)
+
+
+def new_id() -> str:
+    return secrets.token_hex(8)
 
 
 async def wait_done(
@@ -169,8 +177,9 @@ async def preview_to_end(
     rpc: Notes, params: dict[str, Any], timeout: float = 120
 ) -> tuple[str, dict[str, Any], list[list[Any]], dict[str, Any]]:
     """Run a preview; return (final method, its params, rows, the query/columns params)."""
-    started = await rpc.call("query/preview", params)
-    query_id = started["query_id"]
+    query_id = new_id()
+    started = await rpc.call("query/preview", {"query_id": query_id, **params})
+    assert started == {"query_id": query_id}
     end = await rpc.first("query_id", query_id, ("query/done", "query/error"), timeout)
     rows = [
         r

@@ -14,7 +14,7 @@ import pytest
 
 from tests.support.client import RpcFailure
 
-from .conftest import Notes, Pod, preview_to_end, run_to_done, wait_done
+from .conftest import Notes, Pod, new_id, preview_to_end, run_to_done, wait_done
 
 # A model that runs for minutes unless cancelled: DuckDB aggregates a huge cross join.
 LONG_MODEL = (
@@ -86,7 +86,9 @@ async def test_preview_of_jinja_sql_without_a_path(rpc: Notes) -> None:
 
 async def test_preview_of_a_write_in_jinja_is_refused(rpc: Notes) -> None:
     with pytest.raises(RpcFailure) as failure:
-        await rpc.call("query/preview", {"sql": "drop table {{ ref('customers') }}"})
+        await rpc.call(
+            "query/preview", {"query_id": new_id(), "sql": "drop table {{ ref('customers') }}"}
+        )
     assert failure.value.code == -32030
 
 
@@ -101,7 +103,9 @@ async def test_bad_commands_and_flags_are_named(rpc: Notes) -> None:
     }
     for (command, args), named in cases.items():
         with pytest.raises(RpcFailure) as failure:
-            await rpc.call("dbt/run", {"command": command, "args": list(args)})
+            await rpc.call(
+                "dbt/run", {"invocation_id": new_id(), "command": command, "args": list(args)}
+            )
         assert failure.value.code == -32602, (command, args)
         assert named in failure.value.error["message"]
 
@@ -110,9 +114,12 @@ async def test_a_second_write_command_is_busy(rpc: Notes, demo_pod: Pod) -> None
     long_model = demo_pod.volume / "models" / "long_running.sql"
     long_model.write_text(LONG_MODEL)
     try:
-        first = await rpc.call("dbt/run", {"command": "run", "args": ["-s", "long_running"]})
+        first = await rpc.call(
+            "dbt/run",
+            {"invocation_id": new_id(), "command": "run", "args": ["-s", "long_running"]},
+        )
         with pytest.raises(RpcFailure) as failure:
-            await rpc.call("dbt/run", {"command": "seed"})
+            await rpc.call("dbt/run", {"invocation_id": new_id(), "command": "seed"})
         assert failure.value.code == -32041
         assert "another command is running: dbt run, started" in failure.value.error["message"]
         # Reads run alongside.
@@ -201,7 +208,7 @@ async def test_a_read_only_member_cannot_run_commands(demo_pod: Pod) -> None:
     viewer = await demo_pod.rpc(role="read-only")
     try:
         with pytest.raises(RpcFailure) as failure:
-            await viewer.call("dbt/run", {"command": "build"})
+            await viewer.call("dbt/run", {"invocation_id": new_id(), "command": "build"})
         assert failure.value.code == -32001
         assert await viewer.call("dbt/compile", {"path": "models/marts/orders.sql"})
     finally:
