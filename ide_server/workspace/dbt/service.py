@@ -17,6 +17,7 @@ import contextlib
 import logging
 import os
 import secrets
+import shutil
 import tempfile
 from collections import deque
 from collections.abc import AsyncIterator
@@ -302,10 +303,14 @@ class DbtService:
             return None, None
 
     async def shutdown(self) -> None:
+        """Cancel running commands, stop the worker, remove the private files; idempotent."""
         for invocation in list(self._invocations.values()):
             await invocation.cancel()
         if self._reader is not None:
             await self._reader.stop()
+        if self._private is not None:  # the profile and the worker's scratch files
+            shutil.rmtree(self._private, ignore_errors=True)
+        self._private = self._setup = None
 
 
 def _private_dir() -> Path:
