@@ -8,6 +8,8 @@ nothing, so the gateway can read it without loading the pod.
 # Methods a read-only member may not call.
 WRITE_METHODS: frozenset[str] = frozenset(
     {
+        "dbt/cancel",
+        "dbt/run",
         "fs/delete",
         "fs/mkdir",
         "fs/rename",
@@ -31,6 +33,12 @@ WRITE_METHODS: frozenset[str] = frozenset(
 
 # method: (writes, the error codes it answers besides COMMON_ERRORS)
 METHODS: dict[str, tuple[bool, tuple[int, ...]]] = {
+    "dbt/cancel": (True, ()),
+    "dbt/catalog": (False, (-32040, -32042)),
+    "dbt/compile": (False, (-32002, -32003, -32040, -32042)),
+    "dbt/history": (False, (-32042,)),
+    "dbt/lineage": (False, (-32002, -32003, -32040, -32042)),
+    "dbt/run": (True, (-32004, -32041, -32042)),
     "fs/delete": (True, (-32002, -32003)),
     "fs/list": (False, (-32002, -32003)),
     "fs/mkdir": (True, (-32002, -32004)),
@@ -59,13 +67,16 @@ METHODS: dict[str, tuple[bool, tuple[int, ...]]] = {
     "git/status": (False, (-32016,)),
     "git/unstage": (True, (-32002, -32016, -32021)),
     "query/cancel": (False, ()),
-    "query/preview": (False, (-32004, -32030)),
+    "query/preview": (False, (-32002, -32004, -32030, -32040, -32042)),
     "session/heartbeat": (False, ()),
     "session/status": (False, ()),
 }
 
 NOTIFICATIONS: frozenset[str] = frozenset(
     {
+        "dbt/done",
+        "dbt/log",
+        "dbt/node",
         "fs/changed",
         "git/changed",
         "git/progress",
@@ -105,6 +116,9 @@ ERRORS: dict[int, tuple[str, str]] = {
     -32021: ("busy", "another git operation is running"),
     -32022: ("reserved_paths", "the commit tracks paths the IDE reserves (.ide/, .git/)"),
     -32030: ("sql_refused", "the SQL does not parse or is not exactly one read statement"),
+    -32040: ("compile_error", "dbt could not compile the node or SQL; data.path and data.line"),
+    -32041: ("dbt_busy", "another dbt command that writes is running"),
+    -32042: ("not_dbt_project", "the project has no dbt_project.yml"),
 }
 
 # Codes any method may answer.

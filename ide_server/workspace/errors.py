@@ -78,6 +78,12 @@ RESERVED_PATHS = _declare(
 SQL_REFUSED = _declare(
     "sql_refused", -32030, "the SQL does not parse or is not exactly one read statement"
 )
+# dbt, -32040 to -32049.
+COMPILE_ERROR = _declare(
+    "compile_error", -32040, "dbt could not compile the node or SQL; data.path and data.line"
+)
+DBT_BUSY = _declare("dbt_busy", -32041, "another dbt command that writes is running")
+NOT_DBT_PROJECT = _declare("not_dbt_project", -32042, "the project has no dbt_project.yml")
 
 # Codes any method may answer: the dispatcher's own, and the in-flight limit.
 COMMON_ERRORS: tuple[int, ...] = (

@@ -7,6 +7,7 @@ frontend's protocol file and the gateway's table all read this one registry.
 from __future__ import annotations
 
 from . import fs, query, session
+from .dbt import methods as dbt_methods
 from .git import methods as git_methods
 from .registry import MethodRegistry
 
@@ -15,6 +16,7 @@ FAMILIES: tuple[MethodRegistry, ...] = (
     session.methods,
     git_methods.methods,
     query.methods,
+    dbt_methods.methods,
 )
 
 

@@ -50,6 +50,7 @@ class _Query:
     request: dict[str, Any]
     cancel_requested: bool = False
     reported: bool = False  # query/done or query/error was sent
+    compiled_sql: str | None = None  # what dbt compiled, echoed in query/done
     finished: asyncio.Event = field(default_factory=asyncio.Event)
 
 
@@ -75,7 +76,9 @@ class QueryService:
         """Whether a preview is running or waiting (activity for the session manager)."""
         return bool(self._queries)
 
-    def submit(self, client: Client, params: PreviewParams) -> None:
+    def submit(
+        self, client: Client, params: PreviewParams, *, compiled_sql: str | None = None
+    ) -> None:
         """Check the SQL and queue the preview; its rows follow as notifications."""
         if self._stopped:  # a kernel started now would outlive the server
             raise RpcError(UNAVAILABLE, "the session is stopping; preview again once it restarts")
@@ -100,7 +103,7 @@ class QueryService:
         }
         if params.dialect:
             request["dialect"] = params.dialect
-        query = _Query(params.query_id, client, kernel_query_id, request)
+        query = _Query(params.query_id, client, kernel_query_id, request, compiled_sql=compiled_sql)
         self._queries.claim(client, params.query_id, query)
         task = asyncio.ensure_future(self._run(query))
         self._tasks.add(task)
@@ -279,6 +282,8 @@ async def _forward(query: _Query, event: dict[str, Any]) -> bool:
     body["query_id"] = query.query_id
     if kind in ("done", "error"):
         query.reported = True
+    if kind == "done" and query.compiled_sql is not None:
+        body["compiled_sql"] = query.compiled_sql
     if kind in EVENTS:
         await query.client.notify(f"query/{kind}", body)
     return query.reported

@@ -16,7 +16,7 @@ from sqlglot.dialects.dialect import Dialect
 
 from kernels.sql.guard import validate_cap
 
-from .errors import ALREADY_EXISTS, SQL_REFUSED
+from .errors import ALREADY_EXISTS, COMPILE_ERROR, INVALID_PATH, NOT_DBT_PROJECT, SQL_REFUSED
 from .rpc import Context, MethodRegistry
 from .runs import check_client_id
 
@@ -31,6 +31,7 @@ class PreviewParams:
     sql: str
     limit: int | None = None
     dialect: str | None = None
+    path: str | None = None  # the dbt node the SQL belongs to: compiled in its context
 
     def __post_init__(self) -> None:
         # A ValueError here becomes an INVALID_PARAMS answer.
@@ -74,6 +75,7 @@ class QueryDone(TypedDict):
     row_count: int
     elapsed_ms: float
     truncated: bool
+    compiled_sql: NotRequired[str]  # what dbt compiled, when the preview was dbt SQL
 
 
 class SqlPosition(TypedDict):
@@ -104,14 +106,22 @@ EVENTS: tuple[Literal["columns", "rows", "done", "error"], ...] = (
     "query/preview",
     PreviewParams,
     result=PreviewResult,
-    errors=(SQL_REFUSED, ALREADY_EXISTS),
+    errors=(SQL_REFUSED, ALREADY_EXISTS, COMPILE_ERROR, NOT_DBT_PROJECT, INVALID_PATH),
 )
 async def preview(ctx: Context, params: PreviewParams) -> dict[str, Any]:
-    ctx.workspace.queries.submit(ctx.client, params)
+    from .dbt import previews as dbt_previews
+
+    if dbt_previews.wants_dbt(params.sql, params.path, ctx.workspace):
+        await dbt_previews.preview(ctx, params, ctx.workspace.dbt, ctx.workspace.queries)
+    else:
+        ctx.workspace.queries.submit(ctx.client, params)
     return {"query_id": params.query_id}
 
 
 @methods.method("query/cancel", QueryCancelParams, result=QueryCancelResult)
 async def cancel(ctx: Context, params: QueryCancelParams) -> dict[str, Any]:
+    from .dbt import previews as dbt_previews
+
     cancelled = await ctx.workspace.queries.cancel(ctx.client, params.query_id)
+    cancelled = cancelled or dbt_previews.cancel(ctx.workspace.dbt, ctx.client, params.query_id)
     return {"query_id": params.query_id, "cancelled": cancelled}

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from .config import PodConfig
+from .dbt.service import DbtService
 from .git.repo import GitState
 from .previews import QueryService
 from .rpc import Client, MethodRegistry
@@ -39,14 +40,17 @@ class Workspace:
     # Per-pod services, built here (without I/O) so that each workspace has its own.
     queries: QueryService = field(init=False, repr=False)
     git: GitState = field(init=False, repr=False)
+    dbt: DbtService = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.queries = QueryService(self)
         self.git = GitState(self.config.root)
+        self.dbt = DbtService(self)
 
     async def shutdown(self) -> None:
-        """Stop what the pod started (the SQL kernel); safe to call twice."""
+        """Stop what the pod started (the SQL kernel, dbt's processes); safe to call twice."""
         await self.queries.shutdown()
+        await self.dbt.shutdown()
 
     @property
     def root(self) -> Path:
@@ -56,7 +60,7 @@ class Workspace:
         self.last_activity = time.time()
 
     def is_busy(self) -> bool:
-        return self.queries.busy() or any(check() for check in self.busy_checks)
+        return self.queries.busy() or self.dbt.busy() or any(check() for check in self.busy_checks)
 
     async def files_changed_on_disk(self) -> None:
         for watcher in self.disk_watchers:

@@ -2,6 +2,115 @@
 //   uv run --frozen python -m ide_server.workspace.protocol_gen
 // Do not edit: declare the change in the registry and run the generator (docs/protocol.md).
 
+export interface CancelParams {
+  invocation_id: string;
+}
+
+export interface CancelResult {
+  invocation_id: string;
+  cancelled: boolean;
+}
+
+export type NoParams = Record<string, never>;
+
+export interface CatalogNode {
+  name: string;
+  unique_id: string;
+  path: string;
+  description: string;
+  columns: string[];
+}
+
+export interface CatalogSource {
+  source: string;
+  table: string;
+  unique_id: string;
+  description: string;
+  columns: string[];
+}
+
+export interface CatalogMacro {
+  name: string;
+  package: string;
+  arguments: string[];
+}
+
+export interface CatalogResult {
+  models: CatalogNode[];
+  seeds: CatalogNode[];
+  snapshots: CatalogNode[];
+  sources: CatalogSource[];
+  macros: CatalogMacro[];
+}
+
+export interface CompileParams {
+  path: string;
+  content?: string | null;
+}
+
+export interface CompileResult {
+  path: string;
+  compiled_sql: string;
+  elapsed_ms: number;
+}
+
+export interface HistoryParams {
+  limit?: number;
+}
+
+export interface DbtCounts {
+  pass: number;
+  warn: number;
+  error: number;
+  skip: number;
+}
+
+export interface DbtInvocation {
+  invocation_id: string;
+  command: string;
+  args: string[];
+  user: string;
+  branch: string | null;
+  commit: string | null;
+  started_at: number;
+  elapsed_ms: number | null;
+  status: string;
+  counts: DbtCounts;
+}
+
+export interface HistoryResult {
+  invocations: DbtInvocation[];
+}
+
+export interface LineageParams {
+  path?: string | null;
+  unique_id?: string | null;
+  upstream?: number;
+  downstream?: number;
+}
+
+export interface LineageNode {
+  unique_id: string;
+  name: string;
+  resource_type: string;
+  path: string;
+}
+
+export interface LineageResult {
+  nodes: LineageNode[];
+  edges: string[][];
+}
+
+export interface RunParams {
+  invocation_id: string;
+  command: string;
+  args?: string[];
+}
+
+export interface RunResult {
+  invocation_id: string;
+}
+
 export interface PathParams {
   path: string;
 }
@@ -49,8 +158,6 @@ export interface FsWriteResult {
   path: string;
   mtime: number;
 }
-
-export type NoParams = Record<string, never>;
 
 export interface AbortMergeResult {
   aborted: true;
@@ -290,6 +397,7 @@ export interface PreviewParams {
   sql: string;
   limit?: number | null;
   dialect?: string | null;
+  path?: string | null;
 }
 
 export interface PreviewResult {
@@ -305,6 +413,30 @@ export interface SessionStatus {
   role: "admin" | "developer" | "read-only";
   session_id: string;
   methods: string[];
+}
+
+export interface DbtDone {
+  invocation_id: string;
+  success: boolean;
+  cancelled: boolean;
+  elapsed_ms: number;
+  counts: DbtCounts;
+}
+
+export interface DbtLog {
+  invocation_id: string;
+  ts: string | null;
+  level: string;
+  msg: string;
+  node?: string;
+}
+
+export interface DbtNode {
+  invocation_id: string;
+  unique_id: string;
+  status: string;
+  elapsed_ms: number;
+  message?: string;
 }
 
 export interface FsChanged {
@@ -344,6 +476,7 @@ export interface QueryDone {
   row_count: number;
   elapsed_ms: number;
   truncated: boolean;
+  compiled_sql?: string;
 }
 
 export interface SqlPosition {
@@ -365,6 +498,42 @@ export interface QueryRows {
 
 /** Every method: its params, result, whether it writes, and its own error codes. */
 export interface Methods {
+  "dbt/cancel": {
+    params: CancelParams;
+    result: CancelResult;
+    writes: true;
+    errors: never;
+  };
+  "dbt/catalog": {
+    params: NoParams;
+    result: CatalogResult;
+    writes: false;
+    errors: -32040 | -32042;
+  };
+  "dbt/compile": {
+    params: CompileParams;
+    result: CompileResult;
+    writes: false;
+    errors: -32002 | -32003 | -32040 | -32042;
+  };
+  "dbt/history": {
+    params: HistoryParams;
+    result: HistoryResult;
+    writes: false;
+    errors: -32042;
+  };
+  "dbt/lineage": {
+    params: LineageParams;
+    result: LineageResult;
+    writes: false;
+    errors: -32002 | -32003 | -32040 | -32042;
+  };
+  "dbt/run": {
+    params: RunParams;
+    result: RunResult;
+    writes: true;
+    errors: -32004 | -32041 | -32042;
+  };
   "fs/delete": {
     params: PathParams;
     result: PathResult;
@@ -519,7 +688,7 @@ export interface Methods {
     params: PreviewParams;
     result: PreviewResult;
     writes: false;
-    errors: -32004 | -32030;
+    errors: -32002 | -32004 | -32030 | -32040 | -32042;
   };
   "session/heartbeat": {
     params: NoParams;
@@ -539,6 +708,9 @@ export type MethodName = keyof Methods;
 
 /** Every notification the pod sends, with its params. */
 export interface Notifications {
+  "dbt/done": DbtDone;
+  "dbt/log": DbtLog;
+  "dbt/node": DbtNode;
   "fs/changed": FsChanged;
   "git/changed": GitChanged;
   "git/progress": GitProgress;
@@ -579,6 +751,9 @@ export const ErrorCode = {
   busy: -32021,
   reservedPaths: -32022,
   sqlRefused: -32030,
+  compileError: -32040,
+  dbtBusy: -32041,
+  notDbtProject: -32042,
 } as const;
 
 export type ErrorCodeValue = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -611,4 +786,7 @@ export const ERROR_MEANINGS: Record<ErrorCodeValue, string> = {
   [-32021]: "another git operation is running",
   [-32022]: "the commit tracks paths the IDE reserves (.ide/, .git/)",
   [-32030]: "the SQL does not parse or is not exactly one read statement",
+  [-32040]: "dbt could not compile the node or SQL; data.path and data.line",
+  [-32041]: "another dbt command that writes is running",
+  [-32042]: "the project has no dbt_project.yml",
 };
