@@ -73,3 +73,31 @@ def test_a_file_named_like_the_state_directory_is_moved_aside(tmp_path: Path) ->
     assert (volume / ".ide").is_dir()
     (aside,) = volume.glob(".ide-moved-aside-*")
     assert aside.read_text() == "someone's notes"
+
+
+async def test_dbt_processes_never_import_the_projects_modules(tmp_path: Path) -> None:
+    """dbt runs in the project folder; a committed ``ide_server/`` must not stand in for ours.
+
+    Started without the launcher's ``PYTHONSAFEPATH``, so only the command line protects it.
+    """
+    import asyncio
+
+    from ide_server.workspace.dbt.processes import DbtProcess, dbt_env
+    from ide_server.workspace.dbt.service import READER_MODULE
+
+    project = tmp_path / "project"
+    marker = tmp_path / "ran"
+    for package in ("ide_server", "ide_server/workspace", "ide_server/workspace/dbt"):
+        (project / package).mkdir(parents=True)
+        (project / package / "__init__.py").write_text(f"open({str(marker)!r}, 'w')\n")
+    (project / "ide_server/workspace/dbt/reader.py").write_text(f"open({str(marker)!r}, 'w')\n")
+    env = {k: v for k, v in dbt_env({}).items() if k != "PYTHONSAFEPATH"}
+    process = DbtProcess(READER_MODULE, project, env)
+    await process.start({"id": "setup", "op": "nothing"})
+    try:
+        await asyncio.wait_for(process.exited.wait(), 5)
+    except TimeoutError:
+        pass  # still running the real reader: what we want
+    finally:
+        await process.stop(grace=0.5)
+    assert not marker.exists()

@@ -59,7 +59,7 @@ class DbtProcess:
     async def start(self, first: dict[str, Any], on_event: EventHandler | None = None) -> None:
         self._on_event = on_event
         self.proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", self.module,
+            sys.executable, "-P", "-m", self.module,  # -P: never import from the project
             cwd=str(self.cwd), env=self.env,
             stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.DEVNULL, limit=_LINE_LIMIT,

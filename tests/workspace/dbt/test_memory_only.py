@@ -67,8 +67,10 @@ async def test_dbt_rows_never_reach_files_or_logs(tmp_path: Path) -> None:
         assert shown["success"] is True
         # The test means something only if the sentinel did travel to the client.
         assert sentinel in str([m for m in seen if m["method"] == "dbt/log"])
-        # The pod and its dbt processes got ``tmp`` as TMPDIR: the private profile is there.
-        assert any(tmp.glob("ide-dbt-*/profiles.yml"))
+        # The pod and its dbt processes got ``tmp`` as TMPDIR: the private profile is there
+        # (in the launcher's private directory, ``ide-pod-*/dbt``), not on the volume.
+        assert any(tmp.glob("ide-pod-*/dbt/profiles.yml"))
+        assert not any(volume.rglob("profiles.yml"))
         await rpc.close()
     finally:
         pod.stop()
