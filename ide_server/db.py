@@ -6,6 +6,7 @@ which passes its migrations in; this module knows no table.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -19,6 +20,11 @@ log = logging.getLogger(__name__)
 
 # Any advisory lock id works as long as it is fixed: migrations of concurrent replicas queue.
 _MIGRATION_LOCK = 7_351_001
+# How long a caller waits for a connection before the database counts as unavailable.
+_CHECKOUT_TIMEOUT = 1.0
+# While it is unavailable: how often a fresh connection is tried, and how long each may take.
+_PROBE_INTERVAL = 0.25
+_PROBE_TIMEOUT = 1
 
 
 class DatabaseUnavailable(Exception):
@@ -42,15 +48,22 @@ class Database:
     ) -> None:
         self.url = url
         self.migrations = tuple(migrations)
-        self._pool = AsyncConnectionPool(
-            url,
-            min_size=min_size,
-            max_size=max_size,
+        self._sizes = (min_size, max_size)
+        self._pool = self._new_pool()
+        self._closed = False
+        # Set while the database does not answer: callers fail at once instead of each
+        # waiting out a checkout, and a probe notices the moment it answers again.
+        self._outage: asyncio.Task[None] | None = None
+
+    def _new_pool(self) -> AsyncConnectionPool:
+        return AsyncConnectionPool(
+            self.url,
+            min_size=self._sizes[0],
+            max_size=self._sizes[1],
             open=False,
             kwargs={"row_factory": dict_row, "autocommit": True},
             check=AsyncConnectionPool.check_connection,
         )
-        self._closed = False
 
     async def open(self) -> None:
         await self._pool.open(wait=True, timeout=30)
@@ -59,15 +72,54 @@ class Database:
     async def close(self) -> None:
         if not self._closed:
             self._closed = True
+            if self._outage is not None:
+                self._outage.cancel()
+                await asyncio.gather(self._outage, return_exceptions=True)
             await self._pool.close()
+
+    @property
+    def available(self) -> bool:
+        return self._outage is None
 
     @asynccontextmanager
     async def connection(self) -> AsyncIterator[psycopg.AsyncConnection[Any]]:
+        if self._outage is not None:
+            raise DatabaseUnavailable("the metadata database is not answering")
         try:
-            async with self._pool.connection(timeout=10) as conn:
+            async with self._pool.connection(timeout=_CHECKOUT_TIMEOUT) as conn:
                 yield conn
         except (psycopg.OperationalError, TimeoutError) as exc:
+            self._begin_outage()
             raise DatabaseUnavailable(str(exc)) from exc
+
+    def _begin_outage(self) -> None:
+        if self._outage is None and not self._closed:
+            log.warning(
+                "the metadata database is not answering; retrying every %ss", _PROBE_INTERVAL
+            )
+            self._outage = asyncio.ensure_future(self._await_recovery())
+
+    async def _await_recovery(self) -> None:
+        """Probe with fresh connections until one works, then start over with a new pool.
+
+        The old pool's connections are dead and its own reconnection backs off for tens of
+        seconds; a new pool is ready as soon as the database is.
+        """
+        while True:
+            await asyncio.sleep(_PROBE_INTERVAL)
+            try:
+                probe = await psycopg.AsyncConnection.connect(
+                    self.url, connect_timeout=_PROBE_TIMEOUT, autocommit=True
+                )
+            except (psycopg.OperationalError, OSError):
+                continue
+            await probe.close()
+            break
+        old, self._pool = self._pool, self._new_pool()
+        await self._pool.open(wait=False)
+        self._outage = None
+        log.info("the metadata database answers again")
+        await old.close(timeout=1)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[psycopg.AsyncConnection[Any]]:

@@ -59,16 +59,22 @@ class ErrorAnswer(JSONResponse):
         *,
         close_code: int,
         headers: dict[str, str] | None = None,
+        accept_then_close: bool = False,
     ) -> None:
         super().__init__(
             {"error": {"code": code, "message": message}}, status_code=status, headers=headers
         )
         self.close_code = close_code
+        # An upgrade refused before it is accepted is an HTTP 403 to the client; a code a
+        # client acts on (1013: try again later) needs the upgrade accepted first.
+        self.accept_then_close = accept_then_close
         # A close reason is limited to 123 bytes; the message is for a person anyway.
         self.reason = message.encode()[:120].decode(errors="ignore")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket":
+            if self.accept_then_close and (await receive())["type"] == "websocket.connect":
+                await send({"type": "websocket.accept"})
             await send({"type": "websocket.close", "code": self.close_code, "reason": self.reason})
             return
         await super().__call__(scope, receive, send)

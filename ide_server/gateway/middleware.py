@@ -51,7 +51,12 @@ class AuthMiddleware:
 UNAVAILABLE_MESSAGE = "The metadata database is not reachable; try again shortly."
 # 503 with Retry-After over HTTP; close code 1013 (try again later) on a WebSocket.
 UNAVAILABLE = ErrorAnswer(
-    503, "unavailable", UNAVAILABLE_MESSAGE, close_code=1013, headers={"Retry-After": "5"}
+    503,
+    "unavailable",
+    UNAVAILABLE_MESSAGE,
+    close_code=1013,
+    headers={"Retry-After": "2"},
+    accept_then_close=True,
 )
 
 

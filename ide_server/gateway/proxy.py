@@ -105,7 +105,7 @@ class SessionProxy:
                 "The session pod is not answering; open the project again to restart it.",
             )(scope, receive, send)
             return
-        await self.services.manager.note_activity(target.row.id)
+        self.services.activity.note(target.row.id)  # written in the background
         headers = response_headers(response.headers.items(), len(response.content))
         await send(
             {"type": "http.response.start", "status": response.status_code, "headers": headers}

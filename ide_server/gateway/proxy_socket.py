@@ -123,7 +123,8 @@ class _ClientToPod:
                 await self.send({"type": "websocket.send", "text": refusal})
             return
         if counts_as_activity(target.rest, data):
-            await self.services.manager.note_activity(target.row.id)
+            # Noted, written in the background: a database outage never holds up a frame.
+            self.services.activity.note(target.row.id)
         await self.upstream.send(data)
 
 

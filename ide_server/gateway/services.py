@@ -10,7 +10,7 @@ import secrets
 from pathlib import Path
 
 from session_manager.backends import UnknownBackend, create_backend
-from session_manager.manager import SessionManager
+from session_manager.manager import ACTIVITY_WRITE_INTERVAL, SessionManager
 from session_manager.pods import PodClients
 from session_manager.reaper import Reaper, ReapPolicy
 from session_manager.store import Limits, SessionStore
@@ -21,6 +21,7 @@ from ..podenv import PodEnv
 from ..protocol import WRITE_METHODS
 from ..secrets import SecretBox
 from .accounts import Accounts, Project, User
+from .activity import ActivityBuffer
 from .credentials import GIT_TOKEN, WAREHOUSE_PASSWORD, Credentials
 from .embedded_pg import EmbeddedPostgres
 from .logins import Logins
@@ -45,6 +46,7 @@ class Services:
         self.logins: Logins
         self.store: SessionStore
         self.manager: SessionManager
+        self.activity: ActivityBuffer  # what the proxy saw, written in the background
         self.secret_box: SecretBox
         self.warehouse: dict[str, object] = {}
         self.pods = PodClients()
@@ -97,6 +99,8 @@ class Services:
             start_timeout=self.config.start_timeout,
             pods=self.pods,
         )
+        self.activity = ActivityBuffer(self.store.touch, interval=ACTIVITY_WRITE_INTERVAL)
+        self.activity.start()
         self.warehouse = dict(self.config.warehouse)
         await self._bootstrap()
         if manage_sessions:
@@ -119,6 +123,9 @@ class Services:
         reaper, self.reaper = self.reaper, None
         if reaper is not None:
             await reaper.stop()
+        activity = self.__dict__.pop("activity", None)
+        if activity is not None:
+            await activity.stop()
         manager = self.__dict__.pop("manager", None)
         if manager is not None:
             await manager.close()

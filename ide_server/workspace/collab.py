@@ -14,7 +14,7 @@ from jupyter_server_ydoc.app import YDocExtension
 from jupyter_server_ydoc.handlers import YDocWebSocketHandler
 from jupyter_server_ydoc.utils import decode_file_path, room_id_from_encoded_path
 from jupyter_server_ydoc.websocketserver import exception_logger
-from pycrdt import Text
+from pycrdt import Decoder, Doc, Text
 
 from .config import PodConfig
 from .limits import document_limit, too_large_message
@@ -74,10 +74,11 @@ class DurableRoomHandler(YDocWebSocketHandler):
         await super().on_message(message)
 
     def _would_grow_too_large(self, message: Any) -> bool:
-        """Refuse an edit that could take the document past the limit, and say so.
+        """Refuse an edit that would take the document past the limit, and say so.
 
         An update carries the text it inserts, so the document grows by at most the
-        message's size: a cheap bound that never lets a document outgrow reopening.
+        message's size: a cheap bound for the common case. Only past that bound (a large
+        paste, a rewrite near the limit) is the update tried on a copy of the document.
         """
         if not isinstance(message, bytes) or len(message) < 2 or message[0] != _SYNC:
             return False
@@ -87,12 +88,23 @@ class DurableRoomHandler(YDocWebSocketHandler):
         size = len(self.room.ydoc.get("source", type=Text))
         if size + len(message) <= limit:
             return False
+        size = _size_after(self.room.ydoc, message)
+        if size <= limit:
+            return False
         path = self._file_loaders[decode_file_path(self._room_id)[2]].path
-        reason = too_large_message(path, size + len(message), limit) + "; the edit was refused"
+        reason = too_large_message(path, size, limit) + "; the edit was refused"
         self.log.warning("room %s: %s", self._room_id, reason)
         # A close reason has at most 123 bytes: the short form; the log has the rest.
         self.close(CLOSE_TOO_LARGE, f"edit refused: the file would pass {limit // 1024} KiB")
         return True
+
+
+def _size_after(doc: Doc, message: bytes) -> int:
+    """The text's size in bytes once the update in sync ``message`` is applied (on a copy)."""
+    trial: Doc = Doc()
+    trial.apply_update(doc.get_update())
+    trial.apply_update(Decoder(message[2:]).read_message() or b"")
+    return len(trial.get("source", type=Text))
 
 
 class DurableYDocExtension(YDocExtension):

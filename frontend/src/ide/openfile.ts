@@ -1,6 +1,7 @@
 // One tab's file: its collaborative document, its editor view, and its save state.
 import type { EditorView } from "@codemirror/view";
 import { CollabFile, type Collaborator, type CollabUser, type SaveStatus } from "./collab";
+import { DocumentNotice } from "./docnotice";
 import { createEditor } from "./editor";
 import { Emitter } from "../events";
 import { languageFor, loadLanguage } from "./languages";
@@ -31,6 +32,7 @@ export class OpenFile {
   readonly host: HTMLElement;
   file: CollabFile | null = null;
   view: EditorView | null = null;
+  private notice: DocumentNotice | null = null;
   error: string | null = null;
   private saving = 0;
   private lastSave: SaveStatus | null = null;
@@ -113,7 +115,8 @@ export class OpenFile {
         onSave: () => void this.save(),
         onPreview: () => this.context.preview(),
       });
-      this.host.replaceChildren(this.view.dom);
+      this.notice = new DocumentNotice(file, this.context.sessionId, this.path, this.context.readOnly);
+      this.host.replaceChildren(this.notice.el, this.view.dom);
       this.host.dataset.synced = "true";
       this.notify();
     };
@@ -173,6 +176,8 @@ export class OpenFile {
   }
 
   private teardown(): void {
+    this.notice?.destroy();
+    this.notice = null;
     this.view?.destroy();
     this.view = null;
     this.file?.destroy();
