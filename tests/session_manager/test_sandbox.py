@@ -8,6 +8,7 @@ and socket are in the data dir as in the one-command setup.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import shutil
@@ -197,6 +198,57 @@ async def test_git_remotes_over_the_network_work_from_the_sandbox(
         assert "From the sandbox" in run_git("log", "--format=%s", "feature", cwd=bare)
     finally:
         server.stop()
+
+
+PYTHON_MODEL = """
+import json, os
+
+def model(dbt, session):
+    dbt.config(materialized="table")
+    outcome = {}
+    for name, path in TARGETS.items():
+        try:
+            with open(path, "rb") as f:
+                f.read(1)
+            outcome[name] = "read"
+        except OSError as exc:
+            outcome[name] = type(exc).__name__
+    with open(OUT, "w") as f:
+        json.dump(outcome, f)
+    return session.sql("select 1 as one")
+"""
+
+
+async def test_dbt_runs_project_python_inside_the_sandbox_only(gateway: GatewayProcess) -> None:
+    """dbt runs the project's code by design: a Python model that reads secrets finds none."""
+    data = gateway.data_dir
+    api = login_as(gateway, "finn")
+    session = api.open_session()
+    volume = data / "volumes" / "finn" / "demo"
+    targets = {
+        "master key": str(data / "secret.key"),
+        "metadata database": str(data / "postgres" / "PG_VERSION"),
+        "another user's volume": str(data / "volumes" / "erin" / "demo" / "dbt_project.yml"),
+        "own volume": str(volume / "dbt_project.yml"),
+    }
+    out = volume / "outcome.json"
+    code = f"TARGETS = {targets!r}\nOUT = {str(out)!r}\n" + PYTHON_MODEL
+    async with await api.rpc(session["id"]) as rpc:
+        await rpc.call("fs/write", {"path": "models/probe.py", "content": code})
+        invocation = uuid.uuid4().hex
+        command = {"invocation_id": invocation, "command": "run", "args": ["--select", "probe"]}
+        await rpc.call("dbt/run", command)
+        lines: list[str] = []
+        while True:
+            message = await asyncio.wait_for(rpc.notifications.get(), 180)
+            if message.get("method") == "dbt/log":
+                lines.append(message["params"]["msg"])
+            elif message.get("method") == "dbt/done":
+                assert message["params"]["success"], lines[-10:]
+                break
+    outcome = json.loads(out.read_text())
+    assert outcome.pop("own volume") == "read"
+    assert outcome == {name: "FileNotFoundError" for name in outcome}, outcome
 
 
 def test_a_pod_over_its_memory_limit_is_stopped_and_says_why(tmp_path: Path) -> None:
