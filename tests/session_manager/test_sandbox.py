@@ -371,3 +371,20 @@ def test_the_data_dir_is_hidden_even_inside_an_exposed_tree(tmp_path: Path) -> N
     assert at[("--bind", str(runtime))] < at[("--remount-ro", str(data))]
     assert "--cap-drop" in argv and "--unshare-pid" in argv and "--unshare-user" in argv
     assert "--die-with-parent" not in argv, "pods must outlive a gateway restart"
+
+
+def test_inherited_ca_bundles_are_readable_inside(tmp_path: Path) -> None:
+    from session_manager.backends.sandbox import Sandbox, ca_paths, find_bwrap, system_paths
+
+    bundle = tmp_path / "corporate-ca.pem"
+    bundle.write_text("-----BEGIN CERTIFICATE-----\n")
+    volume, runtime = tmp_path / "volume", tmp_path / "run"
+    volume.mkdir()
+    runtime.mkdir()
+    shown = ca_paths({"SSL_CERT_FILE": str(bundle), "PATH": "/usr/bin"})
+    assert shown == [bundle]
+    sandbox = Sandbox(
+        find_bwrap(), volume, runtime, system=tuple(system_paths()), read_only=tuple(shown)
+    )
+    result = subprocess.run(sandbox.argv(["cat", str(bundle)]), capture_output=True, text=True)
+    assert result.returncode == 0 and "BEGIN CERTIFICATE" in result.stdout, result.stderr
