@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import os
+import secrets
 import sys
 import tempfile
 
@@ -54,9 +55,10 @@ def server_config(pod: PodConfig, private: PrivateDirs) -> Config:
     c.ServerApp.terminals_enabled = False
     c.ServerApp.contents_manager_class = VolumeContentsManager
     # Kernel channels on Unix sockets in the pod's private /tmp, not on loopback TCP ports
-    # that any process of the machine could connect to (and subscribe to IOPub).
+    # that any process of the machine could connect to (and subscribe to IOPub). A name of
+    # its own, should a /tmp be shared after all (an unconfined pod).
     c.KernelManager.transport = "ipc"
-    c.KernelManager.ip = os.path.join(tempfile.gettempdir(), "ide-kernel")
+    c.KernelManager.ip = os.path.join(tempfile.gettempdir(), f"ide-{secrets.token_hex(6)}")
     c.ServerApp.jpserver_extensions = {
         "ide_server.workspace": True,
         # Our subclass of jupyter-server-ydoc (durable rooms), instead of the original.

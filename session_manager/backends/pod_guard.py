@@ -28,13 +28,19 @@ from pathlib import Path
 
 _INTERVAL = 0.5
 _PAGE = os.sysconf("SC_PAGE_SIZE")
+_PR_SET_PDEATHSIG = 1
 _PR_SET_DUMPABLE = 4
 EXIT_LIMIT = 137  # what a SIGKILL'ed process reports: the pod was killed
 
 
-def _not_dumpable() -> None:
+def _harden() -> None:
+    """Not dumpable (no ptrace, no /proc/1/mem from the pod), and killed with bwrap: bwrap's
+    pid is the pod's pid for the backend, and a pod whose bwrap was killed is gone for it
+    (the kernel delivers this SIGKILL even to a namespace's PID 1)."""
     try:
-        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_DUMPABLE, 0, 0, 0, 0)
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_DUMPABLE, 0, 0, 0, 0)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
     except (OSError, AttributeError):  # not Linux: the sandbox does not run there anyway
         pass
 
@@ -108,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
     command = args.command[1:] if args.command[:1] == ["--"] else args.command
     if not command:
         parser.error("no command")
-    _not_dumpable()
+    _harden()
     if args.open_files:
         hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
         limit = args.open_files if hard == resource.RLIM_INFINITY else min(args.open_files, hard)

@@ -17,7 +17,7 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlparse
@@ -122,6 +122,15 @@ def shared_paths(env: PodEnv) -> tuple[list[Path], list[Path]]:
     if env.git_ca_bundle:
         readable.append(Path(env.git_ca_bundle))
     return writable, readable
+
+
+_CA_VARIABLES = ("SSL_CERT_FILE", "SSL_CERT_DIR", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")
+
+
+def ca_paths(environ: Mapping[str, str]) -> list[Path]:
+    """CA bundles the pod inherits by name from the gateway's environment: shown read-only,
+    or TLS to git remotes and warehouses would fail inside."""
+    return [Path(environ[name]) for name in _CA_VARIABLES if environ.get(name)]
 
 
 @dataclass(frozen=True)

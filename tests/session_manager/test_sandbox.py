@@ -8,6 +8,7 @@ and socket are in the data dir as in the one-command setup.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import shutil
@@ -199,6 +200,57 @@ async def test_git_remotes_over_the_network_work_from_the_sandbox(
         server.stop()
 
 
+PYTHON_MODEL = """
+import json, os
+
+def model(dbt, session):
+    dbt.config(materialized="table")
+    outcome = {}
+    for name, path in TARGETS.items():
+        try:
+            with open(path, "rb") as f:
+                f.read(1)
+            outcome[name] = "read"
+        except OSError as exc:
+            outcome[name] = type(exc).__name__
+    with open(OUT, "w") as f:
+        json.dump(outcome, f)
+    return session.sql("select 1 as one")
+"""
+
+
+async def test_dbt_runs_project_python_inside_the_sandbox_only(gateway: GatewayProcess) -> None:
+    """dbt runs the project's code by design: a Python model that reads secrets finds none."""
+    data = gateway.data_dir
+    api = login_as(gateway, "finn")
+    session = api.open_session()
+    volume = data / "volumes" / "finn" / "demo"
+    targets = {
+        "master key": str(data / "secret.key"),
+        "metadata database": str(data / "postgres" / "PG_VERSION"),
+        "another user's volume": str(data / "volumes" / "erin" / "demo" / "dbt_project.yml"),
+        "own volume": str(volume / "dbt_project.yml"),
+    }
+    out = volume / "outcome.json"
+    code = f"TARGETS = {targets!r}\nOUT = {str(out)!r}\n" + PYTHON_MODEL
+    async with await api.rpc(session["id"]) as rpc:
+        await rpc.call("fs/write", {"path": "models/probe.py", "content": code})
+        invocation = uuid.uuid4().hex
+        command = {"invocation_id": invocation, "command": "run", "args": ["--select", "probe"]}
+        await rpc.call("dbt/run", command)
+        lines: list[str] = []
+        while True:
+            message = await asyncio.wait_for(rpc.notifications.get(), 180)
+            if message.get("method") == "dbt/log":
+                lines.append(message["params"]["msg"])
+            elif message.get("method") == "dbt/done":
+                assert message["params"]["success"], lines[-10:]
+                break
+    outcome = json.loads(out.read_text())
+    assert outcome.pop("own volume") == "read"
+    assert outcome == {name: "FileNotFoundError" for name in outcome}, outcome
+
+
 def test_a_pod_over_its_memory_limit_is_stopped_and_says_why(tmp_path: Path) -> None:
     gw = GatewayProcess(tmp_path / "data", "", cull_interval="1", local_memory_limit_mb="400")
     gw.start()
@@ -319,3 +371,20 @@ def test_the_data_dir_is_hidden_even_inside_an_exposed_tree(tmp_path: Path) -> N
     assert at[("--bind", str(runtime))] < at[("--remount-ro", str(data))]
     assert "--cap-drop" in argv and "--unshare-pid" in argv and "--unshare-user" in argv
     assert "--die-with-parent" not in argv, "pods must outlive a gateway restart"
+
+
+def test_inherited_ca_bundles_are_readable_inside(tmp_path: Path) -> None:
+    from session_manager.backends.sandbox import Sandbox, ca_paths, find_bwrap, system_paths
+
+    bundle = tmp_path / "corporate-ca.pem"
+    bundle.write_text("-----BEGIN CERTIFICATE-----\n")
+    volume, runtime = tmp_path / "volume", tmp_path / "run"
+    volume.mkdir()
+    runtime.mkdir()
+    shown = ca_paths({"SSL_CERT_FILE": str(bundle), "PATH": "/usr/bin"})
+    assert shown == [bundle]
+    sandbox = Sandbox(
+        find_bwrap(), volume, runtime, system=tuple(system_paths()), read_only=tuple(shown)
+    )
+    result = subprocess.run(sandbox.argv(["cat", str(bundle)]), capture_output=True, text=True)
+    assert result.returncode == 0 and "BEGIN CERTIFICATE" in result.stdout, result.stderr
