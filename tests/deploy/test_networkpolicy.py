@@ -7,6 +7,8 @@ from pathlib import Path
 
 import yaml
 
+from ide_server.config import load_config
+from ide_server.podenv import PodEnv
 from session_manager.backends.base import PodSpec
 from session_manager.backends.k8s_objects import KubeSettings, pod_manifest
 
@@ -19,8 +21,9 @@ def _policies() -> dict[str, dict]:
 
 
 def _session_pod_labels() -> dict[str, str]:
-    spec = PodSpec("a" * 32, "erin", "demo", f"/sessions/{'a' * 32}/", "token", {})
-    return pod_manifest(KubeSettings(namespace="ide"), spec)["metadata"]["labels"]
+    spec = PodSpec("a" * 32, "erin", "demo", f"/sessions/{'a' * 32}/", "token", PodEnv())
+    settings = KubeSettings.from_config(load_config({"kube_namespace": "ide"}, env={}))
+    return pod_manifest(settings, spec)["metadata"]["labels"]
 
 
 def _selects(selector: dict, labels: dict[str, str]) -> bool:
