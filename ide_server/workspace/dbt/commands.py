@@ -71,6 +71,7 @@ _BARE_FLAGS = frozenset(
         "-q",
     }
 )
+_SELECTION_FLAGS = frozenset({"--select", "-s", "--exclude", "--models", "-m"})
 _PATH_FLAGS = frozenset({"--target-path", "--log-path", "--state", "--defer-state"})
 # Flags that say where dbt runs from; only the pod sets them.
 _POD_ONLY = frozenset(
@@ -125,14 +126,10 @@ def check_command(name: str, args: list[str], project_dir: Path) -> Command:
             checked.append(arg)
         elif arg.startswith("-"):
             raise BadArgs(f"dbt flag not allowed: {flag}")
-        elif checked and checked[-1] in ("--select", "-s", "--exclude", "--models", "-m"):
-            checked.append(arg)  # dbt accepts several space-separated selectors
+        elif any(a in _SELECTION_FLAGS for a in checked):
+            checked.append(arg)  # dbt takes several space-separated selectors after one flag
         else:
-            # Further selectors after the first value of --select/--exclude.
-            if any(a in ("--select", "-s", "--exclude", "--models", "-m") for a in checked):
-                checked.append(arg)
-            else:
-                raise BadArgs(f"unexpected dbt argument: {arg!r}")
+            raise BadArgs(f"unexpected dbt argument: {arg!r}")
     if pending_value is not None:
         raise BadArgs(f"{pending_value} needs a value")
     return Command(name, tuple(checked))

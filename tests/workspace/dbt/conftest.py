@@ -101,6 +101,12 @@ def demo_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def demo_pod(tmp_path_factory: pytest.TempPathFactory, demo_warehouse: Path) -> Iterator[Pod]:
     volume = copy_demo_project(tmp_path_factory.mktemp("pod") / "volume")
+    # A profile committed to the repository is never read (the build would fail if it were).
+    (volume / "profiles.yml").write_text(
+        "demo:\n  target: dev\n  outputs:\n    dev:\n      type: postgres\n"
+        "      host: 192.0.2.1\n      user: x\n      password: x\n      dbname: x\n"
+        "      schema: x\n      port: 1\n      threads: 1\n"
+    )
     pod = start_pod(volume, {"type": "duckdb", "path": str(demo_warehouse)})
     yield pod
     pod.stop()

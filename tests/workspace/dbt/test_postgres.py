@@ -84,7 +84,8 @@ async def test_build_compile_and_preview_on_postgres(pg_pod: tuple[Pod, str]) ->
         assert rows[0] == [1, "C1"] and len(rows) == 10 and end["truncated"] is True
         assert '"dbt_alice"."stg_customers"' in end["compiled_sql"]
         # The password is in no file the pod wrote for dbt.
-        profiles = list(Path(pod.volume.parent).glob("ide-dbt-*/profiles.yml"))
+        under = Path(pod.volume.parent)
+        profiles = [p for p in under.rglob("profiles.yml") if pod.volume not in p.parents]
         assert profiles and all(PASSWORD not in p.read_text() for p in profiles)
         assert "DBT_ENV_SECRET_PASSWORD" in profiles[0].read_text()
     finally:
