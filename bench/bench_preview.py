@@ -180,7 +180,7 @@ async def gateway_path(data_dir: Path, database_url: str, sql: str, repeat: int)
     gateway = GatewayProcess(data_dir, database_url)
     gateway.start()
     try:
-        http = httpx.Client(base_url=gateway.url, timeout=120)
+        http = httpx.Client(base_url=gateway.url, timeout=120, headers={"Origin": gateway.url})
         http.post("/api/auth/login", json={"username": "admin", "password": ADMIN_PASSWORD})
         session = http.post("/api/sessions", json={"project": "demo"}).json()
         while session["state"] != "ready":

@@ -24,6 +24,7 @@ from starlette.types import Scope
 from ..config import Config
 from ..db import DatabaseUnavailable
 from ..secrets import SecretError
+from .hosts import HostMiddleware, allowed_hosts
 from .http import ApiError, ErrorAnswer, GatewayState
 from .middleware import UNAVAILABLE, AuthMiddleware, OriginMiddleware
 from .proxy import SessionProxy
@@ -91,6 +92,7 @@ def create_app(config: Config, services: Services | None = None) -> Starlette:
     return Starlette(
         routes=routes,
         middleware=[
+            Middleware(HostMiddleware, hosts=allowed_hosts(config)),
             Middleware(OriginMiddleware, allowed=config.allowed_origins),
             Middleware(AuthMiddleware),
         ],

@@ -70,7 +70,7 @@ def request_origin(scope: Scope, headers: Headers) -> str:
 
 class OriginMiddleware:
     """Refuses WebSocket upgrades whose Origin is not allowed (or absent), and unsafe HTTP
-    requests from a foreign Origin, before anything else runs."""
+    requests that do not come from an allowed origin, before anything else runs."""
 
     def __init__(self, app: ASGIApp, allowed: tuple[str, ...]) -> None:
         self.app = app
@@ -90,10 +90,24 @@ class OriginMiddleware:
                 return
         elif scope["type"] == "http" and scope["method"] in _UNSAFE:
             headers = Headers(scope=scope)
-            origin = headers.get("origin")
-            if origin is not None and not self._allowed(scope, headers, origin):
+            if not self._same_origin_write(scope, headers):
                 await error_response(403, "bad_origin", "Cross-origin request refused.")(
                     scope, receive, send
                 )
                 return
         await self.app(scope, receive, send)
+
+    def _same_origin_write(self, scope: Scope, headers: Headers) -> bool:
+        """A write must say where it comes from: an allowed ``Origin``, or the browser's
+        ``Sec-Fetch-Site: same-origin``. Cross-site, same-site (another subdomain) and
+        ``no-cors`` requests are refused even without an Origin, so SameSite=Lax is not the
+        only thing between a foreign page and the API."""
+        origin = headers.get("origin")
+        site = headers.get("sec-fetch-site")
+        if headers.get("sec-fetch-mode") == "no-cors":
+            return False
+        if site is not None and site != "same-origin":
+            return False
+        if origin is not None:
+            return self._allowed(scope, headers, origin)
+        return site == "same-origin"

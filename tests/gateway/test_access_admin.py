@@ -54,6 +54,7 @@ def test_password_change_ends_every_other_login(gateway: GatewayProcess) -> None
     anonymous = httpx.post(
         f"{gateway.url}/api/me/password",
         json={"current_password": PASSWORD, "new_password": "x" * 12},
+        headers={"Origin": gateway.url},
     )
     assert anonymous.status_code == 401
 
@@ -73,7 +74,10 @@ def test_admin_routes_refuse_non_admins(gateway: GatewayProcess, alice: Api) -> 
     for method, path, body in calls:
         response = alice.http.request(method, path, json=body)
         assert response.status_code == 403, (method, path)
-        assert httpx.request(method, gateway.url + path, json=body).status_code == 401
+        anonymous = httpx.request(
+            method, gateway.url + path, json=body, headers={"Origin": gateway.url}
+        )
+        assert anonymous.status_code == 401
     roles = {m["username"]: m["role"] for m in _members(gateway, "demo")}
     assert roles["bob"] == "developer"  # nothing was done
 

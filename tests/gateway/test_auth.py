@@ -33,10 +33,13 @@ def test_wrong_password_and_unknown_user_get_the_same_401(gateway: GatewayProces
 
 def test_bad_login_bodies_are_refused_clearly(gateway: GatewayProcess) -> None:
     url = f"{gateway.url}/api/auth/login"
-    assert httpx.post(url, content=b"{not json").status_code == 400
-    assert httpx.post(url, json=["alice"]).status_code == 400
-    assert httpx.post(url, json={"username": "alice"}).status_code == 400
-    assert httpx.post(url, json={"username": "alice", "password": 5}).status_code == 400
+    own = {"Origin": gateway.url}
+    assert httpx.post(url, content=b"{not json", headers=own).status_code == 400
+    assert httpx.post(url, json=["alice"], headers=own).status_code == 400
+    assert httpx.post(url, json={"username": "alice"}, headers=own).status_code == 400
+    assert (
+        httpx.post(url, json={"username": "alice", "password": 5}, headers=own).status_code == 400
+    )
 
 
 def test_anonymous_requests_get_401(gateway: GatewayProcess) -> None:

@@ -18,7 +18,9 @@ PAIR_LIMIT, ADDRESS_LIMIT = 10, 50
 
 def _client(gateway: GatewayProcess, address: str) -> httpx.AsyncClient:
     transport = httpx.AsyncHTTPTransport(local_address=address)
-    return httpx.AsyncClient(base_url=gateway.url, transport=transport, timeout=120)
+    return httpx.AsyncClient(
+        base_url=gateway.url, transport=transport, timeout=120, headers={"Origin": gateway.url}
+    )
 
 
 async def _attempts(

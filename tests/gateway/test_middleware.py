@@ -81,14 +81,36 @@ async def test_a_foreign_origin_cannot_write_over_http(method: str) -> None:
     assert inner.scopes == []
 
 
-async def test_reads_and_origin_less_writes_pass_over_http() -> None:
-    # A GET cannot change anything; a request without Origin is no browser's cross-site one.
+async def test_reads_pass_and_same_origin_writes_pass_over_http() -> None:
+    # A GET cannot change anything; a write passes with our Origin or, without one, with
+    # the browser's word that it is same-origin.
     foreign = {"host": "ide.example", "origin": "http://evil"}
+    fetch_same = {"host": "ide.example", "sec-fetch-site": "same-origin", "sec-fetch-mode": "cors"}
     for scope in (
         http_scope("/api/me", headers=foreign),
-        http_scope("/api/sessions", method="POST", headers={"host": "ide.example"}),
+        http_scope("/api/sessions", method="POST", headers=SAME_ORIGIN),
+        http_scope("/api/sessions", method="POST", headers=fetch_same),
     ):
         assert status_of(await call(OriginMiddleware(Inner(), ()), scope)) == 204
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},  # neither Origin nor Sec-Fetch-Site: not provably ours
+        {"sec-fetch-site": "cross-site"},
+        {"sec-fetch-site": "same-site"},  # a sibling subdomain
+        {"sec-fetch-site": "none"},
+        {"sec-fetch-site": "same-origin", "sec-fetch-mode": "no-cors"},
+        {"origin": "http://ide.example", "sec-fetch-site": "cross-site"},
+        {"origin": "http://ide.example", "sec-fetch-mode": "no-cors"},
+    ],
+)
+async def test_writes_not_provably_same_origin_are_refused(headers: dict[str, str]) -> None:
+    inner = Inner()
+    scope = http_scope("/api/sessions", method="POST", headers={"host": "ide.example", **headers})
+    sent = await call(OriginMiddleware(inner, ()), scope)
+    assert status_of(sent) == 403 and inner.scopes == []
 
 
 # -- AuthMiddleware -------------------------------------------------------------------------
@@ -135,7 +157,8 @@ async def test_a_database_outage_is_503_over_http_and_1013_on_a_websocket() -> N
 # -- the composed app -----------------------------------------------------------------------
 @pytest.fixture
 def app(tmp_path: Path):
-    return create_app(load_config({"data_dir": str(tmp_path)}, env={}))
+    config = {"data_dir": str(tmp_path), "allowed_origins": ("http://ide.example",)}
+    return create_app(load_config(config, env={}))
 
 
 async def test_the_origin_check_runs_before_any_login_lookup(app) -> None:
@@ -148,7 +171,8 @@ async def test_the_origin_check_runs_before_any_login_lookup(app) -> None:
 
 async def test_the_composed_app_resolves_logins_from_the_lifespan_state(app) -> None:
     state = {"logins": Unreachable()}
-    scope = http_scope("/api/me", headers={"cookie": "ide_session=good"}, state=state)
+    headers = {"host": "ide.example", "cookie": "ide_session=good"}
+    scope = http_scope("/api/me", headers=headers, state=state)
     assert status_of(await call(app, scope)) == 503
     assert status_of(await call(app, http_scope("/healthz", state=state))) == 200
 

@@ -52,6 +52,7 @@ def test_anonymous_cannot_reach_a_session(gateway: GatewayProcess, alice_session
     put = httpx.put(
         f"{gateway.url}/sessions/{sid}/api/collaboration/session/README.md",
         json={"format": "text", "type": "file"},
+        headers={"Origin": gateway.url},
     )
     assert put.status_code == 401
 

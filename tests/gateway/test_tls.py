@@ -29,6 +29,7 @@ def test_https_login_sets_a_secure_cookie(tls_gateway: GatewayProcess) -> None:
         f"{tls_gateway.url}/api/auth/login",
         verify=tls_gateway.verify,
         json={"username": "admin", "password": ADMIN_PASSWORD},
+        headers={"Origin": tls_gateway.url},
     )
     assert response.status_code == 200
     assert "secure" in response.headers["set-cookie"].lower()

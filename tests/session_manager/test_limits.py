@@ -37,6 +37,7 @@ def test_twenty_concurrent_opens_yield_one_pod(limited_gateway: GatewayProcess) 
             f"{limited_gateway.url}/api/sessions",
             json={"project": "demo"},
             cookies=cookies,
+            headers={"Origin": limited_gateway.url},
             timeout=60,
         )
 

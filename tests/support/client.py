@@ -16,7 +16,8 @@ from websockets.asyncio.client import ClientConnection
 class Api:
     def __init__(self, base_url: str) -> None:
         self.base_url = base_url
-        self.http = httpx.Client(base_url=base_url, timeout=60)
+        # What a browser page of the gateway sends with every write (see docs/api.md).
+        self.http = httpx.Client(base_url=base_url, timeout=60, headers={"Origin": base_url})
 
     def login(self, username: str, password: str) -> httpx.Response:
         return self.http.post("/api/auth/login", json={"username": username, "password": password})
