@@ -22,13 +22,3 @@ async def record(db: Database, actor: str | None, action: str, **detail: Any) ->
         )
     except DatabaseUnavailable:
         log.warning("audit entry not stored: %s %s", actor, action)
-
-
-async def recent_count(db: Database, actor: str, action: str, seconds: int) -> int:
-    """How often ``actor`` did ``action`` in the last ``seconds`` (all replicas)."""
-    row = await db.fetchone(
-        "SELECT count(*) AS n FROM audit_log"
-        " WHERE actor = %s AND action = %s AND at > now() - make_interval(secs => %s)",
-        (actor, action, seconds),
-    )
-    return int(row["n"]) if row else 0
