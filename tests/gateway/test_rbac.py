@@ -163,7 +163,11 @@ def test_dot_segments_cannot_reach_other_pod_routes(
             method,
             path,
             body=b"{}" if method != "GET" else None,
-            headers={"Cookie": f"ide_session={alice.cookie}", "Content-Type": "application/json"},
+            headers={
+                "Cookie": f"ide_session={alice.cookie}",
+                "Content-Type": "application/json",
+                "Origin": gateway.url,  # past the origin check: the path rule is under test
+            },
         )
         response = conn.getresponse()
         body = response.read()
