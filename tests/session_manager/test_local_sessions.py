@@ -67,7 +67,9 @@ async def test_pod_killed_mid_session_loses_no_saved_file(own_gateway) -> None:
             await rpc.call(
                 "fs/write", {"path": f"models/crash/m{i}.sql", "content": f"select {i}\n" * 100}
             )
-    os.kill(own_gateway.pod_pid(session["id"]), signal.SIGKILL)
+    # The whole process group: the recorded pid is the sandbox's bwrap, and the pod inside
+    # (its own PID namespace) outlives bwrap alone.
+    os.killpg(own_gateway.pod_pid(session["id"]), signal.SIGKILL)
     deadline = time.monotonic() + 30
     while api.http.get(f"/api/sessions/{session['id']}").json()["state"] != "stopped":
         api.http.put(f"/sessions/{session['id']}/api/collaboration/session/x", json={})

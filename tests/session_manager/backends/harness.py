@@ -58,7 +58,9 @@ class LocalHarness:
         return stat.rsplit(")", 1)[-1].split()[0] != "Z"
 
     def kill_pod(self, gw: GatewayProcess, session_id: str) -> None:
-        os.kill(gw.pod_pid(session_id), signal.SIGKILL)
+        # The whole process group: the recorded pid is the sandbox's bwrap, and the pod
+        # inside (its own PID namespace) outlives bwrap alone.
+        os.killpg(gw.pod_pid(session_id), signal.SIGKILL)
 
     def close(self, gw: GatewayProcess) -> None:
         gw.stop()
