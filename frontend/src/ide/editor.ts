@@ -78,6 +78,8 @@ export interface EditorOptions {
   onSave: () => void;
   /** Ctrl/Cmd-Enter: preview the selection, or the whole file. */
   onPreview: () => void;
+  /** Ctrl/Cmd-Shift-Enter: compile the file with dbt. */
+  onCompile: () => void;
 }
 
 export function createEditor(file: CollabFile, options: EditorOptions): EditorView {
@@ -94,6 +96,14 @@ export function createEditor(file: CollabFile, options: EditorOptions): EditorVi
     preventDefault: true,
     run: () => {
       options.onPreview();
+      return true;
+    },
+  };
+  const compileKey = {
+    key: "Mod-Shift-Enter",
+    preventDefault: true,
+    run: () => {
+      options.onCompile();
       return true;
     },
   };
@@ -116,6 +126,7 @@ export function createEditor(file: CollabFile, options: EditorOptions): EditorVi
     highlightSelectionMatches(),
     keymap.of([
       saveKey,
+      compileKey,
       previewKey,
       ...closeBracketsKeymap,
       ...yUndoManagerKeymap,

@@ -4,9 +4,14 @@ import { h, type View } from "../dom";
 import { ideSocketUrl, type Session, type User } from "../api";
 import { errorMessage, showNotice } from "../ui/notice";
 import type { CollabUser } from "./collab";
+import { CommandBar } from "./dbt/commandbar";
+import { formatCommandLine } from "./dbt/commandline";
+import { CompiledPane } from "./dbt/compiled";
+import { DbtInvocations } from "./dbt/invocations";
+import { InvocationPanel } from "./dbt/panel";
 import { FileTree } from "./filetree";
 import { GitPanel } from "./git/panel";
-import { ResultsPane } from "./results/pane";
+import { ResultsPane, type ActiveFile } from "./results/pane";
 import { Sidebar } from "./sidebar";
 import type { FsChanged } from "./protocol";
 import { RpcClient } from "./rpc";
@@ -44,6 +49,10 @@ export class Ide implements View {
   private readonly git: GitPanel;
   private readonly sidebar: Sidebar;
   private readonly results: ResultsPane;
+  private readonly invocations: DbtInvocations;
+  private readonly commandBar: CommandBar;
+  private readonly dbtPanel: InvocationPanel;
+  private readonly compiled: CompiledPane;
   private readonly context: OpenFileContext;
   private readonly cleanups: (() => void)[] = [];
   private connectedOnce = false;
@@ -55,6 +64,7 @@ export class Ide implements View {
       user: collabUser(user),
       readOnly: true,
       preview: () => this.results.preview(),
+      compile: () => void this.compiled.compile(this.activeFile()),
     };
     this.rpc = new RpcClient(ideSocketUrl(session.id, "ide"));
     this.status = new StatusBar(user);
@@ -75,12 +85,25 @@ export class Ide implements View {
     this.sidebar = new Sidebar({ files: this.tree.el, git: this.git.el }, (panel) => {
       if (panel === "git") void this.git.refresh();
     });
-    this.results = new ResultsPane(this.rpc, () => this.tabs.active?.view ?? null);
+    this.results = new ResultsPane(this.rpc, () => this.activeFile());
+    this.compiled = new CompiledPane(this.rpc);
+    this.invocations = new DbtInvocations(this.rpc);
+    this.commandBar = new CommandBar(this.invocations, session.project);
+    this.dbtPanel = new InvocationPanel(this.invocations, (command, args) => {
+      void this.commandBar.submit(formatCommandLine(command, args));
+    });
     this.el = h(
       "div",
       { class: "ide", "data-testid": "ide", "data-session": session.id },
       this.sidebar.el,
-      h("div", { class: "main-column" }, this.tabs.el, this.results.el),
+      h(
+        "div",
+        { class: "main-column" },
+        h("div", { class: "editor-row" }, this.tabs.el, this.compiled.el),
+        this.commandBar.el,
+        this.dbtPanel.el,
+        this.results.el,
+      ),
       this.status.el,
     );
 
@@ -133,7 +156,16 @@ export class Ide implements View {
     this.tree.dispose();
     this.git.dispose();
     this.results.dispose();
+    this.compiled.dispose();
+    this.commandBar.dispose();
+    this.dbtPanel.dispose();
+    this.invocations.dispose();
     this.tabs.dispose();
+  }
+
+  private activeFile(): ActiveFile | null {
+    const file = this.tabs.active;
+    return file?.view ? { view: file.view, path: file.path } : null;
   }
 
   private async onConnected(): Promise<void> {
@@ -145,6 +177,7 @@ export class Ide implements View {
         this.el.dataset.role = status.role;
         this.tree.setReadOnly(this.context.readOnly);
         this.git.setReadOnly(this.context.readOnly);
+        this.commandBar.setReadOnly(this.context.readOnly);
         this.connectedOnce = true;
       } catch (error) {
         showNotice(`Cannot read the session status: ${errorMessage(error)}`);

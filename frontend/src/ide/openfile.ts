@@ -25,6 +25,8 @@ export interface OpenFileContext {
   readOnly: boolean;
   /** Runs a preview of the active editor (Ctrl/Cmd-Enter). */
   preview: () => void;
+  /** Compiles the active editor's text with dbt (Ctrl/Cmd-Shift-Enter). */
+  compile: () => void;
 }
 
 export class OpenFile {
@@ -114,6 +116,7 @@ export class OpenFile {
         readOnly: this.context.readOnly,
         onSave: () => void this.save(),
         onPreview: () => this.context.preview(),
+        onCompile: () => this.context.compile(),
       });
       this.notice = new DocumentNotice(file, this.context.sessionId, this.path, this.context.readOnly);
       this.host.replaceChildren(this.notice.el, this.view.dom);

@@ -12,18 +12,32 @@ export type ResultsState = "idle" | "running" | "done" | "error" | "cancelled";
 const LIMITS = [100, 500, 1000, 5000, 10000];
 const DEFAULT_LIMIT = 500;
 
+/** The active editor and its file's path. */
+export interface ActiveFile {
+  view: EditorView;
+  path: string;
+}
+
 /** What a preview runs: the selection or the whole document of the active editor. */
 interface PreviewSource {
   view: EditorView;
   sql: string;
   /** Offset of `sql` in the document, to place error positions. */
   from: number;
+  /** The file, when it is dbt SQL: the pod compiles `sql` in that model's context. */
+  dbtPath?: string;
 }
 
-function sourceOf(view: EditorView): PreviewSource {
+const JINJA = /\{\{|\{%|\{#/;
+
+function sourceOf({ view, path }: ActiveFile): PreviewSource {
   const { from, to } = view.state.selection.main;
-  if (from !== to) return { view, sql: view.state.sliceDoc(from, to), from };
-  return { view, sql: view.state.doc.toString(), from: 0 };
+  const doc = view.state.doc.toString();
+  // A file with Jinja is a dbt model (or analysis, test): even a selection in it needs the
+  // model's context. Plain SQL goes to the warehouse as it is.
+  const dbtPath = JINJA.test(doc) ? path : undefined;
+  if (from !== to) return { view, sql: view.state.sliceDoc(from, to), from, dbtPath };
+  return { view, sql: doc, from: 0, dbtPath };
 }
 
 export function formatElapsed(ms: number): string {
@@ -45,7 +59,7 @@ export class ResultsPane implements View {
 
   constructor(
     rpc: RpcClient,
-    private readonly activeEditor: () => EditorView | null,
+    private readonly activeFile: () => ActiveFile | null,
   ) {
     this.previewButton = h("button", { type: "button", class: "button small primary", title: "Preview the selection, or the whole file (Ctrl/Cmd-Enter)", "data-testid": "results-preview" }, "▶ Preview");
     this.previewButton.addEventListener("click", () => this.preview());
@@ -84,12 +98,13 @@ export class ResultsPane implements View {
 
   /** Runs the active editor's selection, or its whole text. */
   preview(): void {
-    const view = this.activeEditor();
-    if (!view) {
+    const active = this.activeFile();
+    if (!active) {
       this.showMessage("Open a file first: Preview runs its SQL, or the selected part of it.");
       return;
     }
-    const source = sourceOf(view);
+    const source = sourceOf(active);
+    const view = active.view;
     if (!source.sql.trim()) {
       this.showMessage("Nothing to preview: the file (or the selection) is empty.");
       return;
@@ -104,7 +119,7 @@ export class ResultsPane implements View {
     this.el.classList.remove("collapsed");
     this.setState("running");
     this.setStatus("running", [h("span", null, "Running…")]);
-    void this.runner.start(source.sql, Number(this.limit.value));
+    void this.runner.start(source.sql, Number(this.limit.value), source.dbtPath);
   }
 
   dispose(): void {

@@ -64,17 +64,20 @@ export class PreviewRunner {
     return this.current !== null;
   }
 
-  async start(sql: string, limit: number): Promise<void> {
+  /** With `path` (a dbt model's), the pod compiles `sql` in that node's context first. */
+  async start(sql: string, limit: number, path?: string): Promise<void> {
     void this.cancel();
     const queryId = newQueryId();
     this.current = queryId;
     try {
-      await this.rpc.request("query/preview", { query_id: queryId, sql, limit });
+      await this.rpc.request("query/preview", { query_id: queryId, sql, limit, ...(path ? { path } : {}) });
     } catch (error) {
       if (this.current !== queryId) return;
       this.current = null;
-      const data = error instanceof RpcError ? (error.data as { position?: SqlPosition } | undefined) : undefined;
-      this.listener.failed(errorMessage(error), data?.position, false);
+      const data = error instanceof RpcError ? (error.data as { position?: SqlPosition; line?: unknown } | undefined) : undefined;
+      // A dbt compilation error (-32040) names only the line.
+      const position = data?.position ?? (typeof data?.line === "number" ? { line: data.line, column: 1 } : undefined);
+      this.listener.failed(errorMessage(error), position, false);
     }
   }
 

@@ -1,0 +1,125 @@
+// The dbt command bar under the editor: type `build -s customers+`, Enter runs it through
+// dbt/run; the up/down arrows walk the lines run before; Ctrl-C (with nothing selected) or
+// Cancel stops the running command. The pod's refusal (a bad flag: -32602 naming it) is
+// shown under the line.
+import { h, type View } from "../../dom";
+import { errorMessage } from "../../ui/notice";
+import { parseCommandLine } from "./commandline";
+import { CommandHistory } from "./history";
+import type { DbtInvocations } from "./invocations";
+
+export class CommandBar implements View {
+  readonly el: HTMLElement;
+  private readonly input: HTMLInputElement;
+  private readonly runButton: HTMLButtonElement;
+  private readonly cancelButton: HTMLButtonElement;
+  private readonly message: HTMLElement;
+  private readonly history: CommandHistory;
+  private readonly cleanups: (() => void)[] = [];
+  private readOnly = true;
+
+  constructor(
+    private readonly invocations: DbtInvocations,
+    project: string,
+  ) {
+    this.history = new CommandHistory(`ide.dbt.history.${project}`);
+    this.input = h("input", {
+      class: "dbt-input", type: "text", spellcheck: "false", autocomplete: "off",
+      placeholder: "dbt build -s customers+   (Enter runs, ↑ ↓ history, Ctrl-C cancels)",
+      "aria-label": "dbt command", "data-testid": "dbt-command",
+    });
+    this.input.addEventListener("keydown", (event) => this.onKey(event));
+    this.runButton = h("button", { type: "button", class: "button small primary", "data-testid": "dbt-run" }, "Run");
+    this.runButton.addEventListener("click", () => void this.submit());
+    this.cancelButton = h("button", { type: "button", class: "button small", "data-testid": "dbt-cancel", hidden: true }, "Cancel");
+    this.cancelButton.addEventListener("click", () => void this.cancel());
+    this.message = h("div", { class: "dbt-command-error", role: "alert", "data-testid": "dbt-command-error", hidden: true });
+    this.el = h(
+      "div",
+      { class: "dbt-command-bar", "data-testid": "dbt-command-bar" },
+      h("div", { class: "dbt-command-row" }, h("span", { class: "dbt-prompt" }, "dbt"), this.input, this.runButton, this.cancelButton),
+      this.message,
+    );
+    const update = (): void => this.update();
+    this.cleanups.push(
+      invocations.events.on("started", update),
+      invocations.events.on("done", update),
+      invocations.events.on("refused", update),
+    );
+    this.setReadOnly(true);
+  }
+
+  /** Read-only members cannot run commands (the pod says -32001); say so up front. */
+  setReadOnly(readOnly: boolean): void {
+    this.readOnly = readOnly;
+    this.input.disabled = readOnly;
+    this.runButton.disabled = readOnly;
+    if (readOnly) this.input.placeholder = "Read-only members cannot run dbt commands.";
+    else this.input.placeholder = "dbt build -s customers+   (Enter runs, ↑ ↓ history, Ctrl-C cancels)";
+  }
+
+  focus(): void {
+    this.input.focus();
+  }
+
+  /** Runs a command line (the typed one, or one given: rerun from the history). */
+  async submit(line = this.input.value): Promise<void> {
+    if (this.readOnly) return;
+    this.showError(null);
+    let parsed;
+    try {
+      parsed = parseCommandLine(line);
+    } catch (error) {
+      this.showError(errorMessage(error));
+      return;
+    }
+    this.history.add(line.trim());
+    this.input.value = "";
+    try {
+      await this.invocations.run(parsed.command, parsed.args);
+    } catch (error) {
+      this.showError(errorMessage(error));
+      // Keep what was typed, to be corrected.
+      if (!this.input.value) this.input.value = line.trim();
+    }
+  }
+
+  dispose(): void {
+    for (const cleanup of this.cleanups.splice(0)) cleanup();
+  }
+
+  private async cancel(): Promise<void> {
+    try {
+      if (!(await this.invocations.cancel())) this.showError("The command had already finished.");
+    } catch (error) {
+      this.showError(`Cannot cancel: ${errorMessage(error)}`);
+    }
+  }
+
+  private onKey(event: KeyboardEvent): void {
+    if (event.key === "Enter") {
+      event.preventDefault();
+      void this.submit();
+    } else if (event.key === "ArrowUp" || event.key === "ArrowDown") {
+      const line = event.key === "ArrowUp" ? this.history.previous(this.input.value) : this.history.next();
+      if (line === null) return;
+      event.preventDefault();
+      this.input.value = line;
+      this.input.setSelectionRange(line.length, line.length);
+    } else if (event.key.toLowerCase() === "c" && event.ctrlKey && this.invocations.running
+      && this.input.selectionStart === this.input.selectionEnd) {
+      event.preventDefault();
+      void this.cancel();
+    }
+  }
+
+  private update(): void {
+    this.cancelButton.hidden = !this.invocations.running;
+    this.el.dataset.running = String(this.invocations.running);
+  }
+
+  private showError(text: string | null): void {
+    this.message.hidden = text === null;
+    this.message.textContent = text ?? "";
+  }
+}

@@ -1,0 +1,113 @@
+// The dbt commands this tab started: dbt/run, then the dbt/log, dbt/node and dbt/done
+// notifications of each, matched by the invocation id the tab chose before sending it (so
+// a notification that overtakes the answer is not lost). Views listen to the events.
+import { Emitter, type Listenable } from "../../events";
+import type { DbtDone, DbtInvocation, DbtLog, DbtNode } from "../generated/protocol";
+import type { RpcClient } from "../rpc";
+
+export interface LiveInvocation {
+  readonly id: string;
+  readonly command: string;
+  readonly args: readonly string[];
+  readonly startedAt: number;
+  readonly log: DbtLog[];
+  readonly nodes: DbtNode[];
+  done: DbtDone | null;
+}
+
+export interface InvocationEvents {
+  started: (invocation: LiveInvocation) => void;
+  log: (invocation: LiveInvocation, line: DbtLog) => void;
+  node: (invocation: LiveInvocation, node: DbtNode) => void;
+  done: (invocation: LiveInvocation, done: DbtDone) => void;
+  /** The pod refused to start it (bad command or flag, busy, …). */
+  refused: (invocation: LiveInvocation, error: unknown) => void;
+}
+
+/** Unique in the session and its history, from any tab: random, not a counter. */
+function newInvocationId(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(12));
+  return "inv-" + Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** How long dbt/run may take to answer: it answers once the command's process started. */
+const RUN_TIMEOUT_MS = 120_000;
+
+export class DbtInvocations {
+  private readonly emitter = new Emitter<InvocationEvents>();
+  private readonly live = new Map<string, LiveInvocation>();
+  private readonly cleanups: (() => void)[];
+  /** The newest invocation started from this tab. */
+  current: LiveInvocation | null = null;
+
+  constructor(private readonly rpc: RpcClient) {
+    this.cleanups = [
+      rpc.on("dbt/log", (line) => this.with(line.invocation_id, (inv) => {
+        inv.log.push(line);
+        this.emitter.emit("log", inv, line);
+      })),
+      rpc.on("dbt/node", (node) => this.with(node.invocation_id, (inv) => {
+        inv.nodes.push(node);
+        this.emitter.emit("node", inv, node);
+      })),
+      rpc.on("dbt/done", (done) => this.with(done.invocation_id, (inv) => {
+        inv.done = done;
+        this.live.delete(inv.id);
+        this.emitter.emit("done", inv, done);
+      })),
+    ];
+  }
+
+  get events(): Listenable<InvocationEvents> {
+    return this.emitter;
+  }
+
+  get running(): boolean {
+    return this.current !== null && this.current.done === null;
+  }
+
+  /** Starts a command; rejects with the pod's error (a bad flag is -32602 naming it). */
+  async run(command: string, args: readonly string[]): Promise<LiveInvocation> {
+    const invocation: LiveInvocation = {
+      id: newInvocationId(), command, args, startedAt: Date.now(), log: [], nodes: [], done: null,
+    };
+    // Announced before the request: its first notifications may overtake the answer.
+    const previous = this.current;
+    this.live.set(invocation.id, invocation);
+    this.current = invocation;
+    this.emitter.emit("started", invocation);
+    try {
+      await this.rpc.request("dbt/run", { invocation_id: invocation.id, command, args: [...args] }, RUN_TIMEOUT_MS);
+    } catch (error) {
+      this.live.delete(invocation.id);
+      if (this.current === invocation) this.current = previous;
+      this.emitter.emit("refused", invocation, error);
+      throw error;
+    }
+    return invocation;
+  }
+
+  /** Asks the pod to cancel the running command; its dbt/done (cancelled) follows. */
+  async cancel(): Promise<boolean> {
+    const invocation = this.current;
+    if (!invocation || invocation.done) return false;
+    const result = await this.rpc.request("dbt/cancel", { invocation_id: invocation.id });
+    return result.cancelled;
+  }
+
+  /** The caller's past and running invocations, newest first. */
+  async history(limit = 50): Promise<DbtInvocation[]> {
+    return (await this.rpc.request("dbt/history", { limit })).invocations;
+  }
+
+  dispose(): void {
+    for (const cleanup of this.cleanups.splice(0)) cleanup();
+    this.emitter.clear();
+    this.live.clear();
+  }
+
+  private with(id: string, apply: (invocation: LiveInvocation) => void): void {
+    const invocation = this.live.get(id);
+    if (invocation) apply(invocation);
+  }
+}
