@@ -145,6 +145,57 @@ async def test_preview_of_a_mart_model_shows_rows(
     await expect(headers.filter(has_text="lifetime_value")).to_have_count(1)
 
 
+async def test_model_buttons_test_the_open_model_and_downstream(
+    web: GatewayProcess, new_context: NewContext, dbt_user: str
+) -> None:
+    page = await open_ide(new_context, web, dbt_user)
+    await expect(page.get_by_test_id("dbt-model-test")).to_be_disabled()
+    await open_file(page, "models/staging/stg_customers.sql")
+    await page.get_by_test_id("dbt-scope").select_option("downstream")
+    await page.get_by_test_id("dbt-model-test").click()
+    panel = page.get_by_test_id("dbt-panel")
+    await expect(page.get_by_test_id("dbt-panel-command")).to_have_text(
+        "dbt test -s stg_customers+"
+    )
+    await expect(panel).to_have_attribute("data-state", "success", timeout=BUILD_MS)
+    nodes = page.get_by_test_id("dbt-node")
+    # Tests of the model and of what is built on it (customers), and only tests.
+    await expect(
+        nodes.and_(page.locator('[data-unique-id*="stg_customers_"]')).first
+    ).to_be_visible()
+    await expect(
+        nodes.and_(page.locator('[data-unique-id*="_customers_customer_id"]')).first
+    ).to_be_visible()
+    ids = await nodes.evaluate_all("(els) => els.map((el) => el.dataset.uniqueId)")
+    assert ids and all(i.startswith("test.") for i in ids), ids
+
+
+async def test_ctrl_c_cancels_the_running_build_and_the_next_one_works(
+    web: GatewayProcess, new_context: NewContext, dbt_user: str
+) -> None:
+    page = await open_ide(new_context, web, dbt_user)
+    panel = page.get_by_test_id("dbt-panel")
+    await run_command(page, "build")
+    await expect(panel).to_have_attribute("data-state", "running")
+    await expect(page.get_by_test_id("dbt-cancel")).to_be_visible()
+    await expect(page.get_by_test_id("dbt-log-line").first).to_be_visible(timeout=BUILD_MS)
+    await page.get_by_test_id("dbt-command").press("Control+c")
+    await expect(panel).to_have_attribute("data-state", "cancelled", timeout=10_000)
+    await expect(page.get_by_test_id("dbt-summary-status")).to_have_text("Cancelled")
+    await expect(page.get_by_test_id("dbt-cancel")).to_be_hidden()
+
+    await run_command(page, "seed")
+    await expect(panel).to_have_attribute("data-state", "success", timeout=BUILD_MS)
+    await page.get_by_test_id("dbt-view-history").click()
+    rows = page.get_by_test_id("dbt-history-row")
+    await expect(rows.first).to_contain_text("dbt seed")
+    await expect(rows.nth(1)).to_have_attribute("data-status", "cancelled")
+    # Rerun from the history runs the cancelled build again, to the end.
+    await rows.nth(1).get_by_test_id("dbt-history-rerun").click()
+    await expect(page.get_by_test_id("dbt-panel-command")).to_have_text("dbt build")
+    await expect(panel).to_have_attribute("data-state", "success", timeout=BUILD_MS)
+
+
 async def test_compile_error_marks_the_jinja_line(
     web: GatewayProcess, new_context: NewContext, dbt_user: str
 ) -> None:

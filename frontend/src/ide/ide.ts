@@ -123,7 +123,10 @@ export class Ide implements View {
         this.git.scheduleRefresh();
       }),
       this.tabs.onSaved(() => this.git.scheduleRefresh()),
-      this.tabs.onActiveChange((file) => this.status.setFile(file)),
+      this.tabs.onActiveChange((file) => {
+        this.status.setFile(file);
+        this.commandBar.setFile(file?.path ?? null);
+      }),
     );
   }
 

@@ -7,6 +7,7 @@ import { errorMessage } from "../../ui/notice";
 import { parseCommandLine } from "./commandline";
 import { CommandHistory } from "./history";
 import type { DbtInvocations } from "./invocations";
+import { ModelActions } from "./modelactions";
 
 export class CommandBar implements View {
   readonly el: HTMLElement;
@@ -15,6 +16,7 @@ export class CommandBar implements View {
   private readonly cancelButton: HTMLButtonElement;
   private readonly message: HTMLElement;
   private readonly history: CommandHistory;
+  private readonly modelActions = new ModelActions((line) => void this.submit(line));
   private readonly cleanups: (() => void)[] = [];
   private readOnly = true;
 
@@ -37,7 +39,7 @@ export class CommandBar implements View {
     this.el = h(
       "div",
       { class: "dbt-command-bar", "data-testid": "dbt-command-bar" },
-      h("div", { class: "dbt-command-row" }, h("span", { class: "dbt-prompt" }, "dbt"), this.input, this.runButton, this.cancelButton),
+      h("div", { class: "dbt-command-row" }, h("span", { class: "dbt-prompt" }, "dbt"), this.input, this.runButton, this.cancelButton, this.modelActions.el),
       this.message,
     );
     const update = (): void => this.update();
@@ -52,10 +54,16 @@ export class CommandBar implements View {
   /** Read-only members cannot run commands (the pod says -32001); say so up front. */
   setReadOnly(readOnly: boolean): void {
     this.readOnly = readOnly;
+    this.modelActions.setReadOnly(readOnly);
     this.input.disabled = readOnly;
     this.runButton.disabled = readOnly;
     if (readOnly) this.input.placeholder = "Read-only members cannot run dbt commands.";
     else this.input.placeholder = "dbt build -s customers+   (Enter runs, ↑ ↓ history, Ctrl-C cancels)";
+  }
+
+  /** The open file: Build / Run / Test act on the node it defines. */
+  setFile(path: string | null): void {
+    this.modelActions.setFile(path);
   }
 
   focus(): void {
