@@ -113,6 +113,30 @@ async def test_a_bad_flag_shows_the_pods_message(
     await expect(page.get_by_test_id("dbt-command")).to_have_value("build --profiles-dir /tmp")
 
 
+async def test_tab_completes_commands_flags_and_node_names(
+    web: GatewayProcess, new_context: NewContext, dbt_user: str
+) -> None:
+    page = await open_ide(new_context, web, dbt_user)
+    command = page.get_by_test_id("dbt-command")
+    await command.fill("bu")
+    await command.press("Tab")
+    await expect(command).to_have_value("build ")
+    await command.press_sequentially("--full")
+    await command.press("Tab")
+    await expect(command).to_have_value("build --full-refresh ")
+    await command.press_sequentially("-s +cust")
+    await command.press("Tab")
+    await expect(command).to_have_value("build --full-refresh -s +customers ", timeout=60_000)
+    # Several names: as far as they agree, and the choices listed.
+    await command.press_sequentially("--exclude stg_")
+    await command.press("Tab")
+    await expect(command).to_have_value("build --full-refresh -s +customers --exclude stg_")
+    options = page.get_by_test_id("dbt-completion")
+    await expect(options).to_have_text(
+        ["stg_customers", "stg_orders", "stg_payments", "stg_products"]
+    )
+
+
 async def test_compile_shows_the_sql_with_refs_resolved(
     web: GatewayProcess, new_context: NewContext, dbt_user: str
 ) -> None:

@@ -88,7 +88,7 @@ export class Ide implements View {
     this.results = new ResultsPane(this.rpc, () => this.activeFile());
     this.compiled = new CompiledPane(this.rpc);
     this.invocations = new DbtInvocations(this.rpc);
-    this.commandBar = new CommandBar(this.invocations, session.project);
+    this.commandBar = new CommandBar(this.invocations, session.project, () => this.nodeNames());
     this.dbtPanel = new InvocationPanel(this.invocations, (command, args) => {
       void this.commandBar.submit(formatCommandLine(command, args));
     });
@@ -164,6 +164,12 @@ export class Ide implements View {
     this.dbtPanel.dispose();
     this.invocations.dispose();
     this.tabs.dispose();
+  }
+
+  /** The dbt project's models, seeds and snapshots, for the command bar's completion. */
+  private async nodeNames(): Promise<string[]> {
+    const catalog = await this.rpc.request("dbt/catalog");
+    return [...catalog.models, ...catalog.seeds, ...catalog.snapshots].map((node) => node.name);
   }
 
   private activeFile(): ActiveFile | null {

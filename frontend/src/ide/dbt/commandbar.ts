@@ -5,6 +5,7 @@
 import { h, type View } from "../../dom";
 import { errorMessage } from "../../ui/notice";
 import { parseCommandLine } from "./commandline";
+import { commonPrefix, complete, completesNodes } from "./completion";
 import { CommandHistory } from "./history";
 import type { DbtInvocations } from "./invocations";
 import { ModelActions } from "./modelactions";
@@ -15,6 +16,7 @@ export class CommandBar implements View {
   private readonly runButton: HTMLButtonElement;
   private readonly cancelButton: HTMLButtonElement;
   private readonly message: HTMLElement;
+  private readonly hints: HTMLElement;
   private readonly history: CommandHistory;
   private readonly modelActions = new ModelActions((line) => void this.submit(line));
   private readonly cleanups: (() => void)[] = [];
@@ -23,14 +25,18 @@ export class CommandBar implements View {
   constructor(
     private readonly invocations: DbtInvocations,
     project: string,
+    /** The project's node names, for completing selectors (may be slow the first time). */
+    private readonly nodeNames: () => Promise<string[]>,
   ) {
     this.history = new CommandHistory(`ide.dbt.history.${project}`);
     this.input = h("input", {
       class: "dbt-input", type: "text", spellcheck: "false", autocomplete: "off",
-      placeholder: "dbt build -s customers+   (Enter runs, ↑ ↓ history, Ctrl-C cancels)",
+      placeholder: "build -s customers+   (Enter runs, Tab completes, ↑ ↓ history, Ctrl-C cancels)",
       "aria-label": "dbt command", "data-testid": "dbt-command",
     });
     this.input.addEventListener("keydown", (event) => this.onKey(event));
+    this.input.addEventListener("input", () => this.showHints([]));
+    this.hints = h("div", { class: "dbt-completions", "data-testid": "dbt-completions", hidden: true });
     this.runButton = h("button", { type: "button", class: "button small primary", "data-testid": "dbt-run" }, "Run");
     this.runButton.addEventListener("click", () => void this.submit());
     this.cancelButton = h("button", { type: "button", class: "button small", "data-testid": "dbt-cancel", hidden: true }, "Cancel");
@@ -40,6 +46,7 @@ export class CommandBar implements View {
       "div",
       { class: "dbt-command-bar", "data-testid": "dbt-command-bar" },
       h("div", { class: "dbt-command-row" }, h("span", { class: "dbt-prompt" }, "dbt"), this.input, this.runButton, this.cancelButton, this.modelActions.el),
+      this.hints,
       this.message,
     );
     const update = (): void => this.update();
@@ -58,7 +65,7 @@ export class CommandBar implements View {
     this.input.disabled = readOnly;
     this.runButton.disabled = readOnly;
     if (readOnly) this.input.placeholder = "Read-only members cannot run dbt commands.";
-    else this.input.placeholder = "dbt build -s customers+   (Enter runs, ↑ ↓ history, Ctrl-C cancels)";
+    else this.input.placeholder = "build -s customers+   (Enter runs, Tab completes, ↑ ↓ history, Ctrl-C cancels)";
   }
 
   /** The open file: Build / Run / Test act on the node it defines. */
@@ -105,7 +112,10 @@ export class CommandBar implements View {
   }
 
   private onKey(event: KeyboardEvent): void {
-    if (event.key === "Enter") {
+    if (event.key === "Tab" && !event.shiftKey && this.input.value.trim()) {
+      event.preventDefault();
+      void this.completeWord();
+    } else if (event.key === "Enter") {
       event.preventDefault();
       void this.submit();
     } else if (event.key === "ArrowUp" || event.key === "ArrowDown") {
@@ -119,6 +129,28 @@ export class CommandBar implements View {
       event.preventDefault();
       void this.cancel();
     }
+  }
+
+  /** Completes the word before the cursor as far as it is unambiguous; lists the options. */
+  private async completeWord(): Promise<void> {
+    const line = this.input.value;
+    const cursor = this.input.selectionStart ?? line.length;
+    const nodes = completesNodes(line, cursor) ? await this.nodeNames().catch(() => []) : [];
+    // The person may have typed on while the names were read.
+    if (this.input.value !== line) return;
+    const { from, to, options } = complete(line, cursor, nodes);
+    if (options.length === 0) return;
+    const text = options.length === 1 ? `${options[0]} ` : commonPrefix(options);
+    if (text.length < to - from) return;
+    this.input.value = line.slice(0, from) + text + line.slice(to);
+    const end = from + text.length;
+    this.input.setSelectionRange(end, end);
+    this.showHints(options.length > 1 ? options : []);
+  }
+
+  private showHints(options: readonly string[]): void {
+    this.hints.hidden = options.length === 0;
+    this.hints.replaceChildren(...options.slice(0, 30).map((option) => h("span", { class: "dbt-completion", "data-testid": "dbt-completion" }, option)));
   }
 
   private update(): void {
