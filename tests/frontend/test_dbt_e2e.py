@@ -220,6 +220,24 @@ async def test_ctrl_c_cancels_the_running_build_and_the_next_one_works(
     await expect(panel).to_have_attribute("data-state", "success", timeout=BUILD_MS)
 
 
+async def test_another_tab_cancels_the_build_from_the_history(
+    web: GatewayProcess, new_context: NewContext, dbt_user: str
+) -> None:
+    first = await open_ide(new_context, web, dbt_user)
+    await run_command(first, "build")
+    await expect(first.get_by_test_id("dbt-log-line").first).to_be_visible(timeout=BUILD_MS)
+
+    # A second tab (as after a reload) sees the build running and cancels it.
+    second = await open_ide(new_context, web, dbt_user)
+    await second.get_by_test_id("dbt-view-history").click()
+    row = second.get_by_test_id("dbt-history-row").first
+    await expect(row).to_have_attribute("data-status", "running")
+    await row.get_by_test_id("dbt-history-cancel").click()
+    await expect(row).to_have_attribute("data-status", "cancelled", timeout=10_000)
+    await expect(row.get_by_test_id("dbt-history-cancel")).to_have_count(0)
+    await expect(first.get_by_test_id("dbt-panel")).to_have_attribute("data-state", "cancelled")
+
+
 async def test_compile_error_marks_the_jinja_line(
     web: GatewayProcess, new_context: NewContext, dbt_user: str
 ) -> None:

@@ -1,14 +1,20 @@
 // Past and running invocations of the caller (dbt/history): command, branch, status,
-// elapsed, counts; each can be run again.
+// elapsed, counts; each can be run again, and a running one cancelled (also one started
+// from another tab or before a reload: dbt/cancel works from any tab of the session).
 import { h } from "../../dom";
 import type { DbtInvocation } from "../generated/protocol";
 import { formatElapsed } from "../results/pane";
 import { formatCommandLine } from "./commandline";
 
+export interface HistoryActions {
+  rerun(command: string, args: readonly string[]): void;
+  cancel(invocationId: string): void;
+}
+
 export class HistoryList {
   readonly el: HTMLElement;
 
-  constructor(private readonly rerun: (command: string, args: readonly string[]) => void) {
+  constructor(private readonly actions: HistoryActions) {
     this.el = h("ol", { class: "dbt-history", "data-testid": "dbt-history" });
   }
 
@@ -22,7 +28,12 @@ export class HistoryList {
 
   private row(inv: DbtInvocation): HTMLElement {
     const rerun = h("button", { type: "button", class: "button small", "data-testid": "dbt-history-rerun" }, "Rerun");
-    rerun.addEventListener("click", () => this.rerun(inv.command, inv.args));
+    rerun.addEventListener("click", () => this.actions.rerun(inv.command, inv.args));
+    let cancel: HTMLElement | null = null;
+    if (inv.status === "running") {
+      cancel = h("button", { type: "button", class: "button small", "data-testid": "dbt-history-cancel" }, "Cancel");
+      cancel.addEventListener("click", () => this.actions.cancel(inv.invocation_id));
+    }
     const { pass, warn, error, skip } = inv.counts;
     return h(
       "li",
@@ -33,6 +44,7 @@ export class HistoryList {
       h("span", { class: "muted" }, new Date(inv.started_at * 1000).toLocaleTimeString()),
       h("span", { class: "muted" }, inv.elapsed_ms === null ? "running" : formatElapsed(inv.elapsed_ms)),
       h("span", { class: "muted" }, `${pass} pass · ${warn} warn · ${error} error · ${skip} skip`),
+      cancel,
       rerun,
     );
   }

@@ -87,11 +87,14 @@ export class DbtInvocations {
     return invocation;
   }
 
-  /** Asks the pod to cancel the running command; its dbt/done (cancelled) follows. */
-  async cancel(): Promise<boolean> {
-    const invocation = this.current;
-    if (!invocation || invocation.done) return false;
-    const result = await this.rpc.request("dbt/cancel", { invocation_id: invocation.id });
+  /**
+   * Asks the pod to cancel the running command (this tab's, or the one named: any of the
+   * session's); its dbt/done (cancelled) follows to the tab that started it.
+   */
+  async cancel(invocationId?: string): Promise<boolean> {
+    const id = invocationId ?? (this.current && !this.current.done ? this.current.id : null);
+    if (!id) return false;
+    const result = await this.rpc.request("dbt/cancel", { invocation_id: id });
     return result.cancelled;
   }
 

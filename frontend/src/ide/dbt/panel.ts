@@ -2,7 +2,7 @@
 // per-node results and its streamed log — and, on the History view, the past invocations
 // of the session (dbt/history) with Rerun.
 import { h, type View } from "../../dom";
-import { errorMessage } from "../../ui/notice";
+import { errorMessage, showNotice } from "../../ui/notice";
 import type { DbtDone } from "../generated/protocol";
 import { formatElapsed } from "../results/pane";
 import { formatCommandLine } from "./commandline";
@@ -13,6 +13,9 @@ import { NodeList } from "./nodelist";
 
 export type InvocationState = "idle" | "running" | "success" | "error" | "cancelled";
 type PanelView = "run" | "history";
+
+/** How often the History view reads dbt/history again while an invocation runs. */
+const HISTORY_POLL_MS = 2000;
 
 export class InvocationPanel implements View {
   readonly el: HTMLElement;
@@ -25,12 +28,14 @@ export class InvocationPanel implements View {
   private readonly viewButtons = new Map<PanelView, HTMLButtonElement>();
   private readonly cleanups: (() => void)[] = [];
   private shown: LiveInvocation | null = null;
+  private historyTimer: ReturnType<typeof setTimeout> | null = null;
+  private disposed = false;
 
   constructor(
     private readonly invocations: DbtInvocations,
     private readonly rerun: (command: string, args: readonly string[]) => void,
   ) {
-    this.history = new HistoryList(rerun);
+    this.history = new HistoryList({ rerun, cancel: (id) => void this.cancel(id) });
     this.title = h("code", { class: "dbt-panel-command", "data-testid": "dbt-panel-command" }, "No command run yet");
     this.summary = h("div", { class: "dbt-summary", role: "status", "data-testid": "dbt-summary" });
     const rerunButton = h("button", { type: "button", class: "button small", "data-testid": "dbt-rerun", title: "Run this command again" }, "Rerun");
@@ -69,6 +74,8 @@ export class InvocationPanel implements View {
   }
 
   dispose(): void {
+    this.disposed = true;
+    if (this.historyTimer) clearTimeout(this.historyTimer);
     for (const cleanup of this.cleanups.splice(0)) cleanup();
   }
 
@@ -113,9 +120,26 @@ export class InvocationPanel implements View {
     for (const [key, button] of this.viewButtons) button.setAttribute("aria-pressed", String(key === view));
   }
 
-  private async refreshHistory(): Promise<void> {
+  private async cancel(invocationId: string): Promise<void> {
     try {
-      this.history.show(await this.invocations.history());
+      if (!(await this.invocations.cancel(invocationId))) showNotice("The command had already finished.", "info");
+    } catch (error) {
+      showNotice(`Cannot cancel: ${errorMessage(error)}`);
+    }
+    await this.refreshHistory();
+  }
+
+  /** Shows dbt/history; while one is running (maybe from another tab) and shown, again soon. */
+  private async refreshHistory(): Promise<void> {
+    if (this.historyTimer) clearTimeout(this.historyTimer);
+    this.historyTimer = null;
+    try {
+      const invocations = await this.invocations.history();
+      this.history.show(invocations);
+      if (this.disposed || this.el.dataset.view !== "history") return;
+      if (invocations.some((inv) => inv.status === "running")) {
+        this.historyTimer = setTimeout(() => void this.refreshHistory(), HISTORY_POLL_MS);
+      }
     } catch (error) {
       this.history.el.replaceChildren(h("li", { class: "dbt-error", role: "alert" }, `Cannot read the history: ${errorMessage(error)}`));
     }
