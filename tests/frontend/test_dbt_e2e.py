@@ -257,3 +257,10 @@ async def test_compile_error_marks_the_jinja_line(
     marked = page.locator(".cm-preview-error-line")
     await expect(marked).to_have_count(1)
     await expect(marked).to_have_text("{% if %}")
+
+    # Preview compiles first: the same error, the same line marked.
+    await page.locator(".cm-content").click()
+    await page.keyboard.press("Control+Enter")
+    await expect(page.get_by_test_id("results")).to_have_attribute("data-state", "error")
+    await expect(page.get_by_test_id("results-error")).to_contain_text("line 2")
+    await expect(marked).to_have_text("{% if %}")

@@ -21,6 +21,8 @@ import type { OpenFileContext } from "./openfile";
 
 /** Every this many failed reconnects, the caller checks whether the session still runs. */
 const RECONNECTS_BEFORE_CHECK = 3;
+/** How long the node names read for completion are used before reading them again. */
+const NODE_NAMES_TTL_MS = 10_000;
 
 export interface IdeOptions {
   session: Session;
@@ -56,6 +58,7 @@ export class Ide implements View {
   private readonly context: OpenFileContext;
   private readonly cleanups: (() => void)[] = [];
   private connectedOnce = false;
+  private catalogNames: { at: number; names: Promise<string[]> } | null = null;
 
   constructor(private readonly options: IdeOptions) {
     const { session, user } = options;
@@ -167,9 +170,17 @@ export class Ide implements View {
   }
 
   /** The dbt project's models, seeds and snapshots, for the command bar's completion. */
-  private async nodeNames(): Promise<string[]> {
-    const catalog = await this.rpc.request("dbt/catalog");
-    return [...catalog.models, ...catalog.seeds, ...catalog.snapshots].map((node) => node.name);
+  private nodeNames(): Promise<string[]> {
+    // Read again at most every few seconds: Tab after Tab should not ask the pod each time.
+    const now = Date.now();
+    if (this.catalogNames && now - this.catalogNames.at < NODE_NAMES_TTL_MS) return this.catalogNames.names;
+    const names = this.rpc.request("dbt/catalog").then((catalog) =>
+      [...catalog.models, ...catalog.seeds, ...catalog.snapshots].map((node) => node.name));
+    this.catalogNames = { at: now, names };
+    names.catch(() => {
+      if (this.catalogNames?.names === names) this.catalogNames = null;
+    });
+    return names;
   }
 
   private activeFile(): ActiveFile | null {
