@@ -153,6 +153,12 @@ async def test_compile_shows_the_sql_with_refs_resolved(
     # The Jinja loop over the statuses rendered as dbt renders it.
     assert "'placed', 'shipped', 'completed'" in text
 
+    # Another file's tab: the pane says its SQL is not the open file's.
+    await open_file(page, "models/marts/orders.sql")
+    await expect(compiled).to_have_attribute("data-stale", "true")
+    await page.locator(f'[data-testid=tab][data-path="{CUSTOMERS}"]').click()
+    await expect(compiled).to_have_attribute("data-stale", "false")
+
 
 async def test_preview_of_a_mart_model_shows_rows(
     web: GatewayProcess, new_context: NewContext, dbt_user: str

@@ -129,6 +129,7 @@ export class Ide implements View {
       this.tabs.onActiveChange((file) => {
         this.status.setFile(file);
         this.commandBar.setFile(file?.path ?? null);
+        this.compiled.setActivePath(file?.path ?? null);
       }),
     );
   }

@@ -49,6 +49,7 @@ export class CompiledPane implements View {
     const doc = view.state.doc;
     clearPreviewError(view);
     this.pathLabel.textContent = path;
+    this.el.dataset.stale = "false";
     this.setState("running", "Compiling…");
     try {
       const result = await this.rpc.request("dbt/compile", { path, content: doc.toString() });
@@ -62,6 +63,12 @@ export class CompiledPane implements View {
       // Only where the text is still what was compiled: a line in an edited buffer misleads.
       if (line && view.state.doc === doc) markPreviewError(view, doc.toString(), 0, { line, column: 1 });
     }
+  }
+
+  /** Another tab became active: the SQL shown is another file's, said so rather than hidden. */
+  setActivePath(path: string | null): void {
+    const shown = this.pathLabel.textContent;
+    this.el.dataset.stale = String(Boolean(shown) && shown !== path);
   }
 
   dispose(): void {
