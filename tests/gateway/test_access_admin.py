@@ -160,7 +160,8 @@ def test_member_role_and_removal(gateway: GatewayProcess, admin: Api) -> None:
 def test_cli_user_member_and_project_commands(gateway: GatewayProcess) -> None:
     name = _new_user(gateway)
     assert name in gateway.cli("user", "list")
-    assert f"{name}  developer" in gateway.cli("member", "list", "demo")
+    members = [line.split() for line in gateway.cli("member", "list", "demo").splitlines()]
+    assert [name, "developer"] in members
     assert "(was developer)" in gateway.cli("member", "role", "demo", name, "read-only")
     assert "not a member" in _cli_fails(gateway, "member", "role", "demo", "dave", "developer")
     assert "invalid choice" in _cli_fails(gateway, "member", "role", "demo", name, "owner")

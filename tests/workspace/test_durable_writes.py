@@ -29,11 +29,11 @@ DIRECTORY = "models/staging"
 
 @pytest.fixture(scope="module")
 def frank(gateway: GatewayProcess) -> Api:
-    return developer(gateway, "frank")
+    return developer(gateway, "durable_frank")
 
 
 def _volume(gateway: GatewayProcess) -> Path:
-    return gateway.data_dir / "volumes" / "frank" / "demo"
+    return gateway.data_dir / "volumes" / "durable_frank" / "demo"
 
 
 async def _kill_at(gateway: GatewayProcess, sid: str, stage: str, path: str) -> asyncio.Future:
