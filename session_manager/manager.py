@@ -41,7 +41,6 @@ class SessionManager:
         self.sealer = sealer
         self.start_timeout = start_timeout
         self._starts: dict[str, asyncio.Task[None]] = {}
-        self._activity_written: dict[str, float] = {}
 
     async def close(self) -> None:
         """Cancel starts in flight (their rows go failed); running pods keep running."""
@@ -159,7 +158,6 @@ class SessionManager:
             await self.store.transition(session_id, State.FAILED, reason=f"stop failed: {exc}")
             return await self.store.get(session_id)
         await self.store.transition(session_id, State.STOPPED, reason=reason)
-        self._activity_written.pop(session_id, None)
         return await self.store.get(session_id)
 
     # -- the proxy's view ------------------------------------------------------------------
@@ -167,14 +165,6 @@ class SessionManager:
         if not row.pod_token:
             raise SecretError("session has no pod token")
         return self.sealer.decrypt(row.pod_token, f"session:{row.id}")
-
-    async def note_activity(self, session_id: str) -> None:
-        """Record proxied traffic, coalesced to one write per interval per session."""
-        now = time.monotonic()
-        if now - self._activity_written.get(session_id, 0.0) < ACTIVITY_WRITE_INTERVAL:
-            return
-        self._activity_written[session_id] = now
-        await self.store.touch(session_id)
 
     async def pod_gone(self, session_id: str) -> None:
         """The proxy could not reach a ready pod: if it died, mark it stopped."""
