@@ -34,7 +34,6 @@ from ide_server.secrets import SecretBox, generate_key_spec  # noqa: E402
 from session_manager.backends.base import PodSpec  # noqa: E402
 from session_manager.backends.local import Confinement, LocalBackend  # noqa: E402
 from session_manager.manager import SessionManager  # noqa: E402
-from session_manager.pods import PodClients  # noqa: E402
 from session_manager.reaper import Reaper, ReapPolicy  # noqa: E402
 from session_manager.states import State  # noqa: E402
 from session_manager.store import Limits, SessionStore  # noqa: E402
@@ -117,7 +116,7 @@ async def bench_reaper(db: Database) -> None:
     app = Starlette(
         routes=[
             Route(
-                "/sessions/{sid}/ide/activity",
+                "/{pod}/sessions/{sid}/ide/activity",
                 lambda r: JSONResponse(
                     {
                         "last_activity": time.time() - 7200,
@@ -136,20 +135,15 @@ async def bench_reaper(db: Database) -> None:
     port = server.servers[0].sockets[0].getsockname()[1]
 
     class IdleBackend(InstantBackend):
+        """Each fake pod has an endpoint of its own (a path prefix on one small server), so
+        the manager holds one client and connection per pod, as it does in production."""
+
         async def start(self, spec, progress):
             self.running[spec.session_id] = spec
-            return f"http://127.0.0.1:{port}"
-
-    class OneServerForAll(PodClients):
-        """The fake pods share one HTTP server; real pods each have their own endpoint,
-        whose client is closed with the session. Closing the shared one would cut the
-        probes of every other fake pod."""
-
-        async def forget(self, endpoint: str) -> None:
-            return None
+            return f"http://127.0.0.1:{port}/{spec.session_id}"
 
     backend = IdleBackend()
-    manager = SessionManager(SessionStore(db), backend, BOX, limits=LIMITS, pods=OneServerForAll())
+    manager = SessionManager(SessionStore(db), backend, BOX, limits=LIMITS)
     accounts = Accounts(db)
     project = await accounts.create_project("reap", "file:///nowhere")
     ids = []

@@ -1,5 +1,8 @@
-"""Session start (cold: first clone; warm: the volume exists) and the fs/read round trip of a
-10 KB file through the gateway against the same call made directly to the pod's socket.
+"""Session start (cold: first clone; warm: the volume exists), the first keystroke (a warm
+start until ``fs/read`` has answered over ``/ide`` and a file's Yjs room is synced) against a
+bare ``jupyter server`` started the same way (until it answers on its socket), and the fs/read
+round trip of a 10 KB file through the gateway against the same call made directly to the
+pod's socket.
 
     uv run python bench/bench_session.py [--rounds 200]
 
@@ -12,7 +15,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -27,6 +32,7 @@ from ide_server.secrets import SecretBox  # noqa: E402
 from tests.support.client import Api, Rpc  # noqa: E402
 from tests.support.gateway import PASSWORD, GatewayProcess  # noqa: E402
 from tests.support.pg import temporary_database  # noqa: E402
+from tests.support.ydoc import room  # noqa: E402
 
 
 def timed_start(api: Api) -> tuple[float, dict]:
@@ -60,6 +66,55 @@ async def direct_rpc(gw: GatewayProcess, session_id: str) -> Rpc:
     return Rpc(ws)
 
 
+async def first_keystroke(api: Api) -> float:
+    """A warm start until the user can type: fs/read answered and a file's room synced."""
+    started = time.perf_counter()
+    session = api.open_session("demo")
+    async with await api.rpc(session["id"]) as rpc:
+        await rpc.call("fs/read", {"path": "README.md"})
+        async with room(api, session["id"], "README.md"):
+            return time.perf_counter() - started
+
+
+def bare_jupyter_start(tmp: Path) -> float:
+    """A plain jupyter server on a Unix socket, from spawn until it answers /api/status."""
+    sock = tmp / "bare.sock"
+    env = {**os.environ, "JUPYTER_TOKEN": "bench", "JUPYTER_RUNTIME_DIR": str(tmp / "rt")}
+    started = time.perf_counter()
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "jupyter_server",
+            f"--ServerApp.sock={sock}",
+            f"--ServerApp.root_dir={tmp}",
+            "--ServerApp.open_browser=False",
+            "--ServerApp.allow_root=True",
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        import httpx
+
+        transport = httpx.HTTPTransport(uds=str(sock))
+        with httpx.Client(transport=transport, base_url="http://bare") as client:
+            while proc.poll() is None:
+                try:
+                    if client.get(
+                        "/api/status", headers={"Authorization": "token bench"}
+                    ).is_success:
+                        return time.perf_counter() - started
+                except httpx.TransportError:
+                    pass
+                time.sleep(0.01)
+            raise SystemExit(f"the bare jupyter server exited with {proc.returncode}")
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
 def ms(samples: list[float]) -> str:
     return (
         f"median {statistics.median(samples) * 1000:7.2f} ms  p95 "
@@ -82,6 +137,10 @@ async def main() -> None:
             cold, session = timed_start(api)
             api.http.delete(f"/api/sessions/{session['id']}")
             warm, session = timed_start(api)
+            api.http.delete(f"/api/sessions/{session['id']}")
+            keystroke = await first_keystroke(api)
+            bare = bare_jupyter_start(Path(tmp))
+            session = api.open_session("demo")
             sid = session["id"]
             async with await api.rpc(sid) as rpc:
                 await rpc.call(
@@ -93,10 +152,15 @@ async def main() -> None:
             async with await direct_rpc(gw, sid) as rpc:
                 await round_trips(rpc, 20)
                 direct = await round_trips(rpc, args.rounds)
-            print(json.dumps({"cold_start_s": round(cold, 2), "warm_start_s": round(warm, 2)}))
+            figures = {"cold_start_s": cold, "warm_start_s": warm, "first_keystroke_s": keystroke}
+            print(json.dumps({k: round(v, 2) for k, v in figures.items()}))
             print(
                 f"session start   cold {cold:6.2f} s   warm {warm:6.2f} s   "
                 f"cold/warm {cold / warm:5.2f}"
+            )
+            print(
+                f"first keystroke {keystroke:6.2f} s   bare jupyter server {bare:6.2f} s   "
+                f"ratio {keystroke / bare:5.2f}"
             )
             print(f"fs/read 10 KB   via gateway {ms(proxied)}")
             print(f"fs/read 10 KB   direct      {ms(direct)}")

@@ -11,6 +11,7 @@ import asyncio
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import psycopg
 
@@ -22,7 +23,8 @@ from .store import SessionRow
 log = logging.getLogger(__name__)
 
 _REAPER_LOCK = 7_351_003
-_PARALLEL_PROBES = 20
+_PARALLEL_PROBES = 100
+_PARALLEL_STOPS = 20
 
 
 @dataclass(frozen=True)
@@ -92,46 +94,72 @@ class Reaper:
             await asyncio.sleep(self.policy.cull_interval)
 
     async def reap_once(self) -> list[tuple[str, str]]:
-        """One pass over the ready sessions; returns the (session id, reason) it stopped."""
-        rows = await self.manager.store.list(states=(State.READY,))
-        gate = asyncio.Semaphore(_PARALLEL_PROBES)
+        """One pass over the ready sessions; returns the (session id, reason) it stopped.
 
-        async def judge(row: SessionRow) -> tuple[str, str] | None:
-            async with gate:
+        Three phases, each bounded: probe every pod's activity (``_PARALLEL_PROBES`` at a
+        time, each with a short timeout), record the newer activity of all of them in one
+        statement, then stop the idle ones (``_PARALLEL_STOPS`` at a time).
+        """
+        rows = await self.manager.store.list(states=(State.READY,))
+        probes = asyncio.Semaphore(_PARALLEL_PROBES)
+
+        async def probe(row: SessionRow) -> tuple[SessionRow, dict[str, Any] | None] | None:
+            async with probes:
                 try:
-                    return await self._judge(row)
+                    return row, await self._probe(row)
                 except Exception:  # one bad row (an unreadable token) must not stop the pass
                     log.exception("could not judge session %s; skipped this pass", row.id)
                     return None
 
-        verdicts = await asyncio.gather(*(judge(r) for r in rows))
-        return [v for v in verdicts if v is not None]
-
-    async def _judge(self, row: SessionRow) -> tuple[str, str] | None:
+        probed = [p for p in await asyncio.gather(*(probe(r) for r in rows)) if p is not None]
         now = datetime.now(UTC)
-        activity = None
-        if row.endpoint:
-            token = self.manager.pod_token(row)
-            base_url = f"/sessions/{row.id}/"
-            activity = await pod_activity(self.manager.pods, row.endpoint, base_url, token)
-        if activity is None:
-            if not await self.manager.backend.poll(row.id):
-                await self.manager.pod_gone(row.id)
-                return row.id, "pod exited"
-            return None  # alive but slow to answer: judge it next time
-        last = row.last_activity
-        if activity["busy"]:
-            last = now  # a running preview or dbt command is work, whatever the traffic
-        last = max(last, activity["last_activity_at"])
-        if last > row.last_activity:
-            await self.manager.store.touch(row.id, last)
+        verdicts: list[tuple[SessionRow, str]] = []
+        touched: list[tuple[str, datetime]] = []
+        for row, activity in probed:
+            if activity is None:
+                verdicts.append((row, ""))  # unreachable: gone, or slow (judged below)
+                continue
+            last = now if activity["busy"] else max(row.last_activity, activity["last_activity_at"])
+            if last > row.last_activity:
+                touched.append((row.id, last))
+            reason = self._verdict(row, last, now)
+            if reason:
+                verdicts.append((row, reason))
+        await self.manager.store.touch_many(touched)
+        stops = asyncio.Semaphore(_PARALLEL_STOPS)
+
+        async def settle(row: SessionRow, reason: str) -> tuple[str, str] | None:
+            async with stops:
+                try:
+                    if not reason:  # the pod did not answer
+                        if await self.manager.backend.poll(row.id):
+                            return None  # alive but slow to answer: judged next time
+                        await self.manager.pod_gone(row.id)
+                        return row.id, "pod exited"
+                    return await self._reap(row, reason)
+                except Exception:
+                    log.exception("could not stop session %s; retried next pass", row.id)
+                    return None
+
+        done = await asyncio.gather(*(settle(row, reason) for row, reason in verdicts))
+        return [d for d in done if d is not None]
+
+    async def _probe(self, row: SessionRow) -> dict[str, Any] | None:
+        if not row.endpoint:
+            return None
+        token = self.manager.pod_token(row)
+        base_url = f"/sessions/{row.id}/"
+        return await pod_activity(self.manager.pods, row.endpoint, base_url, token)
+
+    def _verdict(self, row: SessionRow, last: datetime, now: datetime) -> str:
+        """Why the session should stop now ("" when it should not)."""
         policy = self.policy
         started = row.ready_at or row.created_at
         if policy.max_age and now - started > timedelta(seconds=policy.max_age):
-            return await self._reap(row, "max_age")
+            return "max_age"
         if now - last > timedelta(seconds=policy.idle_timeout):
-            return await self._reap(row, "idle")
-        return None
+            return "idle"
+        return ""
 
     async def _reap(self, row: SessionRow, reason: str) -> tuple[str, str]:
         log.info("reaping session %s of %s (%s)", row.id, row.username, reason)

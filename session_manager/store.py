@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -216,6 +217,16 @@ class SessionStore:
         await self.db.execute(
             "UPDATE sessions SET progress = %s, updated_at = now() WHERE id = %s",
             (progress, session_id),
+        )
+
+    async def touch_many(self, seen: Sequence[tuple[str, datetime]]) -> None:
+        """Record the activity of many sessions in one statement (never moving it back)."""
+        if not seen:
+            return
+        await self.db.execute(
+            "UPDATE sessions AS s SET last_activity = greatest(s.last_activity, v.at)"
+            " FROM unnest(%s::text[], %s::timestamptz[]) AS v(id, at) WHERE s.id = v.id",
+            ([sid for sid, _ in seen], [at for _, at in seen]),
         )
 
     async def touch(self, session_id: str, at: datetime | None = None) -> None:

@@ -25,6 +25,7 @@ from kubernetes.config.config_exception import ConfigException
 
 from ide_server.config import Config
 
+from ..pods import pod_client
 from .base import Backend, BackendError, PodInfo, PodSpec, Progress
 from .k8s_api import KubeApi, RetryPolicy
 from .k8s_objects import (
@@ -227,7 +228,7 @@ class KubernetesBackend(Backend):
         """The kubelet reached the pod; make sure the gateway can too (NetworkPolicies)."""
         url = f"{endpoint}{spec.base_url}ide/health"
         deadline = time.monotonic() + _REACH_TIMEOUT
-        async with httpx.AsyncClient(timeout=2) as http:
+        async with pod_client(endpoint, timeout=2) as http:
             while True:
                 try:
                     if (await http.get(url)).status_code == 200:

@@ -30,6 +30,7 @@ import httpx
 
 from ide_server.config import Config
 
+from ..pods import pod_client
 from .base import Backend, BackendError, PodInfo, PodSpec, Progress
 from .processes import pid_is_pod, read_all, terminate_group
 from .sandbox import (
@@ -268,8 +269,7 @@ class LocalBackend(Backend):
         self, spec: PodSpec, child: subprocess.Popen[bytes], sock: Path, progress: Progress
     ) -> None:
         announced = False
-        transport = httpx.AsyncHTTPTransport(uds=str(sock))
-        async with httpx.AsyncClient(transport=transport, timeout=2) as client:
+        async with pod_client(f"unix:{sock}", timeout=2) as client:
             while True:
                 if child.poll() is not None:
                     raise BackendError(

@@ -1,0 +1,48 @@
+"""The pod's start path leaves jsonschema's two slowest format libraries unimported, and the
+checks they back still refuse what they refused before, importing the library on first use."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+PROBE = r"""
+import json, sys
+from ide_server.workspace.launch import defer
+defer()
+import ide_server.workspace.pod_server, ide_server.workspace.extension
+import jupyter_server.serverapp
+import jsonschema
+started = sorted(m for m in ("rfc3987_syntax", "lark", "isoduration", "arrow") if m in sys.modules
+                 and getattr(sys.modules[m], "__file__", None))
+check = jsonschema.Draft202012Validator.FORMAT_CHECKER
+def errors(fmt, value):
+    schema = {"type": "string", "format": fmt}
+    return len(list(jsonschema.Draft202012Validator(schema, format_checker=check).iter_errors(value)))
+result = {
+    "imported_at_start": started,
+    "bad_iri": errors("iri", "http://[not-an-ip"),
+    "good_iri": errors("iri", "https://example.com/r\u00e9sum\u00e9"),
+    "bad_iri_reference": errors("iri-reference", "\\\\bad"),
+    "bad_duration": errors("duration", "PXYZ"),
+    "good_duration": errors("duration", "P1DT2H"),
+}
+import rfc3987_syntax, isoduration
+result["real_after_use"] = [bool(getattr(m, "__file__", None)) for m in (rfc3987_syntax, isoduration)]
+print(json.dumps(result))
+"""
+
+
+def test_start_path_defers_the_slow_format_libraries_and_keeps_their_checks() -> None:
+    out = subprocess.run(
+        [sys.executable, "-c", PROBE], capture_output=True, text=True, timeout=120, check=True
+    )
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    assert result["imported_at_start"] == []
+    assert result["bad_iri"] == 1
+    assert result["good_iri"] == 0
+    assert result["bad_iri_reference"] == 1
+    assert result["bad_duration"] == 1
+    assert result["good_duration"] == 0
+    assert result["real_after_use"] == [True, True]
