@@ -12,7 +12,7 @@ from ide_server.gateway.proxy_filters import (
     allowed_route,
     counts_as_activity,
     pod_path,
-    refuse_for_read_only,
+    refuse_frame,
     refuse_http_for_read_only,
     request_headers,
     response_headers,
@@ -113,36 +113,36 @@ def test_a_read_only_member_may_read_and_join_a_room() -> None:
 # -- read-only members on the sockets -------------------------------------------------------
 @pytest.mark.parametrize("frame", [SYNC_STEP2, SYNC_UPDATE])
 def test_document_changes_of_a_read_only_member_are_dropped(frame: bytes) -> None:
-    assert refuse_for_read_only(ROOM, "read-only", frame, WRITES) == ""
-    assert refuse_for_read_only(ROOM, "developer", frame, WRITES) is None
+    assert refuse_frame(ROOM, "read-only", frame, WRITES) == ""
+    assert refuse_frame(ROOM, "developer", frame, WRITES) is None
 
 
 @pytest.mark.parametrize("frame", [SYNC_STEP1, AWARENESS])
 def test_a_read_only_member_still_syncs_and_shows_presence(frame: bytes) -> None:
-    assert refuse_for_read_only(ROOM, "read-only", frame, WRITES) is None
+    assert refuse_frame(ROOM, "read-only", frame, WRITES) is None
 
 
 @pytest.mark.parametrize("frame", [b"\x00", b"", "text", b"\x02save", b"\x09"])
 def test_anything_else_of_a_read_only_member_in_a_room_is_dropped(frame: bytes | str) -> None:
     # Truncated or unknown messages and raw saves: only what is known to read passes.
-    assert refuse_for_read_only(ROOM, "read-only", frame, WRITES) == ""
-    assert refuse_for_read_only(ROOM, "developer", frame, WRITES) is None
+    assert refuse_frame(ROOM, "read-only", frame, WRITES) == ""
+    assert refuse_frame(ROOM, "developer", frame, WRITES) is None
 
 
 def test_a_write_method_of_a_read_only_member_gets_a_json_rpc_error() -> None:
     frame = json.dumps({"jsonrpc": "2.0", "id": 7, "method": "fs/write", "params": {}})
-    answer = refuse_for_read_only("/ide", "read-only", frame, WRITES)
+    answer = refuse_frame("/ide", "read-only", frame, WRITES)
     assert answer is not None
     error = json.loads(answer)
     assert error["id"] == 7 and error["error"]["code"] == -32001
     assert "fs/write" in error["error"]["message"]
     # Bytes frames are read the same way: the encoding is no way around the check.
-    assert refuse_for_read_only("/ide", "read-only", frame.encode(), WRITES) == answer
+    assert refuse_frame("/ide", "read-only", frame.encode(), WRITES) == answer
 
 
 def test_a_write_notification_of_a_read_only_member_is_dropped_silently() -> None:
     frame = json.dumps({"jsonrpc": "2.0", "method": "git/commit", "params": {}})
-    assert refuse_for_read_only("/ide", "read-only", frame, WRITES) == ""
+    assert refuse_frame("/ide", "read-only", frame, WRITES) == ""
 
 
 @pytest.mark.parametrize(
@@ -156,7 +156,7 @@ def test_a_write_notification_of_a_read_only_member_is_dropped_silently() -> Non
     ],
 )
 def test_anything_else_goes_to_the_pod_which_checks_every_method_again(frame: str) -> None:
-    assert refuse_for_read_only("/ide", "read-only", frame, WRITES) is None
+    assert refuse_frame("/ide", "read-only", frame, WRITES) is None
 
 
 # -- activity -------------------------------------------------------------------------------
