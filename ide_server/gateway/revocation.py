@@ -33,7 +33,7 @@ from .logins import token_hash
 
 log = logging.getLogger(__name__)
 
-INTERVAL = 1.0  # seconds: a revocation reaches a socket within this plus one query
+INTERVAL = 0.5  # seconds: a revocation reaches a socket within this plus one query
 _CHUNK = 1000  # sockets per query
 _RANK = {"read-only": 0, "developer": 1, "admin": 2}
 CLOSE_REVOKED = 4401  # close code for a socket whose access ended (reason says why)

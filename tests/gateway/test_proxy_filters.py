@@ -193,3 +193,34 @@ async def test_a_body_in_chunks_is_read_whole() -> None:
 async def test_a_body_over_the_limit_is_refused_as_soon_as_it_passes_it() -> None:
     # The third chunk is never asked for: the limit stops the reading, not the memory.
     assert await _body([b"abc", b"de", b"never read"], 4) == (None, 1)
+
+
+GUEST_MODES = {"fs/read": "view", "fs/write": "edit", "git/commit": "full"}
+
+
+def _call(method: str) -> str:
+    return json.dumps({"jsonrpc": "2.0", "id": 3, "method": method, "params": {}})
+
+
+@pytest.mark.parametrize(
+    ("mode", "allowed"),
+    [("edit", {"fs/read", "fs/write"}), ("full", {"fs/read", "fs/write", "git/commit", "x/new"})],
+)
+def test_a_guest_calls_only_what_their_mode_allows(mode: str, allowed: set[str]) -> None:
+    for method in ("fs/read", "fs/write", "git/commit", "x/new"):
+        answer = refuse_frame("/ide", "developer", _call(method), WRITES, mode, GUEST_MODES)
+        if method in allowed:
+            assert answer is None, method
+        else:
+            assert answer is not None and json.loads(answer)["error"]["code"] == -32001
+            assert json.loads(answer)["id"] == 3 and mode in json.loads(answer)["error"]["message"]
+
+
+def test_a_view_guest_reads_only_and_a_guests_room_edits_follow_the_role() -> None:
+    answer = refuse_frame("/ide", "read-only", _call("fs/write"), WRITES, "view", GUEST_MODES)
+    assert answer is not None and json.loads(answer)["error"]["code"] == -32001
+    assert refuse_frame("/ide", "read-only", _call("fs/read"), WRITES, "view", GUEST_MODES) is None
+    assert refuse_frame(ROOM, "read-only", SYNC_UPDATE, WRITES, "view", GUEST_MODES) == ""
+    assert refuse_frame(ROOM, "developer", SYNC_UPDATE, WRITES, "edit", GUEST_MODES) is None
+    notification = json.dumps({"jsonrpc": "2.0", "method": "git/commit"})
+    assert refuse_frame("/ide", "developer", notification, WRITES, "edit", GUEST_MODES) == ""
