@@ -107,7 +107,16 @@ async def accept_invite(request: Request) -> Response:
     return JSONResponse({**answer, "share_mode": mode})
 
 
+async def project_members(request: Request) -> Response:
+    """Who the session's project could be shared with: for the owner's Share picker."""
+    user = current_user(request)
+    row = await _owned(request, user)
+    members = await services(request).shares.members(row.project_id)
+    return JSONResponse({"members": [m for m in members if m["username"] != user.username]})
+
+
 ROUTES = [
+    Route("/api/sessions/{session_id}/members", project_members, methods=["GET"]),
     Route("/api/sessions/{session_id}/shares", create_share, methods=["POST"]),
     Route("/api/sessions/{session_id}/shares", list_shares, methods=["GET"]),
     Route("/api/sessions/{session_id}/shares/{user}", delete_share, methods=["DELETE"]),

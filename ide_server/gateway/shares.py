@@ -241,6 +241,23 @@ class Shares:
             )
         return key, invite["mode"]
 
+    async def members(self, project_id: int) -> list[dict[str, Any]]:
+        """The enabled members of the project: (username, display_name, role)."""
+        rows = await self.db.fetchall(
+            "SELECT u.username, u.display_name, m.role FROM project_members m"
+            " JOIN users u ON u.id = m.user_id WHERE m.project_id = %s AND NOT u.disabled"
+            " ORDER BY u.username",
+            (project_id,),
+        )
+        return [
+            {
+                "username": r["username"],
+                "display_name": r["display_name"] or r["username"],
+                "role": r["role"],
+            }
+            for r in rows
+        ]
+
     async def latest_session(self, key: SessionKey) -> str | None:
         row = await self.db.fetchone(
             "SELECT id FROM sessions WHERE user_id = %s AND project_id = %s"

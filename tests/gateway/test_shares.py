@@ -108,6 +108,18 @@ def test_a_share_is_answered_and_listed_with_its_effective_mode(pair: Pair) -> N
     assert 7.9 < hours < 8.1  # IDE_SHARE_EXPIRY's default
 
 
+def test_the_owner_sees_whom_the_session_could_be_shared_with(pair: Pair) -> None:
+    members = pair.owner.http.get(f"/api/sessions/{pair.sid}/members")
+    assert members.status_code == 200
+    by_name = {m["username"]: m["role"] for m in members.json()["members"]}
+    assert (
+        by_name[pair.name("readonly")] == "read-only" and by_name[pair.name("view")] == "developer"
+    )
+    assert pair.name("owner") not in by_name and pair.name("outsider") not in by_name
+    assert pair.apis["edit"].http.get(f"/api/sessions/{pair.sid}/members").status_code == 403
+    assert pair.apis["outsider"].http.get(f"/api/sessions/{pair.sid}/members").status_code == 404
+
+
 def test_shared_with_me_lists_the_owners_session(pair: Pair) -> None:
     listed = pair.apis["edit"].http.get("/api/shared-with-me").json()["sessions"]
     assert listed == [
