@@ -34,6 +34,14 @@ def _share_error(exc: ShareError) -> ApiError:
     return ApiError(exc.status, exc.code, exc.message)
 
 
+async def _recheck_sockets(request: Request) -> None:
+    """This replica's sockets see a revoked or lowered share now; the others at their next
+    pass (revocation.py)."""
+    sockets = services(request).sockets
+    if sockets is not None:
+        await sockets.revalidate()
+
+
 async def create_share(request: Request) -> Response:
     user = current_user(request)
     row = await _owned(request, user)
@@ -47,6 +55,7 @@ async def create_share(request: Request) -> Response:
     await audit.record(
         svc.db, user.username, "share.create", project=row.project, guest=guest, mode=share["mode"]
     )
+    await _recheck_sockets(request)  # sharing again may lower the mode
     return JSONResponse(share, status_code=201)
 
 
@@ -64,6 +73,7 @@ async def delete_share(request: Request) -> Response:
     if not await svc.shares.revoke(_key(row), guest):
         raise ApiError(404, "share_not_found", f"The session is not shared with {guest!r}.")
     await audit.record(svc.db, user.username, "share.revoke", project=row.project, guest=guest)
+    await _recheck_sockets(request)
     return Response(status_code=204)
 
 
