@@ -112,5 +112,17 @@ MIGRATIONS: tuple[str, ...] = (
         accepted_at timestamptz
     );
     CREATE INDEX session_invites_owner ON session_invites(owner_id, project_id);
+    -- Leaving a project ends one's shares there, as guest and as owner, however the
+    -- membership is removed (API, CLI or SQL): coming back does not revive them.
+    CREATE FUNCTION end_shares_of_former_member() RETURNS trigger AS $$
+    BEGIN
+        DELETE FROM session_shares WHERE project_id = OLD.project_id
+            AND (guest_id = OLD.user_id OR owner_id = OLD.user_id);
+        DELETE FROM session_invites WHERE project_id = OLD.project_id
+            AND owner_id = OLD.user_id;
+        RETURN OLD;
+    END $$ LANGUAGE plpgsql;
+    CREATE TRIGGER project_members_end_shares AFTER DELETE ON project_members
+        FOR EACH ROW EXECUTE FUNCTION end_shares_of_former_member();
     """,
 )

@@ -193,9 +193,13 @@ async def test_removal_from_the_project_closes_the_guests_sockets(
             name,
         )
 
-    _, guest, closes = await _ends(replicas, owner, "full", remove)
+    name, guest, closes = await _ends(replicas, owner, "full", remove)
     assert all(code == CLOSE_REVOKED for code, _ in closes), closes
     assert await _refused(guest, owner.sid)
+    # Leaving ended the share: coming back to the project does not revive it.
+    replicas[0].cli("member", "add", "demo", name, "developer")
+    assert guest.http.get(f"/api/sessions/{owner.sid}").status_code == 404
+    assert guest.http.get("/api/shared-with-me").json() == {"sessions": []}
 
 
 async def test_the_guests_logout_closes_their_sockets(replicas: tuple, owner: Owner) -> None:
