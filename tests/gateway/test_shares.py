@@ -225,6 +225,10 @@ async def test_upgrades_follow_the_shares(pair: Pair) -> None:
         assert await _upgrade(pair.apis[key], pair.sid) == "open", key
     for key in ("outsider", "member"):
         assert (await _upgrade(pair.apis[key], pair.sid)).startswith("refused"), key
+    admin = login_as(pair.gw, "admin", ADMIN_PASSWORD)
+    assert await _upgrade(admin, pair.sid) == "open"
+    async with await admin.rpc(pair.sid) as rpc:
+        assert (await rpc.call("session/status"))["role"] == "admin"
 
 
 async def _outcome(api: Api, sid: str, method: str, params: dict[str, Any]) -> str:
@@ -322,6 +326,10 @@ async def test_presence_carries_the_logins_name_whatever_the_client_claims(pair:
             await guest.ws.send(b"\x01\x05\x01\x02")
             await guest.send((4242, 3, "not an object"))
             assert [c for c, _, _ in await watcher.relayed(1.5) if c == 4242] == []
+        # A viewer has presence too, under their own name.
+        async with presence(pair.apis["view"], pair.sid, "README.md") as viewer:
+            await viewer.send((5151, 1, forged))
+            assert (await watcher.state_of(5151))["user"]["username"] == pair.name("view")
 
 
 async def _accept(api: Api, code: str) -> Any:
