@@ -205,7 +205,11 @@ def test_only_members_can_be_shared_with_and_modes_are_checked(pair: Pair) -> No
 def test_an_admin_reaches_the_session_but_does_not_share_it(pair: Pair) -> None:
     admin = login_as(pair.gw, "admin", ADMIN_PASSWORD)
     base = f"/api/sessions/{pair.sid}"
-    assert admin.http.get(base).status_code == 200
+    seen = admin.http.get(base)
+    assert seen.status_code == 200 and (seen.json()["role"], seen.json()["mode"]) == (
+        "guest",
+        "full",
+    )
     assert admin.http.get(f"{base}/shares").status_code == 200
     refused = admin.http.post(f"{base}/shares", json={"user": pair.name("member"), "mode": "full"})
     assert refused.status_code == 403
