@@ -105,6 +105,13 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("demo", True, "Create the demo project (git remote and warehouse) at start.", _bool),
     Setting("login_idle_timeout", 8 * 3600, "Seconds a login lasts without requests.", int),
     Setting("login_max_age", 7 * 24 * 3600, "Seconds a login lasts at most.", int),
+    Setting(
+        "share_expiry",
+        8 * 3600,
+        "Seconds a share of a session (or an invite link's share) lasts; also the longest an "
+        "invite link may stay open.",
+        int,
+    ),
     Setting("start_timeout", 120, "Seconds a session pod may take to become ready.", int),
     Setting("idle_timeout", 3600, "Seconds without activity after which a session is reaped.", int),
     Setting("max_age", 0, "Seconds after which a session is reaped regardless; 0 = never.", int),

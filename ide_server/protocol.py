@@ -72,6 +72,44 @@ METHODS: dict[str, tuple[bool, tuple[int, ...]]] = {
     "session/status": (False, ()),
 }
 
+# method: the lowest share mode (view < edit < full) a guest needs to call it.
+GUEST_MODES: dict[str, str] = {
+    "dbt/cancel": "full",
+    "dbt/catalog": "full",
+    "dbt/compile": "full",
+    "dbt/history": "view",
+    "dbt/lineage": "view",
+    "dbt/run": "full",
+    "fs/delete": "edit",
+    "fs/list": "view",
+    "fs/mkdir": "edit",
+    "fs/read": "view",
+    "fs/rename": "edit",
+    "fs/write": "edit",
+    "git/abort_merge": "full",
+    "git/branches": "view",
+    "git/cancel": "full",
+    "git/checkout": "full",
+    "git/commit": "full",
+    "git/create_branch": "full",
+    "git/diff": "view",
+    "git/discard": "full",
+    "git/fetch": "full",
+    "git/log": "view",
+    "git/prune": "full",
+    "git/pull": "full",
+    "git/push": "full",
+    "git/resolve": "full",
+    "git/revert": "full",
+    "git/stage": "full",
+    "git/status": "view",
+    "git/unstage": "full",
+    "query/cancel": "full",
+    "query/preview": "full",
+    "session/heartbeat": "view",
+    "session/status": "view",
+}
+
 NOTIFICATIONS: frozenset[str] = frozenset(
     {
         "dbt/done",
@@ -94,7 +132,7 @@ ERRORS: dict[int, tuple[str, str]] = {
     -32601: ("method_not_found", "unknown method"),
     -32602: ("invalid_params", "missing, unknown or mistyped params"),
     -32603: ("internal_error", "the method failed on the server (details in the pod log)"),
-    -32001: ("forbidden", "the method writes and the caller is read-only"),
+    -32001: ("forbidden", "the caller's role or share mode does not allow the method"),
     -32002: ("invalid_path", "the path is outside the project or hidden"),
     -32003: ("not_found", "not found"),
     -32004: ("already_exists", "already exists"),

@@ -207,13 +207,6 @@ class Accounts:
         )
         return row["role"] if row else None
 
-    async def session_role(self, user: User, owner_id: int, project_id: int) -> str | None:
-        """The caller's role on a session: its owner's or an admin's role on the project,
-        None for anyone else (who must not learn that the session exists)."""
-        if owner_id != user.id and not user.is_admin:
-            return None
-        return await self.role_of(user, project_id)
-
     async def projects_of(self, user: User) -> list[tuple[Project, str]]:
         if user.is_admin:
             rows = await self.db.fetchall(f"SELECT {_PROJECT} FROM projects ORDER BY name")

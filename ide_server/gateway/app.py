@@ -31,6 +31,7 @@ from .proxy import SessionProxy
 from .routes import ROUTES
 from .routes_admin import ROUTES as ADMIN_ROUTES
 from .routes_credentials import ROUTES as CREDENTIAL_ROUTES
+from .routes_shares import ROUTES as SHARE_ROUTES
 from .services import Services
 
 FRONTEND_DIST = Path(__file__).resolve().parents[2] / "frontend" / "dist"
@@ -85,6 +86,7 @@ def create_app(config: Config, services: Services | None = None) -> Starlette:
         Mount("/sessions", app=SessionProxy(services)),
         *ROUTES,
         *CREDENTIAL_ROUTES,
+        *SHARE_ROUTES,
         *ADMIN_ROUTES,
     ]
     if FRONTEND_DIST.is_dir():

@@ -86,4 +86,43 @@ MIGRATIONS: tuple[str, ...] = (
         attempts integer NOT NULL DEFAULT 0
     );
     """,
+    """
+    -- Pairing (issue 12): a session shared with project members. Keyed on the owner's
+    -- (user, project), not on a session row, so a share outlives the pod and its row.
+    CREATE TABLE session_shares (
+        owner_id bigint NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        project_id bigint NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+        guest_id bigint NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        mode text NOT NULL CHECK (mode IN ('view', 'edit', 'full')),
+        created_at timestamptz NOT NULL DEFAULT now(),
+        expires_at timestamptz NOT NULL,
+        PRIMARY KEY (owner_id, project_id, guest_id),
+        CHECK (guest_id <> owner_id)
+    );
+    CREATE INDEX session_shares_guest ON session_shares(guest_id);
+    -- Invite links: only the SHA-256 of the code is kept; a code is accepted once.
+    CREATE TABLE session_invites (
+        code_hash bytea PRIMARY KEY,
+        owner_id bigint NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        project_id bigint NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+        mode text NOT NULL CHECK (mode IN ('view', 'edit', 'full')),
+        created_at timestamptz NOT NULL DEFAULT now(),
+        expires_at timestamptz NOT NULL,
+        accepted_by bigint REFERENCES users(id) ON DELETE SET NULL,
+        accepted_at timestamptz
+    );
+    CREATE INDEX session_invites_owner ON session_invites(owner_id, project_id);
+    -- Leaving a project ends one's shares there, as guest and as owner, however the
+    -- membership is removed (API, CLI or SQL): coming back does not revive them.
+    CREATE FUNCTION end_shares_of_former_member() RETURNS trigger AS $$
+    BEGIN
+        DELETE FROM session_shares WHERE project_id = OLD.project_id
+            AND (guest_id = OLD.user_id OR owner_id = OLD.user_id);
+        DELETE FROM session_invites WHERE project_id = OLD.project_id
+            AND owner_id = OLD.user_id;
+        RETURN OLD;
+    END $$ LANGUAGE plpgsql;
+    CREATE TRIGGER project_members_end_shares AFTER DELETE ON project_members
+        FOR EACH ROW EXECUTE FUNCTION end_shares_of_former_member();
+    """,
 )

@@ -19,6 +19,7 @@ from starlette.types import Receive, Scope, Send
 from session_manager.states import State
 from session_manager.store import SessionRow
 
+from .access import session_access
 from .accounts import User
 from .http import ErrorAnswer
 from .proxy_filters import (
@@ -36,12 +37,14 @@ _PATH = re.compile(r"^/sessions/(?P<id>[0-9a-f]{32})(?P<rest>/.*)?$")
 
 @dataclass(frozen=True)
 class Target:
-    """A checked request: the ready session it goes to, and who asks in which role."""
+    """A checked request: the ready session it goes to, and who asks in which role (and,
+    for a guest, in which share mode)."""
 
     row: SessionRow
     user: User
     role: str
     rest: str  # the path below /sessions/{id}
+    guest_mode: str | None = None  # a guest's share mode; None for the owner or an admin
 
     def headers(self, scope: Scope, token: str) -> dict[str, str]:
         incoming = Headers(scope=scope).items()
@@ -74,8 +77,8 @@ class SessionProxy:
         rest = match["rest"] or "/"
         svc = self.services
         row = await svc.store.get(match["id"])
-        role = await svc.accounts.session_role(user, row.user_id, row.project_id) if row else None
-        if row is None or role is None:
+        access = await session_access(svc.db, user.id, row.id) if row else None
+        if row is None or access is None:
             return _refusal(404, "session_not_found", "No such session.")
         if not allowed_route(rest):
             return _refusal(404, "not_found", "Not a route of the session.")
@@ -85,7 +88,7 @@ class SessionProxy:
                 "session_not_ready",
                 f"The session is {row.state}; open the project to start it.",
             )
-        return Target(row, user, role, rest)
+        return Target(row, user, access.role, rest, access.guest_mode)
 
     # -- HTTP: refuse, read the body, forward, relay ----------------------------------------
     async def _http(self, scope: Scope, receive: Receive, send: Send, target: Target) -> None:

@@ -1,12 +1,13 @@
 """What the proxy lets through: routes, headers, and in WebSocket frames the writes of
-read-only members and what counts as activity. Pure functions, tested one by one.
+read-only members, the methods above a guest's share mode, and what counts as activity.
+Pure functions, tested one by one.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from starlette.types import Scope
 
@@ -100,6 +101,8 @@ def refuse_http_for_read_only(rest: str, role: str, method: str) -> bool:
 _Y_SYNC, _Y_AWARENESS = 0, 1
 _Y_STEP1 = 0
 _PASSIVE_METHODS = frozenset({"session/heartbeat"})
+_FORBIDDEN = -32001  # the protocol's "forbidden" (ide_server/protocol.py ERRORS)
+_MODE_RANK = {"view": 0, "edit": 1, "full": 2}
 
 
 def _rpc_method(data: str | bytes) -> tuple[object, str | None]:
@@ -121,36 +124,48 @@ def _reads_the_room(data: str | bytes) -> bool:
     return len(data) >= 2 and data[0] == _Y_SYNC and data[1] == _Y_STEP1
 
 
-def refuse_for_read_only(
-    rest: str, role: str, data: str | bytes, write_methods: frozenset[str]
+def _forbidden(request_id: object, message: str) -> str:
+    error = {"code": _FORBIDDEN, "message": message}
+    return json.dumps({"jsonrpc": "2.0", "id": request_id, "error": error})
+
+
+def refuse_frame(
+    rest: str,
+    role: str,
+    data: str | bytes,
+    write_methods: frozenset[str],
+    guest_mode: str | None = None,
+    guest_modes: Mapping[str, str] | None = None,
 ) -> str | None:
     """None to forward the frame; otherwise it is dropped, and a non-empty string is
-    answered to the client (a JSON-RPC error)."""
-    if role != "read-only":
+    answered to the client (a JSON-RPC error).
+
+    A read-only ``role`` (a read-only member, or a guest in ``view`` mode) may only read;
+    a guest (``guest_mode``) may call only the methods whose mode in ``guest_modes`` is no
+    higher than theirs, and none the table does not know."""
+    if role != "read-only" and guest_mode in (None, "full"):
         return None
     if rest.startswith("/api/collaboration/room/"):
         # Only what reads is let through: a sync request (sync step 1) and awareness.
         # Document changes, raw messages (a "save") and anything unknown are dropped.
-        if _reads_the_room(data):
+        if role != "read-only" or _reads_the_room(data):
             return None
         return ""
-    if rest == "/ide":
-        request_id, method = _rpc_method(data)
-        if method not in write_methods:
-            return None  # the pod checks every method's role again
+    if rest != "/ide":
+        return None
+    request_id, method = _rpc_method(data)
+    if role == "read-only" and method in write_methods:
         if request_id is None:
             return ""
-        return json.dumps(
-            {
-                "jsonrpc": "2.0",
-                "id": request_id,
-                "error": {
-                    "code": -32001,
-                    "message": f"{method} needs write access; your role is read-only",
-                },
-            }
-        )
-    return None
+        return _forbidden(request_id, f"{method} needs write access; your role is read-only")
+    if guest_mode is None or guest_mode == "full" or method is None:
+        return None  # not a call: the pod answers what it makes of it
+    needed = (guest_modes or {}).get(method, "full")
+    if _MODE_RANK[needed] <= _MODE_RANK[guest_mode]:
+        return None
+    if request_id is None:
+        return ""
+    return _forbidden(request_id, f"{method} needs a share in {needed} mode; yours is {guest_mode}")
 
 
 def counts_as_activity(rest: str, data: str | bytes) -> bool:

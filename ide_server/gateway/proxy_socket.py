@@ -1,7 +1,8 @@
 """The WebSocket half of the session proxy: connect to the pod, then pump frames both ways.
 
-Frames from the client pass the read-only filter and are counted as activity
-(:mod:`.proxy_filters`); frames from the pod pass unchanged. When either side closes, the
+Frames from the client pass the read-only and share-mode filter, have their presence
+(awareness) stamped with the login's identity (:mod:`.awareness`) and are counted as
+activity (:mod:`.proxy_filters`); frames from the pod pass unchanged. When either side closes, the
 other is closed with the pod's close code (1003 tells the editor to re-open a document).
 """
 
@@ -16,10 +17,11 @@ from starlette.datastructures import Headers
 from starlette.types import Receive, Scope, Send
 from websockets.asyncio.client import ClientConnection
 
+from .awareness import AWARENESS, AwarenessGuard, identity
 from .logins import COOKIE
 from .middleware import cookie_value
-from .proxy_filters import counts_as_activity, pod_path, refuse_for_read_only
-from .revocation import CLOSE_REVOKED, OpenSocket
+from .proxy_filters import counts_as_activity, pod_path, refuse_frame
+from .revocation import OpenSocket
 
 if TYPE_CHECKING:
     from .proxy import Target
@@ -64,8 +66,8 @@ def _register(services: Services, target: Target, scope: Scope) -> OpenSocket:
     :mod:`.revocation`); a gateway without one (no session management) only keeps the role."""
     token = cookie_value(Headers(scope=scope), COOKIE) or ""
     if services.sockets is None:
-        return OpenSocket(b"", target.row.id, target.role)
-    return services.sockets.register(token, target.row.id, target.role)
+        return OpenSocket(b"", target.row.id, target.role, target.guest_mode)
+    return services.sockets.register(token, target.row.id, target.role, target.guest_mode)
 
 
 async def connect(
@@ -103,6 +105,9 @@ class _ClientToPod:
         self.receive = receive
         self.send = send
         self.upstream = upstream
+        user = target.user
+        self.awareness = AwarenessGuard(identity(user.username, user.display_name))
+        self.in_room = target.rest.startswith("/api/collaboration/room/")
 
     async def run(self) -> None:
         while True:
@@ -117,11 +122,20 @@ class _ClientToPod:
         target = self.target
         # The socket's current role: revalidation may have lowered it since the upgrade.
         role = self.sock.role
-        refusal = refuse_for_read_only(target.rest, role, data, self.services.write_methods)
+        svc = self.services
+        refusal = refuse_frame(
+            target.rest, role, data, svc.write_methods, self.sock.guest_mode, svc.guest_modes
+        )
         if refusal is not None:
             if refusal:  # a JSON-RPC error for the request; a dropped frame gets nothing
                 await self.send({"type": "websocket.send", "text": refusal})
             return
+        if self.in_room and isinstance(data, bytes) and data[:1] == bytes([AWARENESS]):
+            # Presence is stamped with the login's name and colour (awareness.py).
+            stamped = self.awareness.rewrite(data)
+            if stamped is None:
+                return
+            data = stamped
         if counts_as_activity(target.rest, data):
             # Noted, written in the background: a database outage never holds up a frame.
             self.services.activity.note(target.row.id)
@@ -160,7 +174,7 @@ async def _pump(client: _ClientToPod, upstream: ClientConnection, send: Send) ->
         await asyncio.gather(*tasks, return_exceptions=True)
     if revoked in done:  # the pod side is closed by the caller's ``async with upstream``
         reason = client.sock.reason[:120]
-        await send({"type": "websocket.close", "code": CLOSE_REVOKED, "reason": reason})
+        await send({"type": "websocket.close", "code": client.sock.code, "reason": reason})
     for task in done:
         error = None if task.cancelled() else task.exception()
         if error is not None and not isinstance(error, (websockets.ConnectionClosed, OSError)):

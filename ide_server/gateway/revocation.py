@@ -3,11 +3,13 @@ the loop that revalidates all of them against PostgreSQL every ``INTERVAL`` seco
 
 A socket is checked at its upgrade like any request; afterwards its login, its user and
 its role can change (logout, expiry, a password change, a user disabled, a member removed
-or demoted). Each pass asks the database, in one query for every open socket of this
-replica, whether the socket's login is still valid and which role it now gives on the
-socket's session. A socket whose login or access is gone is closed; one whose role fell
-to read-only is downgraded in place (the proxy reads ``OpenSocket.role`` at every frame);
-any other fall closes it, so that the pod learns the new role on the reconnect.
+or demoted, a share revoked, lowered or expired). Each pass asks the database, in one
+query for every open socket of this replica, whether the socket's login is still valid
+and which access it now gives on the socket's session (:mod:`.access`). A socket whose
+login or access is gone is closed (4401); one whose role fell to read-only is downgraded
+in place (the proxy reads ``OpenSocket.role`` at every frame); any other fall of an
+owner's role closes it, so that the pod learns the new role on the reconnect; a guest's
+lowered share mode closes the socket with 4403, and the client reconnects in the new mode.
 
 Why a loop and not LISTEN/NOTIFY: expiry is a matter of time that no one announces, a
 change made in SQL by an operator announces nothing either, and a notification sent while
@@ -26,29 +28,31 @@ from datetime import timedelta
 from typing import Any
 
 from ..db import Database, DatabaseUnavailable
+from .access import ACCESS_COLUMNS, ACCESS_JOINS, Access, decide, mode_rank
 from .logins import token_hash
 
 log = logging.getLogger(__name__)
 
-INTERVAL = 1.0  # seconds: a revocation reaches a socket within this plus one query
+INTERVAL = 0.5  # seconds: a revocation reaches a socket within this plus one query
 _CHUNK = 1000  # sockets per query
 _RANK = {"read-only": 0, "developer": 1, "admin": 2}
 CLOSE_REVOKED = 4401  # close code for a socket whose access ended (reason says why)
+CLOSE_CHANGED = 4403  # a guest's share mode fell: reconnect to learn the new one
 
-_CHECK = """
-SELECT q.i,
-       u.id IS NOT NULL AS logged_in,
-       CASE WHEN u.id IS NULL OR s.id IS NULL THEN NULL
-            WHEN u.is_admin THEN 'admin'
-            WHEN s.user_id <> u.id THEN NULL
-            ELSE m.role END AS role
-FROM unnest(%(hashes)s::bytea[], %(sessions)s::text[], %(ids)s::int[])
-     AS q(token_hash, session_id, i)
-LEFT JOIN login_sessions l ON l.token_hash = q.token_hash AND l.expires_at > now()
-     AND l.last_seen > now() - %(idle)s
-LEFT JOIN users u ON u.id = l.user_id AND NOT u.disabled
-LEFT JOIN sessions s ON s.id = q.session_id
-LEFT JOIN project_members m ON m.project_id = s.project_id AND m.user_id = u.id
+# Which login each socket's token still is, then what that user may do on the socket's
+# session: the same facts and decision as at the upgrade (see access.py).
+_CHECK = f"""
+WITH q AS (
+    SELECT q.i, q.session_id, u.id AS user_id
+    FROM unnest(%(hashes)s::bytea[], %(sessions)s::text[], %(ids)s::int[])
+         AS q(token_hash, session_id, i)
+    LEFT JOIN login_sessions l ON l.token_hash = q.token_hash AND l.expires_at > now()
+         AND l.last_seen > now() - %(idle)s
+    LEFT JOIN users u ON u.id = l.user_id AND NOT u.disabled
+)
+SELECT q.i, q.user_id IS NOT NULL AS logged_in, {ACCESS_COLUMNS}
+FROM q
+{ACCESS_JOINS}
 """
 # An open socket is use of its login: it keeps the login from idling out (once a minute).
 _TOUCH = """
@@ -61,31 +65,42 @@ WHERE token_hash = ANY(%(hashes)s) AND expires_at > now()
 @dataclass(eq=False)
 class OpenSocket:
     """One proxied WebSocket. ``role`` may be lowered while it is open; once ``revoked``
-    is set the proxy closes it with ``CLOSE_REVOKED`` and ``reason``."""
+    is set the proxy closes it with ``code`` and ``reason``. ``guest_mode`` is the share
+    mode of a guest's socket (None for the owner's or an admin's)."""
 
     token_hash: bytes
     session_id: str
     role: str
+    guest_mode: str | None = None
     reason: str = ""
+    code: int = CLOSE_REVOKED
     revoked: asyncio.Event = field(default_factory=asyncio.Event)
 
-    def revoke(self, reason: str) -> None:
+    def revoke(self, reason: str, code: int = CLOSE_REVOKED) -> None:
         if not self.revoked.is_set():
             self.reason = reason
+            self.code = code
             self.revoked.set()
 
-    def apply(self, logged_in: bool, role: str | None) -> None:
-        """What the database now says about this socket's login and role."""
+    def apply(self, logged_in: bool, access: Access | None) -> None:
+        """What the database now says about this socket's login and access."""
         if not logged_in:
             self.revoke("logged out")
-        elif role is None:
+        elif access is None:
             self.revoke("access to this session was removed")
-        elif _RANK.get(role, 0) < _RANK.get(self.role, 0):
-            if role == "read-only":
+        elif self.guest_mode is not None:
+            # A guest's socket: a lower mode closes it (the client reconnects and learns
+            # the new mode); a higher one waits for the next connection.
+            if access.guest_mode is not None and mode_rank(access.guest_mode) < mode_rank(
+                self.guest_mode
+            ):
+                self.revoke(f"your access changed to {access.guest_mode}", CLOSE_CHANGED)
+        elif _RANK.get(access.role, 0) < _RANK.get(self.role, 0):
+            if access.role == "read-only":
                 log.info("socket of session %s downgraded to read-only", self.session_id)
-                self.role = role
+                self.role = access.role
             else:
-                self.revoke(f"your role changed to {role}")
+                self.revoke(f"your role changed to {access.role}")
 
 
 class SocketRegistry:
@@ -98,8 +113,10 @@ class SocketRegistry:
         self._open: set[OpenSocket] = set()
         self._task: asyncio.Task[None] | None = None
 
-    def register(self, token: str, session_id: str, role: str) -> OpenSocket:
-        sock = OpenSocket(token_hash(token), session_id, role)
+    def register(
+        self, token: str, session_id: str, role: str, guest_mode: str | None = None
+    ) -> OpenSocket:
+        sock = OpenSocket(token_hash(token), session_id, role, guest_mode)
         self._open.add(sock)
         return sock
 
@@ -146,5 +163,5 @@ class SocketRegistry:
         }
         rows = await self.db.fetchall(_CHECK, params)
         for row in rows:
-            sockets[row["i"]].apply(row["logged_in"], row["role"])
+            sockets[row["i"]].apply(row["logged_in"], decide(row))
         await self.db.execute(_TOUCH, {"hashes": params["hashes"], "idle": self.idle})

@@ -16,6 +16,7 @@ from session_manager.states import State
 from session_manager.store import LimitExceeded, SessionRow
 
 from . import audit
+from .access import Access, session_access
 from .accounts import User
 from .credentials import GIT_TOKEN, WAREHOUSE_PASSWORD
 from .http import ApiError, current_user, json_body, require_str, services
@@ -91,14 +92,32 @@ async def list_projects(request: Request) -> Response:
     return JSONResponse([p.public(role) for p, role in projects])
 
 
-async def session_for_caller(request: Request, user: User) -> SessionRow:
-    """The session named in the path if the caller may see it; 404 otherwise (no leak)."""
+async def session_and_access(request: Request, user: User) -> tuple[SessionRow, Access]:
+    """The session named in the path and the caller's access to it (owner, admin or a
+    guest it is shared with); 404 for anyone else (no leak)."""
     session_id = request.path_params["session_id"]
     svc = services(request)
     row = await svc.store.get(session_id) if len(session_id) <= 64 else None
-    if row is None or await svc.accounts.session_role(user, row.user_id, row.project_id) is None:
+    access = await session_access(svc.db, user.id, row.id) if row else None
+    if row is None or access is None:
         raise ApiError(404, "session_not_found", "No such session.")
-    return row
+    return row, access
+
+
+async def session_for_caller(request: Request, user: User) -> SessionRow:
+    return (await session_and_access(request, user))[0]
+
+
+def session_public(row: SessionRow, access: Access, user: User) -> dict[str, Any]:
+    """The session object, with the caller's place in it: owner or guest, and the mode."""
+    owner = row.user_id == user.id
+    mode = access.guest_mode or ("view" if access.role == "read-only" else "full")
+    return {
+        **row.public(),
+        "owner": row.username,
+        "role": "owner" if owner else "guest",
+        "mode": mode,
+    }
 
 
 async def create_session(request: Request) -> Response:
@@ -134,13 +153,16 @@ async def list_sessions(request: Request) -> Response:
 
 
 async def get_session(request: Request) -> Response:
-    row = await session_for_caller(request, current_user(request))
-    return JSONResponse(row.public())
+    user = current_user(request)
+    row, access = await session_and_access(request, user)
+    return JSONResponse(session_public(row, access, user))
 
 
 async def delete_session(request: Request) -> Response:
     user = current_user(request)
-    row = await session_for_caller(request, user)
+    row, access = await session_and_access(request, user)
+    if access.guest:
+        raise ApiError(403, "not_owner", "Only the session's owner can stop it.")
     await audit.record(
         services(request).db, user.username, "session.stop", session=row.id, owner=row.username
     )

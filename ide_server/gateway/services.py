@@ -18,7 +18,7 @@ from session_manager.store import Limits, SessionStore
 from ..config import Config
 from ..db import Database
 from ..podenv import PodEnv
-from ..protocol import WRITE_METHODS
+from ..protocol import GUEST_MODES, WRITE_METHODS
 from ..secrets import SecretBox
 from .accounts import Accounts, Project, User
 from .activity import ActivityBuffer
@@ -27,6 +27,7 @@ from .embedded_pg import EmbeddedPostgres
 from .logins import Logins
 from .migrations import MIGRATIONS
 from .revocation import SocketRegistry
+from .shares import Shares
 from .throttle import LoginThrottle
 
 log = logging.getLogger(__name__)
@@ -43,6 +44,7 @@ class Services:
         self._embedded: EmbeddedPostgres | None = None
         self.db: Database
         self.accounts: Accounts
+        self.shares: Shares
         self.logins: Logins
         self.store: SessionStore
         self.manager: SessionManager
@@ -54,6 +56,7 @@ class Services:
         self.sockets: SocketRegistry | None = None  # the proxied sockets, when serving
         self.first_login: tuple[str, str] | None = None  # (user, password) when generated
         self.write_methods = WRITE_METHODS
+        self.guest_modes = GUEST_MODES
 
     async def start(self, *, manage_sessions: bool = True) -> None:
         """Connect and bootstrap; ``manage_sessions=False`` for one-off admin commands,
@@ -82,6 +85,7 @@ class Services:
         )
         self.throttle = LoginThrottle(self.db)
         self.store = SessionStore(self.db)
+        self.shares = Shares(self.db, expiry=self.config.share_expiry)
         try:
             backend = create_backend(self.config)
         except UnknownBackend as exc:

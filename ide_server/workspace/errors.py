@@ -40,7 +40,9 @@ INTERNAL_ERROR = _declare(
     "internal_error", -32603, "the method failed on the server (details in the pod log)"
 )
 # The IDE's own codes, -32001 to -32009 for every family.
-FORBIDDEN = _declare("forbidden", -32001, "the method writes and the caller is read-only")
+FORBIDDEN = _declare(
+    "forbidden", -32001, "the caller's role or share mode does not allow the method"
+)
 INVALID_PATH = _declare("invalid_path", -32002, "the path is outside the project or hidden")
 NOT_FOUND = _declare("not_found", -32003, "not found")
 ALREADY_EXISTS = _declare("already_exists", -32004, "already exists")

@@ -220,6 +220,7 @@ async def fs_read(ctx: CallContext, params: PathParams) -> dict[str, Any]:
     result=FsWriteResult,
     writes=True,
     errors=(INVALID_PATH, ALREADY_EXISTS, CONFLICT, TOO_LARGE),
+    guest_mode="edit",
 )
 async def fs_write(ctx: CallContext, params: WriteParams) -> dict[str, Any]:
     limit = document_limit(ctx.workspace.config)
@@ -235,6 +236,7 @@ async def fs_write(ctx: CallContext, params: WriteParams) -> dict[str, Any]:
     result=PathResult,
     writes=True,
     errors=(INVALID_PATH, NOT_FOUND, ALREADY_EXISTS),
+    guest_mode="edit",
 )
 async def fs_rename(ctx: CallContext, params: RenameParams) -> dict[str, Any]:
     result = await asyncio.to_thread(_rename, ctx.workspace.root, params)
@@ -246,7 +248,12 @@ async def fs_rename(ctx: CallContext, params: RenameParams) -> dict[str, Any]:
 
 
 @methods.method(
-    "fs/delete", PathParams, result=PathResult, writes=True, errors=(INVALID_PATH, NOT_FOUND)
+    "fs/delete",
+    PathParams,
+    result=PathResult,
+    writes=True,
+    errors=(INVALID_PATH, NOT_FOUND),
+    guest_mode="edit",
 )
 async def fs_delete(ctx: CallContext, params: PathParams) -> dict[str, Any]:
     result = await asyncio.to_thread(_delete, ctx.workspace.root, params.path)
@@ -256,7 +263,12 @@ async def fs_delete(ctx: CallContext, params: PathParams) -> dict[str, Any]:
 
 
 @methods.method(
-    "fs/mkdir", PathParams, result=PathResult, writes=True, errors=(INVALID_PATH, ALREADY_EXISTS)
+    "fs/mkdir",
+    PathParams,
+    result=PathResult,
+    writes=True,
+    errors=(INVALID_PATH, ALREADY_EXISTS),
+    guest_mode="edit",
 )
 async def fs_mkdir(ctx: CallContext, params: PathParams) -> dict[str, Any]:
     result = await asyncio.to_thread(_mkdir, ctx.workspace.root, params.path)

@@ -53,6 +53,10 @@ def render_python_table(registry: MethodRegistry) -> str:
             row = f"    {json.dumps(m.name)}: (\n        {m.writes},\n        {m.errors!r},\n    ),"
         lines.append(row)
     lines.append("}\n")
+    lines.append("# method: the lowest share mode (view < edit < full) a guest needs to call it.")
+    lines.append("GUEST_MODES: dict[str, str] = {")
+    lines += [f"    {json.dumps(m.name)}: {json.dumps(m.guest_mode)}," for m in methods]
+    lines.append("}\n")
     lines.append("NOTIFICATIONS: frozenset[str] = frozenset(\n    {")
     lines += [f"        {json.dumps(n.name)}," for n in registry.notifications()]
     lines.append("    }\n)\n")

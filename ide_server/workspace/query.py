@@ -107,6 +107,7 @@ EVENTS: tuple[Literal["columns", "rows", "done", "error"], ...] = (
     PreviewParams,
     result=PreviewResult,
     errors=(SQL_REFUSED, ALREADY_EXISTS, COMPILE_ERROR, NOT_DBT_PROJECT, INVALID_PATH),
+    guest_mode="full",  # runs on the warehouse with the owner's credentials
 )
 async def preview(ctx: Context, params: PreviewParams) -> dict[str, Any]:
     from .dbt import previews as dbt_previews
@@ -118,7 +119,7 @@ async def preview(ctx: Context, params: PreviewParams) -> dict[str, Any]:
     return {"query_id": params.query_id}
 
 
-@methods.method("query/cancel", QueryCancelParams, result=QueryCancelResult)
+@methods.method("query/cancel", QueryCancelParams, result=QueryCancelResult, guest_mode="full")
 async def cancel(ctx: Context, params: QueryCancelParams) -> dict[str, Any]:
     from .dbt import previews as dbt_previews
 

@@ -17,6 +17,7 @@ from typing import Any
 from .errors import COMMON_ERRORS, ERROR_CODES, FORBIDDEN
 
 Handler = Callable[[Any, Any], Awaitable[Any]]
+GUEST_MODES = ("view", "edit", "full")  # share modes, lowest first
 
 
 @dataclasses.dataclass(frozen=True)
@@ -32,6 +33,8 @@ class Method:
     handler: Handler
     writes: bool
     errors: tuple[int, ...]  # codes beyond COMMON_ERRORS (and FORBIDDEN for writes)
+    # The lowest share mode a guest needs for the method (docs/security.md, "Pairing").
+    guest_mode: str = "view"
 
     def may_answer(self, code: int) -> bool:
         """Whether ``code`` is declared for this method (or common to all)."""
@@ -63,12 +66,20 @@ class MethodRegistry:
         result: Any,
         writes: bool = False,
         errors: Iterable[int] = (),
+        guest_mode: str | None = None,
     ) -> Callable[[Handler], Handler]:
         """Register ``handler(ctx, params)`` as ``name``.
 
         ``writes`` marks the methods a read-only member may not call; ``errors`` lists the
-        codes of :mod:`.errors` the method may answer besides the common ones.
+        codes of :mod:`.errors` the method may answer besides the common ones;
+        ``guest_mode`` is the lowest share mode (``view``, ``edit``, ``full``) a guest on
+        someone else's session needs to call it: by default ``view`` for a read and
+        ``full`` for a write, since what writes beyond files (git, dbt) acts with the
+        owner's credentials.
         """
+        mode = guest_mode or ("full" if writes else "view")
+        if mode not in GUEST_MODES:
+            raise ValueError(f"guest_mode of {name} must be one of {', '.join(GUEST_MODES)}")
         if not dataclasses.is_dataclass(params):
             raise TypeError(f"params of {name} must be a dataclass")
         if not _is_result_type(result):
@@ -79,7 +90,7 @@ class MethodRegistry:
             raise ValueError(f"{name} declares undeclared error codes {unknown}; see errors.py")
 
         def register(handler: Handler) -> Handler:
-            self._add(Method(name, params, result, handler, writes, codes))
+            self._add(Method(name, params, result, handler, writes, codes, mode))
             return handler
 
         return register

@@ -12,7 +12,7 @@ from ide_server.gateway.proxy_filters import (
     allowed_route,
     counts_as_activity,
     pod_path,
-    refuse_for_read_only,
+    refuse_frame,
     refuse_http_for_read_only,
     request_headers,
     response_headers,
@@ -113,36 +113,36 @@ def test_a_read_only_member_may_read_and_join_a_room() -> None:
 # -- read-only members on the sockets -------------------------------------------------------
 @pytest.mark.parametrize("frame", [SYNC_STEP2, SYNC_UPDATE])
 def test_document_changes_of_a_read_only_member_are_dropped(frame: bytes) -> None:
-    assert refuse_for_read_only(ROOM, "read-only", frame, WRITES) == ""
-    assert refuse_for_read_only(ROOM, "developer", frame, WRITES) is None
+    assert refuse_frame(ROOM, "read-only", frame, WRITES) == ""
+    assert refuse_frame(ROOM, "developer", frame, WRITES) is None
 
 
 @pytest.mark.parametrize("frame", [SYNC_STEP1, AWARENESS])
 def test_a_read_only_member_still_syncs_and_shows_presence(frame: bytes) -> None:
-    assert refuse_for_read_only(ROOM, "read-only", frame, WRITES) is None
+    assert refuse_frame(ROOM, "read-only", frame, WRITES) is None
 
 
 @pytest.mark.parametrize("frame", [b"\x00", b"", "text", b"\x02save", b"\x09"])
 def test_anything_else_of_a_read_only_member_in_a_room_is_dropped(frame: bytes | str) -> None:
     # Truncated or unknown messages and raw saves: only what is known to read passes.
-    assert refuse_for_read_only(ROOM, "read-only", frame, WRITES) == ""
-    assert refuse_for_read_only(ROOM, "developer", frame, WRITES) is None
+    assert refuse_frame(ROOM, "read-only", frame, WRITES) == ""
+    assert refuse_frame(ROOM, "developer", frame, WRITES) is None
 
 
 def test_a_write_method_of_a_read_only_member_gets_a_json_rpc_error() -> None:
     frame = json.dumps({"jsonrpc": "2.0", "id": 7, "method": "fs/write", "params": {}})
-    answer = refuse_for_read_only("/ide", "read-only", frame, WRITES)
+    answer = refuse_frame("/ide", "read-only", frame, WRITES)
     assert answer is not None
     error = json.loads(answer)
     assert error["id"] == 7 and error["error"]["code"] == -32001
     assert "fs/write" in error["error"]["message"]
     # Bytes frames are read the same way: the encoding is no way around the check.
-    assert refuse_for_read_only("/ide", "read-only", frame.encode(), WRITES) == answer
+    assert refuse_frame("/ide", "read-only", frame.encode(), WRITES) == answer
 
 
 def test_a_write_notification_of_a_read_only_member_is_dropped_silently() -> None:
     frame = json.dumps({"jsonrpc": "2.0", "method": "git/commit", "params": {}})
-    assert refuse_for_read_only("/ide", "read-only", frame, WRITES) == ""
+    assert refuse_frame("/ide", "read-only", frame, WRITES) == ""
 
 
 @pytest.mark.parametrize(
@@ -156,7 +156,7 @@ def test_a_write_notification_of_a_read_only_member_is_dropped_silently() -> Non
     ],
 )
 def test_anything_else_goes_to_the_pod_which_checks_every_method_again(frame: str) -> None:
-    assert refuse_for_read_only("/ide", "read-only", frame, WRITES) is None
+    assert refuse_frame("/ide", "read-only", frame, WRITES) is None
 
 
 # -- activity -------------------------------------------------------------------------------
@@ -193,3 +193,34 @@ async def test_a_body_in_chunks_is_read_whole() -> None:
 async def test_a_body_over_the_limit_is_refused_as_soon_as_it_passes_it() -> None:
     # The third chunk is never asked for: the limit stops the reading, not the memory.
     assert await _body([b"abc", b"de", b"never read"], 4) == (None, 1)
+
+
+GUEST_MODES = {"fs/read": "view", "fs/write": "edit", "git/commit": "full"}
+
+
+def _call(method: str) -> str:
+    return json.dumps({"jsonrpc": "2.0", "id": 3, "method": method, "params": {}})
+
+
+@pytest.mark.parametrize(
+    ("mode", "allowed"),
+    [("edit", {"fs/read", "fs/write"}), ("full", {"fs/read", "fs/write", "git/commit", "x/new"})],
+)
+def test_a_guest_calls_only_what_their_mode_allows(mode: str, allowed: set[str]) -> None:
+    for method in ("fs/read", "fs/write", "git/commit", "x/new"):
+        answer = refuse_frame("/ide", "developer", _call(method), WRITES, mode, GUEST_MODES)
+        if method in allowed:
+            assert answer is None, method
+        else:
+            assert answer is not None and json.loads(answer)["error"]["code"] == -32001
+            assert json.loads(answer)["id"] == 3 and mode in json.loads(answer)["error"]["message"]
+
+
+def test_a_view_guest_reads_only_and_a_guests_room_edits_follow_the_role() -> None:
+    answer = refuse_frame("/ide", "read-only", _call("fs/write"), WRITES, "view", GUEST_MODES)
+    assert answer is not None and json.loads(answer)["error"]["code"] == -32001
+    assert refuse_frame("/ide", "read-only", _call("fs/read"), WRITES, "view", GUEST_MODES) is None
+    assert refuse_frame(ROOM, "read-only", SYNC_UPDATE, WRITES, "view", GUEST_MODES) == ""
+    assert refuse_frame(ROOM, "developer", SYNC_UPDATE, WRITES, "edit", GUEST_MODES) is None
+    notification = json.dumps({"jsonrpc": "2.0", "method": "git/commit"})
+    assert refuse_frame("/ide", "developer", notification, WRITES, "edit", GUEST_MODES) == ""

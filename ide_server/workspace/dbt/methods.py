@@ -46,7 +46,10 @@ methods.notification("dbt/done", DbtDone)
 _NODE_ERRORS = (NOT_DBT_PROJECT, COMPILE_ERROR, INVALID_PATH, NOT_FOUND)
 
 
-@methods.method("dbt/compile", CompileParams, result=CompileResult, errors=_NODE_ERRORS)
+# Compiling may query the warehouse (introspective macros) with the owner's credentials.
+@methods.method(
+    "dbt/compile", CompileParams, result=CompileResult, errors=_NODE_ERRORS, guest_mode="full"
+)
 async def compile_node(ctx: Context, params: CompileParams) -> dict[str, Any]:
     path = relative_path(ctx.workspace, params.path)
     started = time.monotonic()
@@ -102,7 +105,11 @@ async def lineage(ctx: Context, params: LineageParams) -> dict[str, Any]:
 
 
 @methods.method(
-    "dbt/catalog", NoParams, result=CatalogResult, errors=(NOT_DBT_PROJECT, COMPILE_ERROR)
+    "dbt/catalog",
+    NoParams,
+    result=CatalogResult,
+    errors=(NOT_DBT_PROJECT, COMPILE_ERROR),
+    guest_mode="full",
 )
 async def catalog(ctx: Context, params: NoParams) -> dict[str, Any]:
     with service_errors():

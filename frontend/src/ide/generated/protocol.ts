@@ -764,7 +764,7 @@ export const ERROR_MEANINGS: Record<ErrorCodeValue, string> = {
   [-32601]: "unknown method",
   [-32602]: "missing, unknown or mistyped params",
   [-32603]: "the method failed on the server (details in the pod log)",
-  [-32001]: "the method writes and the caller is read-only",
+  [-32001]: "the caller's role or share mode does not allow the method",
   [-32002]: "the path is outside the project or hidden",
   [-32003]: "not found",
   [-32004]: "already exists",
