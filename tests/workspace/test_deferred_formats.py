@@ -19,7 +19,8 @@ started = sorted(m for m in ("rfc3987_syntax", "lark", "isoduration", "arrow") i
 check = jsonschema.Draft202012Validator.FORMAT_CHECKER
 def errors(fmt, value):
     schema = {"type": "string", "format": fmt}
-    return len(list(jsonschema.Draft202012Validator(schema, format_checker=check).iter_errors(value)))
+    validator = jsonschema.Draft202012Validator(schema, format_checker=check)
+    return len(list(validator.iter_errors(value)))
 result = {
     "imported_at_start": started,
     "bad_iri": errors("iri", "http://[not-an-ip"),
@@ -29,7 +30,8 @@ result = {
     "good_duration": errors("duration", "P1DT2H"),
 }
 import rfc3987_syntax, isoduration
-result["real_after_use"] = [bool(getattr(m, "__file__", None)) for m in (rfc3987_syntax, isoduration)]
+modules = (rfc3987_syntax, isoduration)
+result["real_after_use"] = [bool(getattr(m, "__file__", None)) for m in modules]
 print(json.dumps(result))
 """
 
