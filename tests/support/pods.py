@@ -29,8 +29,9 @@ def next_session(api: Api, dead_id: str, timeout: float = 60) -> dict:
     """Once the gateway noticed the dead pod, a fresh session on the same volume."""
     deadline = time.monotonic() + timeout
     while api.http.get(f"/api/sessions/{dead_id}").json()["state"] not in ("stopped", "failed"):
-        # Any request through the proxy makes the gateway notice a dead pod.
-        api.http.get(f"/sessions/{dead_id}/ide/health")
+        # A request the gateway proxies (as the browser's reconnect is) makes it notice a
+        # dead pod at once; a path it does not proxy would wait for the reaper's pass.
+        api.http.get(f"/sessions/{dead_id}/ide")
         assert time.monotonic() < deadline, "the gateway did not notice the dead pod"
         time.sleep(0.1)
     return api.open_session("demo")
