@@ -122,9 +122,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "warehouse",
         {},
-        'JSON settings of the preview warehouse, e.g. {"type": "postgres", "host": "db", '
-        '"port": 5432, "dbname": "analytics"}; users set their own login in the UI. Empty '
-        "uses the demo DuckDB warehouse.",
+        "Deprecated: each project has its own connection (`ide-server project connection`). "
+        'When set (e.g. {"type": "postgres", "host": "db", "dbname": "analytics"}), it '
+        "becomes the connection of every project that has none, at each start.",
         _json_object,
     ),
     Setting(
