@@ -202,6 +202,45 @@ async def _project_remove(services: Any, args: argparse.Namespace) -> None:
     )
 
 
+def _connection_body(args: argparse.Namespace) -> dict[str, Any]:
+    if args.type == "duckdb":
+        attach = []
+        for spec in args.attach or []:
+            path, _, alias = spec.partition("=")
+            attach.append({"path": path, "read_only": True, **({"alias": alias} if alias else {})})
+        return {"type": "duckdb", "attach": attach}
+    body = {
+        "type": "postgres",
+        "host": args.host,
+        "port": args.port,
+        "database": args.database,
+        "sslmode": args.sslmode,
+    }
+    return {k: v for k, v in body.items() if v is not None}
+
+
+async def _project_connection(services: Any, args: argparse.Namespace) -> None:
+    import json
+
+    from .gateway import admin
+    from .gateway.accounts import AccountError
+    from .gateway.warehouse_config import NO_CONNECTION, InvalidSettings
+
+    if args.type is None:  # show it
+        project = await services.accounts.project_by_name(args.name)
+        if project is None:
+            raise AccountError(f"no project {args.name!r}")
+        connection = await services.warehouses.connection(project.id)
+        print(json.dumps(connection) if connection else f"{args.name}: {NO_CONNECTION}")
+        return
+    try:
+        connection = await admin.set_connection(services, args.name, _connection_body(args), None)
+    except InvalidSettings as exc:
+        raise AccountError(str(exc)) from None
+    print(f"connection of {args.name} set: {json.dumps(connection)}")
+    print("sessions started from now on use it; running ones keep theirs until restarted")
+
+
 async def _member_add(services: Any, args: argparse.Namespace) -> None:
     await services.accounts.add_member(args.project, args.username, args.role)
     print(f"{args.username} is {args.role} on {args.project}")
@@ -239,6 +278,7 @@ _ACTIONS: dict[tuple[str, str], Callable[[Any, argparse.Namespace], Awaitable[No
     ("project", "add"): _project_add,
     ("project", "list"): _project_list,
     ("project", "remove"): _project_remove,
+    ("project", "connection"): _project_connection,
     ("member", "add"): _member_add,
     ("member", "list"): _member_list,
     ("member", "role"): _member_role,
@@ -300,7 +340,29 @@ def build_parser() -> argparse.ArgumentParser:
     fate = project_remove.add_mutually_exclusive_group(required=True)
     fate.add_argument("--keep-volumes", action="store_false", dest="delete_volumes")
     fate.add_argument("--delete-volumes", action="store_true", dest="delete_volumes")
-    subs += [project_add, project.add_parser("list", help="list projects"), project_remove]
+    connection = project.add_parser(
+        "connection",
+        help="show or set a project's warehouse connection (developers set their own "
+        "credentials in the UI)",
+    )
+    connection.add_argument("name")
+    connection.add_argument("--type", choices=["duckdb", "postgres"], help="(show it if absent)")
+    connection.add_argument(
+        "--attach",
+        action="append",
+        metavar="PATH[=ALIAS]",
+        help="duckdb: a shared database file attached read-only (repeatable)",
+    )
+    connection.add_argument("--host", help="postgres: the server's host name")
+    connection.add_argument("--port", type=int, help="postgres: its port (5432)")
+    connection.add_argument("--database", help="postgres: the database")
+    connection.add_argument("--sslmode", help="postgres: libpq's sslmode (e.g. require)")
+    subs += [
+        project_add,
+        project.add_parser("list", help="list projects"),
+        project_remove,
+        connection,
+    ]
 
     member = commands.add_parser("member", help="manage project roles").add_subparsers(
         dest="action", required=True

@@ -122,9 +122,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "warehouse",
         {},
-        'JSON settings of the preview warehouse, e.g. {"type": "postgres", "host": "db", '
-        '"port": 5432, "dbname": "analytics"}; users set their own login in the UI. Empty '
-        "uses the demo DuckDB warehouse.",
+        "Deprecated: each project has its own connection (`ide-server project connection`). "
+        'When set (e.g. {"type": "postgres", "host": "db", "dbname": "analytics"}), it '
+        "becomes the connection of every project that has none, at each start.",
         _json_object,
     ),
     Setting(
@@ -321,10 +321,20 @@ CONFIGURATION_DOC_FOOTER = """
   password is printed at first start and written to `<data-dir>/initial-admin-password`
   (mode 0600).
 
+## Warehouses
+
+There is no installation-wide warehouse: each project has its own connection, set by its
+admins (`ide-server project connection NAME --type duckdb --attach /srv/shared.duckdb=shared`,
+`... --type postgres --host db --database analytics [--port 5432] [--sslmode require]`, or
+`PUT /api/projects/{name}/connection`), and each developer their own credentials for it
+(docs/dbt.md). The demo project gets the demo DuckDB warehouse. `IDE_WAREHOUSE` is
+deprecated: when set, it becomes the connection of every project that has none, at each start.
+
 ## Session pods
 
 Pods receive their settings as `IDE_POD_*` environment variables from the backend, never
 on a command line: one field each of `PodEnv` in `ide_server/podenv.py`, the contract the
 gateway, the backends and the pod share. On Kubernetes the fields marked secret (the pod
-token, the git token, the warehouse settings) go to the session's Secret.
+token, the git token, the warehouse settings of the project's connection with the user's
+credentials) go to the session's Secret.
 """

@@ -34,11 +34,11 @@ WRITE_METHODS: frozenset[str] = frozenset(
 # method: (writes, the error codes it answers besides COMMON_ERRORS)
 METHODS: dict[str, tuple[bool, tuple[int, ...]]] = {
     "dbt/cancel": (True, ()),
-    "dbt/catalog": (False, (-32040, -32042)),
-    "dbt/compile": (False, (-32002, -32003, -32040, -32042)),
-    "dbt/history": (False, (-32042,)),
-    "dbt/lineage": (False, (-32002, -32003, -32040, -32042)),
-    "dbt/run": (True, (-32004, -32041, -32042)),
+    "dbt/catalog": (False, (-32040, -32042, -32043)),
+    "dbt/compile": (False, (-32002, -32003, -32040, -32042, -32043)),
+    "dbt/history": (False, (-32042, -32043)),
+    "dbt/lineage": (False, (-32002, -32003, -32040, -32042, -32043)),
+    "dbt/run": (True, (-32004, -32041, -32042, -32043)),
     "fs/delete": (True, (-32002, -32003)),
     "fs/list": (False, (-32002, -32003)),
     "fs/mkdir": (True, (-32002, -32004)),
@@ -67,7 +67,7 @@ METHODS: dict[str, tuple[bool, tuple[int, ...]]] = {
     "git/status": (False, (-32016,)),
     "git/unstage": (True, (-32002, -32016, -32021)),
     "query/cancel": (False, ()),
-    "query/preview": (False, (-32002, -32004, -32030, -32040, -32042)),
+    "query/preview": (False, (-32002, -32004, -32030, -32040, -32042, -32043)),
     "session/heartbeat": (False, ()),
     "session/status": (False, ()),
 }
@@ -157,6 +157,7 @@ ERRORS: dict[int, tuple[str, str]] = {
     -32040: ("compile_error", "dbt could not compile the node or SQL; data.path and data.line"),
     -32041: ("dbt_busy", "another dbt command that writes is running"),
     -32042: ("not_dbt_project", "the project has no dbt_project.yml"),
+    -32043: ("no_warehouse", "the project has no warehouse connection (an admin sets it)"),
 }
 
 # Codes any method may answer.

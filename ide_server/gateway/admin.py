@@ -150,3 +150,24 @@ async def remove_project(
         "volumes": owners,
         "volumes_deleted": delete_volumes,
     }
+
+
+async def set_connection(
+    services: Services, project: str, body: dict[str, Any], actor: str | None
+) -> dict[str, Any]:
+    """Check and store a project's warehouse connection; pods started after it use it.
+
+    Raises AccountNotFound for an unknown project, InvalidSettings for bad input.
+    """
+    from .warehouse_config import check_attach_paths, check_connection
+
+    row = await services.accounts.project_by_name(project)
+    if row is None:
+        raise AccountNotFound(f"no project {project!r}")
+    connection = check_connection(body)
+    check_attach_paths(connection, services.config.data_path, services.demo_warehouse_path)
+    await services.warehouses.set_connection(row.id, connection, actor)
+    await audit.record(
+        services.db, actor, "project.connection", project=project, type=connection["type"]
+    )
+    return connection

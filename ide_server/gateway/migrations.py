@@ -125,4 +125,22 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE TRIGGER project_members_end_shares AFTER DELETE ON project_members
         FOR EACH ROW EXECUTE FUNCTION end_shares_of_former_member();
     """,
+    """
+    -- Each project's warehouse connection (type and non-secret settings, set by admins),
+    -- and each developer's development credentials for it; the password is not here but
+    -- a sealed row of `secrets` (kind warehouse_password, with user_id and project_id).
+    CREATE TABLE project_connections (
+        project_id bigint PRIMARY KEY REFERENCES projects(id) ON DELETE CASCADE,
+        settings jsonb NOT NULL,
+        updated_at timestamptz NOT NULL DEFAULT now(),
+        updated_by text
+    );
+    CREATE TABLE dev_credentials (
+        project_id bigint NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+        user_id bigint NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        settings jsonb NOT NULL DEFAULT '{}',
+        updated_at timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (project_id, user_id)
+    );
+    """,
 )

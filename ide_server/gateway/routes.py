@@ -18,7 +18,7 @@ from session_manager.store import LimitExceeded, SessionRow
 from . import audit
 from .access import Access, session_access
 from .accounts import User
-from .credentials import GIT_TOKEN, WAREHOUSE_PASSWORD
+from .credentials import GIT_TOKEN
 from .http import ApiError, current_user, json_body, require_str, services
 from .logins import COOKIE
 from .passwords import verify_password_async
@@ -80,8 +80,6 @@ async def me(request: Request) -> Response:
         {
             **user.public(),
             "git_token_set": await credentials.get(GIT_TOKEN, user_id=user.id) is not None,
-            "warehouse_credentials_set": await credentials.get(WAREHOUSE_PASSWORD, user_id=user.id)
-            is not None,
         }
     )
 

@@ -1,15 +1,14 @@
-"""Setting the secrets a pod needs: git tokens and warehouse credentials (never shown back)."""
+"""Setting the git tokens a pod needs (never shown back). Warehouse credentials are per
+project: see ``routes_warehouse.py``."""
 
 from __future__ import annotations
-
-import json
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from . import audit
-from .credentials import GIT_TOKEN, WAREHOUSE_PASSWORD
+from .credentials import GIT_TOKEN
 from .http import ApiError, current_user, json_body, require_str, services
 
 
@@ -26,18 +25,6 @@ async def delete_git_token(request: Request) -> Response:
     user = current_user(request)
     await services(request).credentials.delete(GIT_TOKEN, user_id=user.id)
     return Response(status_code=204)
-
-
-async def put_warehouse_credentials(request: Request) -> Response:
-    user = current_user(request)
-    body = await json_body(request)
-    username = require_str(body, "user", max_length=256)
-    password = require_str(body, "password", max_length=4096)
-    svc = services(request)
-    login = json.dumps({"user": username, "password": password})
-    await svc.credentials.put(WAREHOUSE_PASSWORD, login, user_id=user.id)
-    await audit.record(svc.db, user.username, "warehouse_credentials.set")
-    return JSONResponse({"user": username, "password_set": True})
 
 
 async def put_deploy_token(request: Request) -> Response:
@@ -62,6 +49,5 @@ def _hint(secret: str) -> str:
 ROUTES = [
     Route("/api/me/git-token", put_git_token, methods=["PUT"]),
     Route("/api/me/git-token", delete_git_token, methods=["DELETE"]),
-    Route("/api/me/warehouse-credentials", put_warehouse_credentials, methods=["PUT"]),
     Route("/api/projects/{name}/deploy-token", put_deploy_token, methods=["PUT"]),
 ]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import os
 import secrets
@@ -22,13 +21,15 @@ from ..protocol import GUEST_MODES, WRITE_METHODS
 from ..secrets import SecretBox
 from .accounts import Accounts, Project, User
 from .activity import ActivityBuffer
-from .credentials import GIT_TOKEN, WAREHOUSE_PASSWORD, Credentials
+from .credentials import GIT_TOKEN, Credentials
 from .embedded_pg import EmbeddedPostgres
 from .logins import Logins
 from .migrations import MIGRATIONS
 from .revocation import SocketRegistry
 from .shares import Shares
 from .throttle import LoginThrottle
+from .warehouse_config import InvalidSettings, demo_connection, from_legacy
+from .warehouse_store import WarehouseStore
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +51,7 @@ class Services:
         self.manager: SessionManager
         self.activity: ActivityBuffer  # what the proxy saw, written in the background
         self.secret_box: SecretBox
-        self.warehouse: dict[str, object] = {}
+        self.warehouses: WarehouseStore
         self.pods = PodClients()
         self.reaper: Reaper | None = None
         self.sockets: SocketRegistry | None = None  # the proxied sockets, when serving
@@ -80,6 +81,7 @@ class Services:
         self.secret_box = SecretBox.from_environment(data)
         self.accounts = Accounts(self.db)
         self.credentials = Credentials(self.db, self.secret_box)
+        self.warehouses = WarehouseStore(self.db, self.credentials)
         self.logins = Logins(
             self.db, idle_timeout=self.config.login_idle_timeout, max_age=self.config.login_max_age
         )
@@ -105,7 +107,6 @@ class Services:
         )
         self.activity = ActivityBuffer(self.store.touch, interval=ACTIVITY_WRITE_INTERVAL)
         self.activity.start()
-        self.warehouse = dict(self.config.warehouse)
         await self._bootstrap()
         if manage_sessions:
             await self.manager.reconcile()
@@ -153,18 +154,46 @@ class Services:
                 _write_private(self.config.data_path / "initial-admin-password", password + "\n")
         if self.config.demo:
             await self._bootstrap_demo()
+        await self._migrate_legacy_warehouse()
 
     async def _bootstrap_demo(self) -> None:
         from ide_server.demo.remote import create_demo_remote
 
         remote = await asyncio.to_thread(create_demo_remote, self.config.data_path)
-        if await self.accounts.project_by_name(DEMO_PROJECT) is None:
-            await self.accounts.create_project(DEMO_PROJECT, remote.as_uri(), "main")
-        if not self.config.warehouse:
-            from ide_server.demo.warehouse import create_demo_warehouse
+        project = await self.accounts.project_by_name(DEMO_PROJECT)
+        if project is None:
+            project = await self.accounts.create_project(DEMO_PROJECT, remote.as_uri(), "main")
+        from ide_server.demo.warehouse import create_demo_warehouse
 
-            path = await asyncio.to_thread(create_demo_warehouse, self.config.data_path)
-            self.warehouse = {"type": "duckdb", "path": str(path)}
+        path = await asyncio.to_thread(create_demo_warehouse, self.config.data_path)
+        # The demo warehouse is the demo project's own: never another project's default.
+        if await self.warehouses.set_connection_if_none(project.id, demo_connection(path)):
+            log.info("the demo project uses the demo DuckDB warehouse %s", path)
+
+    async def _migrate_legacy_warehouse(self) -> None:
+        """The deprecated global IDE_WAREHOUSE becomes the connection of every project that
+        has none; per-user logins move onto the PostgreSQL projects they may open."""
+        if self.config.warehouse:
+            try:
+                connection = from_legacy(self.config.warehouse)
+            except InvalidSettings as exc:
+                raise SystemExit(f"IDE_WAREHOUSE is not a valid connection: {exc}") from None
+            for project in await self.accounts.list_projects():
+                if await self.warehouses.set_connection_if_none(project.id, connection):
+                    log.warning(
+                        "IDE_WAREHOUSE is deprecated: project %s now has its own connection;"
+                        " set it with `ide-server project connection` and unset IDE_WAREHOUSE",
+                        project.name,
+                    )
+        moved = await self.warehouses.migrate_user_logins()
+        if moved:
+            log.info("moved %d user warehouse login(s) onto their projects", moved)
+
+    @property
+    def demo_warehouse_path(self) -> Path:
+        from ide_server.demo.warehouse import DEMO_WAREHOUSE_NAME
+
+        return self.config.data_path / DEMO_WAREHOUSE_NAME
 
     async def pod_env(self, user: User, project: Project) -> PodEnv:
         """The settings of a pod for (user, project); the backend adds where it runs.
@@ -177,10 +206,8 @@ class Services:
             or await self.credentials.get(GIT_TOKEN, project_id=project.id)
             or ""
         )
-        warehouse = dict(self.warehouse)
-        login = await self.credentials.get(WAREHOUSE_PASSWORD, user_id=user.id)
-        if login is not None:
-            warehouse.update(json.loads(login))
+        # Only this project's connection, with this user's credentials for it.
+        warehouse = await self.warehouses.for_pod(user.id, user.username, project.id)
         return PodEnv(
             git_token=token,
             user_name=user.display_name or user.username,

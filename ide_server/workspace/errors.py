@@ -86,6 +86,13 @@ COMPILE_ERROR = _declare(
 )
 DBT_BUSY = _declare("dbt_busy", -32041, "another dbt command that writes is running")
 NOT_DBT_PROJECT = _declare("not_dbt_project", -32042, "the project has no dbt_project.yml")
+NO_WAREHOUSE = _declare(
+    "no_warehouse", -32043, "the project has no warehouse connection (an admin sets it)"
+)
+# The sentence of NO_WAREHOUSE, the same wherever it is answered.
+NO_WAREHOUSE_MESSAGE = (
+    "this project has no warehouse connection; an admin sets it in the project's settings"
+)
 
 # Codes any method may answer: the dispatcher's own, and the in-flight limit.
 COMMON_ERRORS: tuple[int, ...] = (

@@ -27,7 +27,14 @@ from kernels.sql.kernel import MIMETYPE, WAREHOUSE_ENV
 from kernels.sql.kernelspec import KERNEL_NAME, write_kernelspec
 from kernels.warehouses import WarehouseError, dialect_of
 
-from .errors import INVALID_PARAMS, SQL_REFUSED, UNAVAILABLE, RpcError
+from .errors import (
+    INVALID_PARAMS,
+    NO_WAREHOUSE,
+    NO_WAREHOUSE_MESSAGE,
+    SQL_REFUSED,
+    UNAVAILABLE,
+    RpcError,
+)
 from .query import EVENTS, PreviewParams
 from .rpc import Client
 from .runs import ClientRuns
@@ -83,6 +90,8 @@ class QueryService:
         if self._stopped:  # a kernel started now would outlive the server
             raise RpcError(UNAVAILABLE, "the session is stopping; preview again once it restarts")
         settings = self._workspace.config.warehouse
+        if not settings:  # never another project's warehouse, nor a default one
+            raise RpcError(NO_WAREHOUSE, NO_WAREHOUSE_MESSAGE)
         try:
             dialect = dialect_of(settings)
             guard(

@@ -16,7 +16,14 @@ from sqlglot.dialects.dialect import Dialect
 
 from kernels.sql.guard import validate_cap
 
-from .errors import ALREADY_EXISTS, COMPILE_ERROR, INVALID_PATH, NOT_DBT_PROJECT, SQL_REFUSED
+from .errors import (
+    ALREADY_EXISTS,
+    COMPILE_ERROR,
+    INVALID_PATH,
+    NO_WAREHOUSE,
+    NOT_DBT_PROJECT,
+    SQL_REFUSED,
+)
 from .rpc import Context, MethodRegistry
 from .runs import check_client_id
 
@@ -106,7 +113,14 @@ EVENTS: tuple[Literal["columns", "rows", "done", "error"], ...] = (
     "query/preview",
     PreviewParams,
     result=PreviewResult,
-    errors=(SQL_REFUSED, ALREADY_EXISTS, COMPILE_ERROR, NOT_DBT_PROJECT, INVALID_PATH),
+    errors=(
+        SQL_REFUSED,
+        ALREADY_EXISTS,
+        COMPILE_ERROR,
+        NOT_DBT_PROJECT,
+        INVALID_PATH,
+        NO_WAREHOUSE,
+    ),
     guest_mode="full",  # runs on the warehouse with the owner's credentials
 )
 async def preview(ctx: Context, params: PreviewParams) -> dict[str, Any]:

@@ -109,7 +109,8 @@ def shared_paths(env: PodEnv) -> tuple[list[Path], list[Path]]:
     """(read-write, read-only) paths outside the volume that this pod's settings name.
 
     A ``file://`` git remote (the demo project's) is the project's remote, so the pod may
-    push to it; a DuckDB warehouse file and the git CA bundle are read only.
+    push to it; the DuckDB files of the project's connection and the git CA bundle are read
+    only.
     """
     writable: list[Path] = []
     readable: list[Path] = []
@@ -117,8 +118,9 @@ def shared_paths(env: PodEnv) -> tuple[list[Path], list[Path]]:
     if url.scheme == "file" and url.path:
         writable.append(Path(unquote(url.path)))
     warehouse = env.warehouse
-    if warehouse.get("type") == "duckdb" and warehouse.get("path"):
-        readable.append(Path(str(warehouse["path"])))
+    if warehouse.get("type") == "duckdb":
+        shared = [warehouse.get("path")] + [a.get("path") for a in warehouse.get("attach") or ()]
+        readable += sorted({Path(str(p)) for p in shared if p})
     if env.git_ca_bundle:
         readable.append(Path(env.git_ca_bundle))
     return writable, readable

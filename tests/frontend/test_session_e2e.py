@@ -3,6 +3,7 @@ start it again, an unknown session, new folders and files."""
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Awaitable, Callable
 
@@ -120,3 +121,17 @@ async def test_an_unknown_session_says_so(
     await page.goto(f"{web.url}/#/session/{secrets.token_hex(16)}")
     await expect(page.get_by_test_id("session-missing")).to_be_visible(timeout=SESSION_START_MS)
     await expect(page.get_by_test_id("stop-session")).to_be_hidden()
+
+
+async def test_the_status_bar_shows_the_warehouse_connection_in_use(
+    web: GatewayProcess, new_context: NewContext, session_user: str
+) -> None:
+    page = await (await new_context()).new_page()
+    await log_in(page, web.url, session_user)
+    await open_project(page)
+    warehouse = page.get_by_test_id("status-warehouse")
+    # The demo project's connection: the developer's own DuckDB dev database, where dbt
+    # builds into schema analytics, with the demo warehouse attached read-only.
+    await expect(warehouse).to_have_text("DuckDB · dev · analytics")
+    await expect(warehouse).to_have_attribute("data-type", "duckdb")
+    await expect(warehouse).to_have_attribute("title", re.compile("attached read-only: demo"))

@@ -55,8 +55,12 @@ def test_the_pod_receives_the_token_in_its_environment_only(
 def test_a_sealed_value_moved_to_another_row_does_not_open(
     frank: Api, gateway: GatewayProcess
 ) -> None:
+    gateway.cli("project", "add", "sealed", "file:///nonexistent/sealed.git")
+    gateway.cli("project", "connection", "sealed", "--type", "postgres", "--host", "127.0.0.1",
+                "--database", "nowhere")  # fmt: skip
+    gateway.cli("member", "add", "sealed", "frank", "developer")
     frank.http.put("/api/me/git-token", json={"token": TOKEN})
-    frank.http.put("/api/me/warehouse-credentials", json={"user": "frank", "password": "pw-123"})
+    frank.http.put("/api/projects/sealed/credentials", json={"password": "pw-123"})
     with psycopg.connect(gateway.database_url, autocommit=True) as conn:
         uid = conn.execute("SELECT id FROM users WHERE username = 'frank'").fetchone()[0]
         conn.execute(
@@ -64,12 +68,12 @@ def test_a_sealed_value_moved_to_another_row_does_not_open(
             " AND user_id = %s) WHERE kind = 'warehouse_password' AND user_id = %s",
             (uid, uid),
         )
-    response = frank.http.post("/api/sessions", json={"project": "demo"})
+    response = frank.http.post("/api/sessions", json={"project": "sealed"})
     # The swapped row fails to decrypt: the start is refused clearly, nothing leaks.
     assert response.status_code == 500
     assert response.json()["error"]["code"] == "secret_unreadable"
     assert TOKEN not in response.text
-    frank.http.put("/api/me/warehouse-credentials", json={"user": "frank", "password": "pw-123"})
+    frank.http.put("/api/projects/sealed/credentials", json={"password": "pw-123"})
 
 
 def test_only_admins_set_deploy_tokens(frank: Api, gateway: GatewayProcess) -> None:

@@ -388,3 +388,22 @@ def test_inherited_ca_bundles_are_readable_inside(tmp_path: Path) -> None:
     )
     result = subprocess.run(sandbox.argv(["cat", str(bundle)]), capture_output=True, text=True)
     assert result.returncode == 0 and "BEGIN CERTIFICATE" in result.stdout, result.stderr
+
+
+def test_every_shared_duckdb_file_of_the_connection_is_shown_read_only() -> None:
+    from ide_server.podenv import PodEnv
+    from session_manager.backends.sandbox import shared_paths
+
+    warehouse = {
+        "type": "duckdb",
+        "path": "/srv/a.duckdb",
+        "attach": [
+            {"path": "/srv/a.duckdb", "alias": "a"},
+            {"path": "/srv/b.duckdb", "alias": "b"},
+        ],
+    }
+    writable, readable = shared_paths(PodEnv(warehouse=warehouse))
+    assert writable == [] and readable == [Path("/srv/a.duckdb"), Path("/srv/b.duckdb")]
+    # A PostgreSQL connection shows no file; no connection shows nothing.
+    assert shared_paths(PodEnv(warehouse={"type": "postgres", "path": "/etc/shadow"})) == ([], [])
+    assert shared_paths(PodEnv()) == ([], [])

@@ -203,8 +203,11 @@ async def test_no_warehouse_configured(tmp_path: Path) -> None:
     reply = await call(
         workspace, RecordingClient(), "query/preview", {"query_id": "q", "sql": "SELECT 1"}
     )
-    assert reply["error"]["code"] == -32007
-    assert "no warehouse is configured" in reply["error"]["message"]
+    assert reply["error"] == {
+        "code": -32043,
+        "message": "this project has no warehouse connection; an admin sets it in the"
+        " project's settings",
+    }
 
 
 async def test_warehouse_error_reaches_the_client_with_a_position(pod: Workspace) -> None:

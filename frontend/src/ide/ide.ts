@@ -195,6 +195,7 @@ export class Ide implements View {
         const status = await this.rpc.request("session/status");
         this.context.readOnly = status.role === "read-only";
         this.status.setRole(status.role);
+        this.status.setWarehouse(status.warehouse);
         this.el.dataset.role = status.role;
         this.tree.setReadOnly(this.context.readOnly);
         this.git.setReadOnly(this.context.readOnly);

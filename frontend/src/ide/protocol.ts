@@ -9,5 +9,6 @@ export type {
   NotificationName,
   Notifications,
   SessionStatus,
+  WarehouseInUse,
 } from "./generated/protocol";
 export { ErrorCode } from "./generated/protocol";

@@ -2,6 +2,7 @@
 import { h } from "../dom";
 import type { Role, SessionState, User } from "../api";
 import type { ConnectionState } from "./rpc";
+import type { WarehouseInUse } from "./protocol";
 import { SAVE_STATE_LABELS, type OpenFile } from "./openfile";
 
 const CONNECTION_LABELS: Record<ConnectionState, string> = {
@@ -15,6 +16,7 @@ export class StatusBar {
   readonly el: HTMLElement;
   private readonly session = h("span", { class: "status-item", "data-testid": "status-session" });
   private readonly connection = h("span", { class: "status-item", "data-testid": "status-connection" });
+  private readonly warehouse = h("span", { class: "status-item", "data-testid": "status-warehouse" });
   private readonly saveState = h("span", { class: "status-item", "data-testid": "save-state" });
   private readonly presence = h("span", { class: "status-item presence", "data-testid": "presence" });
   private readonly role = h("span", { class: "status-item", "data-testid": "status-role" });
@@ -29,11 +31,28 @@ export class StatusBar {
     this.el = h(
       "footer",
       { class: "statusbar", "data-testid": "statusbar" },
-      h("div", { class: "status-left" }, this.session, this.connection),
+      h("div", { class: "status-left" }, this.session, this.connection, this.warehouse),
       h("div", { class: "status-right" }, this.presence, this.saveState, this.role, this.user),
     );
     this.setFile(null);
     this.role.hidden = true;
+    this.warehouse.hidden = true;
+  }
+
+  /** The warehouse connection previews and dbt commands use: type, database, target schema. */
+  setWarehouse(warehouse: WarehouseInUse | null): void {
+    this.warehouse.hidden = false;
+    if (!warehouse) {
+      this.warehouse.dataset.type = "none";
+      this.warehouse.textContent = "No warehouse connection";
+      this.warehouse.title = "this project has no warehouse connection; an admin sets it in the project's settings";
+      return;
+    }
+    const kind = warehouse.type === "duckdb" ? "DuckDB" : "PostgreSQL";
+    this.warehouse.dataset.type = warehouse.type;
+    this.warehouse.textContent = `${kind} · ${warehouse.database} · ${warehouse.schema}`;
+    const attached = warehouse.attached.length ? `; attached read-only: ${warehouse.attached.join(", ")}` : "";
+    this.warehouse.title = `Warehouse: ${kind}, database ${warehouse.database}, target schema ${warehouse.schema}${attached}`;
   }
 
   setSession(state: SessionState): void {

@@ -10,6 +10,7 @@ from ..errors import (
     ALREADY_EXISTS,
     COMPILE_ERROR,
     DBT_BUSY,
+    NO_WAREHOUSE,
     NOT_DBT_PROJECT,
     NOT_FOUND,
     UNAVAILABLE,
@@ -29,7 +30,7 @@ def service_errors() -> Iterator[None]:
     except NotDbtProject as exc:
         raise RpcError(NOT_DBT_PROJECT, str(exc)) from None
     except NoWarehouse as exc:
-        raise RpcError(UNAVAILABLE, str(exc)) from None
+        raise RpcError(NO_WAREHOUSE, str(exc)) from None
     except Busy as exc:
         running = exc.running
         data = {"invocation_id": running.invocation_id, "command": running.command.name}

@@ -13,6 +13,7 @@ from ..errors import (
     DBT_BUSY,
     INVALID_PARAMS,
     INVALID_PATH,
+    NO_WAREHOUSE,
     NOT_DBT_PROJECT,
     NOT_FOUND,
     RpcError,
@@ -43,7 +44,7 @@ methods.notification("dbt/log", DbtLog)
 methods.notification("dbt/node", DbtNode)
 methods.notification("dbt/done", DbtDone)
 
-_NODE_ERRORS = (NOT_DBT_PROJECT, COMPILE_ERROR, INVALID_PATH, NOT_FOUND)
+_NODE_ERRORS = (NOT_DBT_PROJECT, COMPILE_ERROR, INVALID_PATH, NOT_FOUND, NO_WAREHOUSE)
 
 
 # Compiling may query the warehouse (introspective macros) with the owner's credentials.
@@ -63,7 +64,7 @@ async def compile_node(ctx: Context, params: CompileParams) -> dict[str, Any]:
     RunParams,
     result=RunResult,
     writes=True,
-    errors=(NOT_DBT_PROJECT, DBT_BUSY, ALREADY_EXISTS),
+    errors=(NOT_DBT_PROJECT, DBT_BUSY, ALREADY_EXISTS, NO_WAREHOUSE),
 )
 async def run(ctx: Context, params: RunParams) -> dict[str, Any]:
     service = ctx.workspace.dbt
@@ -83,7 +84,9 @@ async def cancel(ctx: Context, params: CancelParams) -> dict[str, Any]:
     return {"invocation_id": params.invocation_id, "cancelled": cancelled}
 
 
-@methods.method("dbt/history", HistoryParams, result=HistoryResult, errors=(NOT_DBT_PROJECT,))
+@methods.method(
+    "dbt/history", HistoryParams, result=HistoryResult, errors=(NOT_DBT_PROJECT, NO_WAREHOUSE)
+)
 async def history(ctx: Context, params: HistoryParams) -> dict[str, Any]:
     service = ctx.workspace.dbt
     with service_errors():
@@ -108,7 +111,7 @@ async def lineage(ctx: Context, params: LineageParams) -> dict[str, Any]:
     "dbt/catalog",
     NoParams,
     result=CatalogResult,
-    errors=(NOT_DBT_PROJECT, COMPILE_ERROR),
+    errors=(NOT_DBT_PROJECT, COMPILE_ERROR, NO_WAREHOUSE),
     guest_mode="full",
 )
 async def catalog(ctx: Context, params: NoParams) -> dict[str, Any]:

@@ -28,9 +28,12 @@ from typing import Any
 
 import yaml  # type: ignore[import-untyped]
 
+from ..errors import NO_WAREHOUSE_MESSAGE
+
 DEV_DATABASE = "dev"  # catalog name of a developer's DuckDB dev database
 SECRET_PASSWORD_ENV = "DBT_ENV_SECRET_PASSWORD"  # noqa: S105 - a variable name
 DEFAULT_THREADS = 4
+DUCKDB_SCHEMA = "analytics"  # the dev schema in a developer's own DuckDB dev database
 
 
 class NoWarehouse(Exception):
@@ -66,13 +69,14 @@ def _duckdb_targets(
     warehouse: Mapping[str, Any], dev_path: Path, scratch: Path
 ) -> tuple[dict, dict, tuple[tuple[str, str], ...]]:
     attach: list[tuple[str, str]] = []
-    if warehouse.get("path"):
-        attach.append((str(warehouse["path"]), _alias_of(str(warehouse["path"]))))
     for extra in warehouse.get("attach") or []:
         attach.append((str(extra["path"]), str(extra.get("alias") or _alias_of(extra["path"]))))
+    # ``path`` is the file plain SQL previews open: the connection's first shared database.
+    if warehouse.get("path") and str(warehouse["path"]) not in (p for p, _ in attach):
+        attach.insert(0, (str(warehouse["path"]), _alias_of(str(warehouse["path"]))))
     attachments = [{"path": p, "alias": a, "read_only": True} for p, a in attach]
     threads = int(warehouse.get("threads") or DEFAULT_THREADS)
-    schema = str(warehouse.get("schema") or "analytics")
+    schema = str(warehouse.get("schema") or DUCKDB_SCHEMA)
     dev = {
         "type": "duckdb",
         "path": str(dev_path),
@@ -86,6 +90,33 @@ def _duckdb_targets(
     return dev, read, tuple(attach)
 
 
+def _default_schema(user: str) -> str:
+    return "dbt_" + re.sub(r"[^a-z0-9_]", "_", user.lower())
+
+
+def describe(warehouse: Mapping[str, Any], user: str) -> dict[str, Any] | None:
+    """The connection in use, for the status bar: type, database, target schema; None when
+    the pod has none. Never a login or a password."""
+    kind = str(warehouse.get("type", "")).lower()
+    if kind == "duckdb":
+        dev, _read, attach = _duckdb_targets(warehouse, Path(DEV_DATABASE), Path(DEV_DATABASE))
+        shared = [alias for _path, alias in attach]
+        return {
+            "type": "duckdb",
+            "database": DEV_DATABASE,
+            "schema": str(dev["schema"]),
+            "attached": shared,
+        }
+    if kind in ("postgres", "postgresql"):
+        return {
+            "type": "postgres",
+            "database": str(warehouse.get("dbname") or warehouse.get("database") or "postgres"),
+            "schema": str(warehouse.get("schema") or _default_schema(user)),
+            "attached": [],
+        }
+    return None
+
+
 def _postgres_target(warehouse: Mapping[str, Any], user: str) -> tuple[dict, dict[str, str]]:
     env: dict[str, str] = {}
     target: dict[str, Any] = {
@@ -94,7 +125,7 @@ def _postgres_target(warehouse: Mapping[str, Any], user: str) -> tuple[dict, dic
         "port": int(warehouse.get("port") or 5432),
         "dbname": str(warehouse.get("dbname") or warehouse.get("database") or "postgres"),
         "user": str(warehouse.get("user") or user),
-        "schema": str(warehouse.get("schema") or f"dbt_{re.sub(r'[^a-z0-9_]', '_', user.lower())}"),
+        "schema": str(warehouse.get("schema") or _default_schema(user)),
         "threads": int(warehouse.get("threads") or DEFAULT_THREADS),
         # Without it dbt stores the password in the profile; here it is only a reference.
         "password": "{{ env_var('" + SECRET_PASSWORD_ENV + "', '') }}",
@@ -129,9 +160,7 @@ def write_profiles(
         dev, env = _postgres_target(warehouse, user)
         read, kind = dev, "postgres"
     else:
-        raise NoWarehouse(
-            "this project has no warehouse connection; an admin sets it in the project's settings"
-        )
+        raise NoWarehouse(NO_WAREHOUSE_MESSAGE)
     profile = {name: {"target": "dev", "outputs": {"dev": dev, "read": read}}}
     path = private_dir / "profiles.yml"
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)

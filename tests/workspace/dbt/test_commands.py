@@ -97,3 +97,30 @@ def test_no_warehouse_is_a_sentence(tmp_path: Path) -> None:
     with pytest.raises(NoWarehouse, match="no warehouse connection"):
         write_profiles({}, project_dir=project, volume=project,
                        private_dir=tmp_path / "p", user="a")  # fmt: skip
+
+
+def test_a_connections_shared_files_are_attached_once_under_their_aliases(tmp_path: Path) -> None:
+    from ide_server.workspace.dbt.profiles import describe
+
+    project = _project(tmp_path)
+    # What the gateway assembles from a DuckDB connection: ``path`` is the first file again.
+    warehouse = {
+        "type": "duckdb",
+        "path": "/srv/shop.duckdb",
+        "attach": [
+            {"path": "/srv/shop.duckdb", "alias": "demo", "read_only": True},
+            {"path": "/srv/fx.duckdb", "alias": "rates", "read_only": True},
+        ],
+        "threads": 2,
+    }
+    setup = write_profiles(warehouse, project_dir=project, volume=project,
+                           private_dir=tmp_path / "p", user="alice")  # fmt: skip
+    assert setup.attach == (("/srv/shop.duckdb", "demo"), ("/srv/fx.duckdb", "rates"))
+    assert describe(warehouse, "alice") == {
+        "type": "duckdb", "database": "dev", "schema": "analytics", "attached": ["demo", "rates"],
+    }  # fmt: skip
+    postgres = {"type": "postgres", "host": "db", "dbname": "sales", "user": "a", "password": "s"}
+    assert describe(postgres, "Alice.B") == {
+        "type": "postgres", "database": "sales", "schema": "dbt_alice_b", "attached": [],
+    }  # fmt: skip
+    assert describe({}, "alice") is None

@@ -408,11 +408,19 @@ export interface HeartbeatResult {
   ok: true;
 }
 
+export interface WarehouseInUse {
+  type: "duckdb" | "postgres";
+  database: string;
+  schema: string;
+  attached: string[];
+}
+
 export interface SessionStatus {
   user: string;
   role: "admin" | "developer" | "read-only";
   session_id: string;
   methods: string[];
+  warehouse: WarehouseInUse | null;
 }
 
 export interface DbtDone {
@@ -508,31 +516,31 @@ export interface Methods {
     params: NoParams;
     result: CatalogResult;
     writes: false;
-    errors: -32040 | -32042;
+    errors: -32040 | -32042 | -32043;
   };
   "dbt/compile": {
     params: CompileParams;
     result: CompileResult;
     writes: false;
-    errors: -32002 | -32003 | -32040 | -32042;
+    errors: -32002 | -32003 | -32040 | -32042 | -32043;
   };
   "dbt/history": {
     params: HistoryParams;
     result: HistoryResult;
     writes: false;
-    errors: -32042;
+    errors: -32042 | -32043;
   };
   "dbt/lineage": {
     params: LineageParams;
     result: LineageResult;
     writes: false;
-    errors: -32002 | -32003 | -32040 | -32042;
+    errors: -32002 | -32003 | -32040 | -32042 | -32043;
   };
   "dbt/run": {
     params: RunParams;
     result: RunResult;
     writes: true;
-    errors: -32004 | -32041 | -32042;
+    errors: -32004 | -32041 | -32042 | -32043;
   };
   "fs/delete": {
     params: PathParams;
@@ -688,7 +696,7 @@ export interface Methods {
     params: PreviewParams;
     result: PreviewResult;
     writes: false;
-    errors: -32002 | -32004 | -32030 | -32040 | -32042;
+    errors: -32002 | -32004 | -32030 | -32040 | -32042 | -32043;
   };
   "session/heartbeat": {
     params: NoParams;
@@ -754,6 +762,7 @@ export const ErrorCode = {
   compileError: -32040,
   dbtBusy: -32041,
   notDbtProject: -32042,
+  noWarehouse: -32043,
 } as const;
 
 export type ErrorCodeValue = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -789,4 +798,5 @@ export const ERROR_MEANINGS: Record<ErrorCodeValue, string> = {
   [-32040]: "dbt could not compile the node or SQL; data.path and data.line",
   [-32041]: "another dbt command that writes is running",
   [-32042]: "the project has no dbt_project.yml",
+  [-32043]: "the project has no warehouse connection (an admin sets it)",
 };
