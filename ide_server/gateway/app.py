@@ -32,6 +32,7 @@ from .routes import ROUTES
 from .routes_admin import ROUTES as ADMIN_ROUTES
 from .routes_credentials import ROUTES as CREDENTIAL_ROUTES
 from .routes_shares import ROUTES as SHARE_ROUTES
+from .routes_invocations import ROUTES as INVOCATION_ROUTES
 from .services import Services
 
 FRONTEND_DIST = Path(__file__).resolve().parents[2] / "frontend" / "dist"
@@ -88,6 +89,7 @@ def create_app(config: Config, services: Services | None = None) -> Starlette:
         *CREDENTIAL_ROUTES,
         *SHARE_ROUTES,
         *ADMIN_ROUTES,
+        *INVOCATION_ROUTES,
     ]
     if FRONTEND_DIST.is_dir():
         routes.append(Mount("/", app=SpaFiles(directory=FRONTEND_DIST, html=True)))
