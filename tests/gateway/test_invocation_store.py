@@ -10,6 +10,7 @@ store's secret.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import os
 import secrets
@@ -22,6 +23,7 @@ from typing import Any
 
 import boto3
 import botocore.config
+import psycopg
 import pytest
 from moto.server import ThreadedMotoServer
 
@@ -224,6 +226,42 @@ async def test_store_down_loses_nothing(
     head = s3.client.head_object(Bucket=BUCKET, Key=key(invocation_id, "dbt.log"))
     assert head["ServerSideEncryption"] == "AES256"
     assert "customers" in sam.http.get(f"/api/invocations/{invocation_id}/log").text
+
+
+async def test_rows_of_dbt_show_reach_no_object_nor_the_index(
+    gateway: GatewayProcess, s3: Moto, sam: Api, sam_session: dict
+) -> None:
+    """The value exists only in the warehouse's answer: the SQL names its seed, not it."""
+    seed = f"seed-{secrets.token_hex(8)}"
+    sentinel = hashlib.md5(seed.encode()).hexdigest()
+    invocation_id = uuid.uuid4().hex
+    async with await sam.rpc(session_id := sam_session["id"]) as rpc:
+        args = ["--inline", f"select md5('{seed}') as v", "--output", "json"]
+        params = {"invocation_id": invocation_id, "command": "show", "args": args}
+        await rpc.call("dbt/run", params)
+        seen = []
+        while True:
+            message = await rpc.notifications.get()
+            seen.append(message)
+            if message.get("method") == "dbt/done":
+                assert message["params"]["success"] is True
+                break
+    # The test means something only if the value did travel to the client.
+    assert sentinel in json.dumps(seen)
+    wait_for(stored(sam, invocation_id, {"dbt.log"}), what="the show's log")
+    log = sam.http.get(f"/api/invocations/{invocation_id}/log").text
+    assert "the rows shown are not logged" in log
+    for obj in s3.client.list_objects_v2(Bucket=BUCKET).get("Contents", []):
+        body = s3.client.get_object(Bucket=BUCKET, Key=obj["Key"])["Body"].read()
+        assert sentinel.encode() not in body, obj["Key"]
+    with psycopg.connect(gateway.database_url) as conn:
+        dump = conn.execute("SELECT to_jsonb(i)::text FROM dbt_invocations i").fetchall()
+    assert seed in str(dump)  # the command line is history; its result is not
+    assert sentinel not in str(dump)
+    for root in (gateway.data_dir / "volumes" / "sam", gateway.runtime_dir(session_id)):
+        for path in root.rglob("*"):
+            if path.is_file() and not path.name.startswith("dev.duckdb"):
+                assert sentinel.encode() not in path.read_bytes(), path
 
 
 def _final_row(api: Api, invocation_id: str) -> dict | None:
