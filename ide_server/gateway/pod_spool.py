@@ -28,7 +28,11 @@ class PodSpool:
     async def _call(self, method: str, path: str, seconds: float, **kw: Any) -> httpx.Response:
         try:
             return await self._client.request(
-                method, self._base + path, headers=self._headers, timeout=seconds, **kw
+                method,
+                self._base + path,
+                headers=self._headers,
+                timeout=httpx.Timeout(seconds, connect=3),
+                **kw,
             )
         except httpx.HTTPError as exc:
             raise PodUnreachable(str(exc)) from exc
