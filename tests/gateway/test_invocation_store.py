@@ -183,9 +183,17 @@ async def test_artifacts_arrive_server_side_encrypted(
     wait_for(lambda: not spool_of(gateway, "sam", invocation_id).exists(), what="spool")
 
 
-def test_only_the_owner_and_admins_see_an_invocation(gateway: GatewayProcess, sam: Api) -> None:
+def test_only_the_owner_and_admins_see_an_invocation(
+    gateway: GatewayProcess, sam: Api, sam_session: dict
+) -> None:
     invocation_id = SHARED.seeded
     assert invocation_id
+    # The pod's spool endpoints are the gateway's: its proxy never opens them, even to the
+    # session's owner.
+    base = f"/sessions/{sam_session['id']}/ide/invocations"
+    for method, path in (("GET", ""), ("POST", "/cancel"), ("DELETE", f"/{invocation_id}")):
+        answer = sam.http.request(method, base + path)
+        assert answer.status_code in (403, 404), (method, path, answer.status_code)
     tess = developer(gateway, "tess")
     for path in ("", "/log", "/artifacts/run_results.json", "/artifacts/manifest.json"):
         r = tess.http.get(f"/api/invocations/{invocation_id}{path}")
