@@ -8,9 +8,12 @@ with ``hide_rows`` those events are replaced by a line saying so: rows never rea
 
 from __future__ import annotations
 
+import re
+import time
 from typing import Any, TextIO
 
 ROW_EVENTS = frozenset({"ShowNode"})
+_COLOURS = re.compile(r"\x1b\[[0-9;]*m")  # dbt colours its console lines
 
 
 class DebugLog:
@@ -24,7 +27,7 @@ class DebugLog:
         try:
             info = event.info
             name = str(info.name)
-            msg = str(info.msg)
+            msg = _COLOURS.sub("", str(info.msg))
             if self._hide_rows and name in ROW_EVENTS:
                 msg = "(the rows shown are not logged)"
             ts = info.ts.ToJsonString() if info.HasField("ts") else ""
@@ -35,7 +38,8 @@ class DebugLog:
 
     def line(self, level: str, msg: str) -> None:
         if self._file is not None:
-            self._file.write(f"[{level}] {msg}\n")
+            ts = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+            self._file.write(f"{ts} [{level}] {msg}\n")
             self._file.flush()
 
     def close(self) -> None:

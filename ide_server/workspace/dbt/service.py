@@ -19,6 +19,7 @@ import os
 import secrets
 import shutil
 import tempfile
+import time
 from collections import deque
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -74,6 +75,7 @@ class DbtService:
         # dbt previews running or waiting: (client, its query_id) -> the pod-wide run id.
         self.previews: ClientRuns[str] = ClientRuns("query_id")
         self._stopping = False
+        self._born = time.time()  # spooled records older than this pod are its predecessor's
 
     @property
     def spool(self) -> Spool:
@@ -332,8 +334,7 @@ class DbtService:
     def spooled(self) -> list[dict[str, Any]]:
         """Every spooled invocation; those left ``running`` by a stopped pod become
         ``cancelled`` first."""
-        live = {i for i, inv in self._invocations.items() if not inv.done.is_set()}
-        self.spool.recover(live)
+        self.spool.recover(before=self._born)
         return self.spool.entries()
 
     async def cancel_all(self) -> None:

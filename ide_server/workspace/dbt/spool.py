@@ -118,18 +118,17 @@ class Spool:
         shutil.rmtree(directory, ignore_errors=True)
         return "removed"
 
-    def recover(self, live: set[str]) -> list[str]:
-        """Records still ``running`` that no process of this pod runs: the pod stopped (or
-        died) while they ran. They become ``cancelled``, their log kept and told why."""
+    def recover(self, before: float) -> list[str]:
+        """Records still ``running`` that began before this pod did: the previous pod
+        stopped (or died) while they ran. They become ``cancelled``, their log kept and told
+        why. (This pod's own are never touched: it always writes their final record.)"""
         recovered = []
         for record in self.entries():
             invocation_id = str(record["invocation_id"])
-            if record.get("status") != "running" or invocation_id in live:
+            if record.get("status") != "running" or float(record.get("started_at") or 0) >= before:
                 continue
             record.pop("files", None)
             record["status"] = "cancelled"
-            if record.get("elapsed_ms") is None:
-                record["elapsed_ms"] = None
             directory = self.path(invocation_id)
             with open(directory / DEBUG_LOG, "a", encoding="utf-8") as f:
                 f.write(f"{_now()} [error] {POD_STOPPED}\n")
