@@ -38,6 +38,7 @@ log = logging.getLogger(__name__)
 FILES = ("dbt.log", "run_results.json", "manifest.json", "catalog.json")
 _CONTENT_TYPES = {"dbt.log": "text/plain; charset=utf-8"}
 MAX_BACKOFF = 30.0
+_PARALLEL_PODS = 20
 FINAL_COLLECT_TIMEOUT = 30.0
 
 
@@ -89,7 +90,13 @@ class InvocationCollector:
 
     async def collect_all(self) -> None:
         rows = await self.manager.store.list(states=(State.READY,))
-        await asyncio.gather(*(self._collect_logged(row) for row in rows))
+        gate = asyncio.Semaphore(_PARALLEL_PODS)
+
+        async def one(row: SessionRow) -> None:
+            async with gate:
+                await self._collect_logged(row)
+
+        await asyncio.gather(*(one(row) for row in rows))
         await self.db.execute(
             "UPDATE dbt_invocations SET status = 'cancelled', updated_at = now()"
             " WHERE status = 'running' AND (session_id IS NULL OR session_id NOT IN"
@@ -101,6 +108,8 @@ class InvocationCollector:
             await self.collect(row)
         except PodUnreachable as exc:
             log.debug("session %s: spool not reachable (%s)", row.id, exc)
+        except Exception:  # one session's trouble must not stop the others'
+            log.exception("collecting the invocations of session %s failed", row.id)
 
     async def before_stop(self, row: SessionRow) -> None:
         """Cancel what runs in the pod, then collect it; never raises (the stop goes on)."""

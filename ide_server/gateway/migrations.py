@@ -150,5 +150,8 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX dbt_invocations_newest ON dbt_invocations(project_id, user_id, started_at DESC);
     CREATE INDEX dbt_invocations_id ON dbt_invocations(invocation_id);
+    -- The collector's sweep of rows left running by sessions that are gone.
+    CREATE INDEX dbt_invocations_running ON dbt_invocations(session_id)
+        WHERE status = 'running';
     """,
 )
