@@ -31,8 +31,8 @@ from .proxy import SessionProxy
 from .routes import ROUTES
 from .routes_admin import ROUTES as ADMIN_ROUTES
 from .routes_credentials import ROUTES as CREDENTIAL_ROUTES
-from .routes_shares import ROUTES as SHARE_ROUTES
 from .routes_invocations import ROUTES as INVOCATION_ROUTES
+from .routes_shares import ROUTES as SHARE_ROUTES
 from .services import Services
 
 FRONTEND_DIST = Path(__file__).resolve().parents[2] / "frontend" / "dist"
