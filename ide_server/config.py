@@ -225,6 +225,49 @@ SETTINGS: tuple[Setting, ...] = (
         "Open connections (WebSockets included) one client address may hold at once.",
         int,
     ),
+    # Logs and artifacts of dbt invocations (docs/dbt.md#invocation-history).
+    Setting(
+        "object_store",
+        "directory",
+        "Where dbt logs and artifacts go: `directory` (under the data dir) or `s3`.",
+    ),
+    Setting(
+        "object_store_dir", "", "Directory of the `directory` store; empty: `<data-dir>/objects`."
+    ),
+    Setting("object_store_prefix", "invocations", "Key prefix of every stored object."),
+    Setting(
+        "collect_interval",
+        5.0,
+        "Seconds between two collections of finished dbt invocations from the ready pods.",
+        float,
+    ),
+    Setting("s3_endpoint_url", "", "S3-compatible endpoint URL; empty: AWS S3 itself."),
+    Setting("s3_bucket", "", "Bucket of the `s3` store."),
+    Setting("s3_region", "us-east-1", "Region of the bucket."),
+    Setting("s3_access_key_id", "", "Access key id; empty: boto3's own credential chain."),
+    Setting(
+        "s3_secret_access_key",
+        "",
+        "Secret access key (a secret: the gateway's only, never given to a pod).",
+    ),
+    Setting(
+        "s3_path_style",
+        True,
+        "Path-style addressing (`endpoint/bucket/key`), which S3-compatible stores need.",
+        _bool,
+    ),
+    Setting(
+        "s3_checksums",
+        "when_required",
+        "botocore's request checksum calculation and response validation: `when_required` "
+        "(S3-compatible stores) or `when_supported`.",
+    ),
+    Setting(
+        "s3_sse",
+        "AES256",
+        "Server-side encryption of every object: `AES256` or `aws:kms`.",
+    ),
+    Setting("s3_kms_key_id", "", "KMS key id for `aws:kms` encryption."),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}

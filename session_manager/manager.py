@@ -41,6 +41,9 @@ class SessionManager:
         self.sealer = sealer
         self.start_timeout = start_timeout
         self._starts: dict[str, asyncio.Task[None]] = {}
+        # Called with the row of a ready session about to be stopped, while its pod still
+        # runs (the gateway collects the pod's dbt invocations); must not raise.
+        self.before_stop: Callable[[SessionRow], Awaitable[None]] | None = None
 
     async def close(self) -> None:
         """Cancel starts in flight (their rows go failed); running pods keep running."""
@@ -146,6 +149,8 @@ class SessionManager:
         """Stop the pod, keep the volume. Returns the final row."""
         # Stopping first: a start cancelled below then knows it was stopped, not failed.
         row = await self.store.transition(session_id, State.STOPPING, reason=reason)
+        if row is not None and row.endpoint and self.before_stop is not None:
+            await self.before_stop(row)
         task = self._starts.get(session_id)
         if task is not None:
             task.cancel()

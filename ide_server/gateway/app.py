@@ -31,6 +31,7 @@ from .proxy import SessionProxy
 from .routes import ROUTES
 from .routes_admin import ROUTES as ADMIN_ROUTES
 from .routes_credentials import ROUTES as CREDENTIAL_ROUTES
+from .routes_invocations import ROUTES as INVOCATION_ROUTES
 from .routes_shares import ROUTES as SHARE_ROUTES
 from .routes_warehouse import ROUTES as WAREHOUSE_ROUTES
 from .services import Services
@@ -90,6 +91,7 @@ def create_app(config: Config, services: Services | None = None) -> Starlette:
         *SHARE_ROUTES,
         *WAREHOUSE_ROUTES,
         *ADMIN_ROUTES,
+        *INVOCATION_ROUTES,
     ]
     if FRONTEND_DIST.is_dir():
         routes.append(Mount("/", app=SpaFiles(directory=FRONTEND_DIST, html=True)))

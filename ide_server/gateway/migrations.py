@@ -143,4 +143,33 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (project_id, user_id)
     );
     """,
+    """
+    -- The history of dbt invocations (docs/dbt.md): one row per invocation of a user's
+    -- session, written by the gateway as it collects them from the pods; the debug log and
+    -- artifacts are objects in the object store (object_keys: file name -> key).
+    CREATE TABLE dbt_invocations (
+        id bigserial PRIMARY KEY,
+        user_id bigint NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        project_id bigint NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+        invocation_id text NOT NULL,
+        session_id text,
+        run_by text,
+        command text NOT NULL,
+        args jsonb NOT NULL DEFAULT '[]',
+        branch text,
+        commit text,
+        started_at timestamptz NOT NULL,
+        elapsed_ms double precision,
+        status text NOT NULL,
+        counts jsonb NOT NULL DEFAULT '{}',
+        object_keys jsonb NOT NULL DEFAULT '{}',
+        updated_at timestamptz NOT NULL DEFAULT now(),
+        UNIQUE (user_id, project_id, invocation_id)
+    );
+    CREATE INDEX dbt_invocations_newest ON dbt_invocations(project_id, user_id, started_at DESC);
+    CREATE INDEX dbt_invocations_id ON dbt_invocations(invocation_id);
+    -- The collector's sweep of rows left running by sessions that are gone.
+    CREATE INDEX dbt_invocations_running ON dbt_invocations(session_id)
+        WHERE status = 'running';
+    """,
 )

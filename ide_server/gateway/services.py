@@ -21,10 +21,13 @@ from ..protocol import GUEST_MODES, WRITE_METHODS
 from ..secrets import SecretBox
 from .accounts import Accounts, Project, User
 from .activity import ActivityBuffer
+from .collector import InvocationCollector
 from .credentials import GIT_TOKEN, Credentials
 from .embedded_pg import EmbeddedPostgres
+from .invocations import InvocationIndex
 from .logins import Logins
 from .migrations import MIGRATIONS
+from .objectstore import ObjectStore, create_store
 from .revocation import SocketRegistry
 from .shares import Shares
 from .throttle import LoginThrottle
@@ -54,6 +57,8 @@ class Services:
         self.warehouses: WarehouseStore
         self.pods = PodClients()
         self.reaper: Reaper | None = None
+        self.objects: ObjectStore | None = None  # dbt logs and artifacts
+        self.collector: InvocationCollector | None = None
         self.sockets: SocketRegistry | None = None  # the proxied sockets, when serving
         self.first_login: tuple[str, str] | None = None  # (user, password) when generated
         self.write_methods = WRITE_METHODS
@@ -107,6 +112,17 @@ class Services:
         )
         self.activity = ActivityBuffer(self.store.touch, interval=ACTIVITY_WRITE_INTERVAL)
         self.activity.start()
+        self.invocations = InvocationIndex(self.db)
+        self.objects = create_store(self.config)
+        self.collector = InvocationCollector(
+            self.db,
+            self.manager,
+            self.invocations,
+            self.objects,
+            prefix=self.config.object_store_prefix,
+            interval=self.config.collect_interval,
+        )
+        self.manager.before_stop = self.collector.before_stop
         await self._bootstrap()
         if manage_sessions:
             await self.manager.reconcile()
@@ -117,6 +133,7 @@ class Services:
             )
             self.reaper = Reaper(url, self.manager, policy)
             self.reaper.start()
+            self.collector.start()
             self.sockets = SocketRegistry(self.db, idle_timeout=self.config.login_idle_timeout)
             await self.sockets.start()
 
@@ -128,6 +145,12 @@ class Services:
         reaper, self.reaper = self.reaper, None
         if reaper is not None:
             await reaper.stop()
+        collector, self.collector = self.collector, None
+        if collector is not None:
+            await collector.stop()
+        objects, self.objects = self.objects, None
+        if objects is not None:
+            objects.close()
         activity = self.__dict__.pop("activity", None)
         if activity is not None:
             await activity.stop()

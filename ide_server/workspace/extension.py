@@ -11,6 +11,7 @@ from tornado import web
 
 from .collab import reload_open_documents
 from .config import PodConfig
+from .dbt.spool_handlers import spool_handlers
 from .methods import build_registry
 from .socket import IdeSocketHandler
 from .workspace import Workspace
@@ -71,6 +72,7 @@ class IdeExtension(ExtensionApp):  # type: ignore[misc]
                 ("ide", IdeSocketHandler, {"workspace": workspace}),
                 ("ide/health", PublicHealthHandler),
                 ("ide/activity", ActivityHandler, {"workspace": workspace}),
+                *spool_handlers(workspace),
             ]
         )
         serverapp.web_app.settings["ide_workspace"] = workspace

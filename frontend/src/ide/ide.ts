@@ -94,7 +94,7 @@ export class Ide implements View {
     this.commandBar = new CommandBar(this.invocations, session.project, () => this.nodeNames());
     this.dbtPanel = new InvocationPanel(this.invocations, (command, args) => {
       void this.commandBar.submit(formatCommandLine(command, args));
-    });
+    }, session.project);
     this.el = h(
       "div",
       { class: "ide", "data-testid": "ide", "data-session": session.id },

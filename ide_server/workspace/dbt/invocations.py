@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,6 +36,8 @@ class Invocation:
     started: asyncio.Event = field(default_factory=asyncio.Event)  # its process runs
     done: asyncio.Event = field(default_factory=asyncio.Event)  # dbt/done was sent
     db_released: asyncio.Event = field(default_factory=asyncio.Event)  # process exited
+    # Keeps the final record and artifacts in the spool before dbt/done goes out.
+    on_finish: Callable[[Invocation], Awaitable[None]] | None = None
 
     def record(self) -> dict[str, Any]:
         return {
@@ -75,6 +78,8 @@ class Invocation:
         self.counts = {k: int(counts.get(k, 0)) for k in self.counts}
         self.status = "cancelled" if cancelled else ("success" if success else "error")
         self.done.set()
+        if self.on_finish is not None:
+            await self.on_finish(self)
         await self.client.notify(
             "dbt/done",
             {

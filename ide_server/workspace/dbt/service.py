@@ -19,6 +19,7 @@ import os
 import secrets
 import shutil
 import tempfile
+import time
 from collections import deque
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -31,6 +32,7 @@ from .commands import Command
 from .invocations import HISTORY_LIMIT, WRITER_MODULE, Invocation
 from .processes import DbtProcess, ProcessGone, dbt_env
 from .profiles import DbtSetup, NoWarehouse, write_profiles
+from .spool import DEBUG_LOG, POD_STOPPED, Spool
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +74,13 @@ class DbtService:
         self._tasks: set[asyncio.Task[Any]] = set()
         # dbt previews running or waiting: (client, its query_id) -> the pod-wide run id.
         self.previews: ClientRuns[str] = ClientRuns("query_id")
+        self._stopping = False
+        self._born = time.time()  # spooled records older than this pod are its predecessor's
+
+    @property
+    def spool(self) -> Spool:
+        """Finished invocations waiting for the gateway (see :mod:`.spool`)."""
+        return Spool(self.project_dir / ".ide" / "dbt" / "spool")
 
     def keep(self, task: asyncio.Task[Any]) -> None:
         """Hold a background task until it ends (asyncio keeps only weak references)."""
@@ -235,6 +244,11 @@ class DbtService:
             raise InvocationIdTaken(f"invocation_id {invocation_id!r} is taken; choose a new one")
         branch, commit = self._head()
         invocation = Invocation(invocation_id, command, client, user, branch, commit, exclusive)
+        invocation.on_finish = self._keep_finished
+        try:
+            self.spool.begin(invocation.record())
+        except OSError:  # the history misses it; the command still runs
+            log.warning("could not spool invocation %s", invocation_id, exc_info=True)
         self._invocations[invocation_id] = invocation
         self._history.appendleft(invocation)
         if exclusive:
@@ -254,7 +268,12 @@ class DbtService:
             process = DbtProcess(WRITER_MODULE, self.project_dir, dbt_env(setup.env))
             invocation.process = process
             await process.start(
-                {"argv": self._argv(invocation, setup), "adapter": setup.adapter},
+                {
+                    "argv": self._argv(invocation, setup),
+                    "adapter": setup.adapter,
+                    "debug_log": str(self.spool.path(invocation.invocation_id) / DEBUG_LOG),
+                    "hide_rows": invocation.command.name == "show",
+                },
                 invocation.on_event,
             )
             invocation.started.set()
@@ -281,6 +300,49 @@ class DbtService:
             argv += ["--log-level-file", "none", "--no-write-json"]
         return argv
 
+    async def _keep_finished(self, invocation: Invocation) -> None:
+        """The final record and dbt's artifacts into the spool; never fails the invocation."""
+        try:
+            await asyncio.to_thread(
+                self._spool_finished, invocation, self._target_dir(invocation.command)
+            )
+        except Exception:
+            log.warning("could not spool invocation %s", invocation.invocation_id, exc_info=True)
+
+    def _spool_finished(self, invocation: Invocation, target: Path | None) -> None:
+        directory = self.spool.path(invocation.invocation_id)
+        if self._stopping and invocation.status == "cancelled" and directory.is_dir():
+            with open(directory / DEBUG_LOG, "a", encoding="utf-8") as f:
+                f.write(f"[error] {POD_STOPPED}\n")
+        self.spool.finish(invocation.record(), target, invocation.started_at)
+
+    def _target_dir(self, command: Command) -> Path | None:
+        """Where this command's dbt writes its artifacts; None for ``show`` (it writes none
+        and must keep nothing)."""
+        if command.name == "show":
+            return None
+        target = None
+        for i, arg in enumerate(command.args):
+            if arg == "--target-path" and i + 1 < len(command.args):
+                target = command.args[i + 1]
+            elif arg.startswith("--target-path="):
+                target = arg.split("=", 1)[1]
+        if target is None:
+            target = _project_target_path(self.project_dir)
+        return self.project_dir / target
+
+    def spooled(self) -> list[dict[str, Any]]:
+        """Every spooled invocation; those left ``running`` by a stopped pod become
+        ``cancelled`` first."""
+        self.spool.recover(before=self._born)
+        return self.spool.entries()
+
+    async def cancel_all(self) -> None:
+        """Before the session stops: cancel what runs so its record says so."""
+        self._stopping = True
+        for invocation in list(self._invocations.values()):
+            await invocation.cancel()
+
     async def cancel(self, invocation_id: str) -> bool:
         invocation = self._invocations.get(invocation_id)
         if invocation is None or invocation.done.is_set():
@@ -304,6 +366,7 @@ class DbtService:
 
     async def shutdown(self) -> None:
         """Cancel running commands, stop the worker, remove the private files; idempotent."""
+        self._stopping = True
         for invocation in list(self._invocations.values()):
             await invocation.cancel()
         if self._reader is not None:
@@ -311,6 +374,17 @@ class DbtService:
         if self._private is not None:  # the profile and the worker's scratch files
             shutil.rmtree(self._private, ignore_errors=True)
         self._private = self._setup = None
+
+
+def _project_target_path(project_dir: Path) -> str:
+    try:
+        import yaml  # type: ignore[import-untyped]
+
+        with open(project_dir / "dbt_project.yml", encoding="utf-8") as f:
+            data = yaml.safe_load(f) or {}
+        return str(data.get("target-path") or "target") if isinstance(data, dict) else "target"
+    except Exception:  # unreadable or not YAML: dbt itself will say so
+        return "target"
 
 
 def _private_dir() -> Path:

@@ -21,6 +21,7 @@ from typing import Any
 import duckdb
 
 from .channel import Channel
+from .debuglog import DebugLog
 from .devdb import DevDatabase, PreviewRunner
 from .events import EventRelay
 
@@ -60,14 +61,21 @@ def run(channel: Channel, invocation: dict[str, Any]) -> dict[str, Any]:
     from dbt.cli.main import dbtRunner
 
     relay = EventRelay(channel.send)
+    callbacks: list[Any] = [relay]
+    debug_log = None
+    if invocation.get("debug_log"):
+        debug_log = DebugLog(invocation["debug_log"], hide_rows=bool(invocation.get("hide_rows")))
+        callbacks.append(debug_log)
     started = time.monotonic()
     cancelled = False
     success = False
     try:
-        result = dbtRunner(callbacks=[relay]).invoke(list(invocation["argv"]))
+        result = dbtRunner(callbacks=callbacks).invoke(list(invocation["argv"]))
         success = bool(result.success)
         cancelled = isinstance(result.exception, KeyboardInterrupt)
         if result.exception is not None and not cancelled:
+            if debug_log is not None:
+                debug_log.line("error", str(result.exception))
             channel.send(
                 {
                     "event": "log",
@@ -79,6 +87,10 @@ def run(channel: Channel, invocation: dict[str, Any]) -> dict[str, Any]:
             )
     except KeyboardInterrupt:
         cancelled = True
+    if debug_log is not None:
+        if cancelled:
+            debug_log.line("warn", "cancelled")
+        debug_log.close()
     return {
         "event": "done",
         "success": success and not cancelled,

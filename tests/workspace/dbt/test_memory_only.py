@@ -2,7 +2,8 @@
 
 A sentinel that only the warehouse holds is previewed through dbt (a model, in the warm
 worker), shown with ``dbt show`` (a command's process) and built into the dev database
-by ``dbt build``; afterwards it is in no file of the volume (but the dev database, which is
+by ``dbt build``; afterwards it is in no file of the volume (the spooled debug logs and
+artifacts the gateway uploads as objects included) (but the dev database, which is
 the developer's warehouse), of dbt's logs and artifacts, of the pod's private directory,
 home or temp directory, nor in the pod's own output.
 """
@@ -81,3 +82,11 @@ async def test_dbt_rows_never_reach_files_or_logs(tmp_path: Path) -> None:
     assert _files_containing(sentinel.encode(), roots, started, skip) == []
     assert sentinel not in pod.log_path.read_text(errors="replace")
     assert (volume / "logs" / "dbt.log").is_file()  # the build's debug log was searched
+    # So were the spooled invocations the gateway uploads as objects: the build's debug log
+    # and artifacts, and the show's debug log, where its rows are left out.
+    spool = volume / ".ide" / "dbt" / "spool"
+    built = {p.name for p in (spool / done["invocation_id"]).iterdir()}
+    assert {"invocation.json", "dbt.log", "run_results.json", "manifest.json"} <= built
+    show_log = (spool / shown["invocation_id"] / "dbt.log").read_text()
+    assert "ShowNode: (the rows shown are not logged)" in show_log
+    assert not (spool / shown["invocation_id"] / "run_results.json").exists()

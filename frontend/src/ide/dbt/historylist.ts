@@ -2,9 +2,9 @@
 // elapsed, counts; each can be run again, and a running one cancelled (also one started
 // from another tab or before a reload: dbt/cancel works from any tab of the session).
 import { h } from "../../dom";
-import type { DbtInvocation } from "../generated/protocol";
 import { formatElapsed } from "../results/pane";
 import { formatCommandLine } from "./commandline";
+import { downloadLinks, type PastInvocation } from "./stored";
 
 export interface HistoryActions {
   rerun(command: string, args: readonly string[]): void;
@@ -18,7 +18,7 @@ export class HistoryList {
     this.el = h("ol", { class: "dbt-history", "data-testid": "dbt-history" });
   }
 
-  show(invocations: readonly DbtInvocation[]): void {
+  show(invocations: readonly PastInvocation[]): void {
     if (invocations.length === 0) {
       this.el.replaceChildren(h("li", { class: "dbt-empty" }, "No dbt command was run in this session yet."));
       return;
@@ -26,7 +26,7 @@ export class HistoryList {
     this.el.replaceChildren(...invocations.map((inv) => this.row(inv)));
   }
 
-  private row(inv: DbtInvocation): HTMLElement {
+  private row(inv: PastInvocation): HTMLElement {
     const rerun = h("button", { type: "button", class: "button small", "data-testid": "dbt-history-rerun" }, "Rerun");
     rerun.addEventListener("click", () => this.actions.rerun(inv.command, inv.args));
     let cancel: HTMLElement | null = null;
@@ -44,6 +44,7 @@ export class HistoryList {
       h("span", { class: "muted" }, new Date(inv.started_at * 1000).toLocaleTimeString()),
       h("span", { class: "muted" }, inv.elapsed_ms === null ? "running" : formatElapsed(inv.elapsed_ms)),
       h("span", { class: "muted" }, `${pass} pass · ${warn} warn · ${error} error · ${skip} skip`),
+      downloadLinks(inv),
       cancel,
       rerun,
     );

@@ -10,6 +10,7 @@ import { HistoryList } from "./historylist";
 import type { DbtInvocations, LiveInvocation } from "./invocations";
 import { LogList } from "./loglist";
 import { NodeList } from "./nodelist";
+import { listStoredInvocations, mergeInvocations, type PastInvocation } from "./stored";
 
 export type InvocationState = "idle" | "running" | "success" | "error" | "cancelled";
 type PanelView = "run" | "history";
@@ -34,6 +35,8 @@ export class InvocationPanel implements View {
   constructor(
     private readonly invocations: DbtInvocations,
     private readonly rerun: (command: string, args: readonly string[]) => void,
+    /** The project whose stored history (past sessions too) the History view lists. */
+    private readonly project?: string,
   ) {
     this.history = new HistoryList({ rerun, cancel: (id) => void this.cancel(id) });
     this.title = h("code", { class: "dbt-panel-command", "data-testid": "dbt-panel-command" }, "No command run yet");
@@ -129,12 +132,23 @@ export class InvocationPanel implements View {
     await this.refreshHistory();
   }
 
+  /** The gateway's index; the session's own history still shows if it cannot be read. */
+  private async storedHistory(): Promise<PastInvocation[]> {
+    if (!this.project) return [];
+    try {
+      return await listStoredInvocations(this.project);
+    } catch {
+      return [];
+    }
+  }
+
   /** Shows dbt/history; while one is running (maybe from another tab) and shown, again soon. */
   private async refreshHistory(): Promise<void> {
     if (this.historyTimer) clearTimeout(this.historyTimer);
     this.historyTimer = null;
     try {
-      const invocations = await this.invocations.history();
+      const [live, stored] = await Promise.all([this.invocations.history(), this.storedHistory()]);
+      const invocations = mergeInvocations(live, stored);
       this.history.show(invocations);
       if (this.disposed || this.el.dataset.view !== "history") return;
       if (invocations.some((inv) => inv.status === "running")) {
