@@ -27,6 +27,7 @@ from .embedded_pg import EmbeddedPostgres
 from .logins import Logins
 from .migrations import MIGRATIONS
 from .revocation import SocketRegistry
+from .sso_service import SingleSignOn, build_sso
 from .throttle import LoginThrottle
 
 log = logging.getLogger(__name__)
@@ -52,6 +53,7 @@ class Services:
         self.pods = PodClients()
         self.reaper: Reaper | None = None
         self.sockets: SocketRegistry | None = None  # the proxied sockets, when serving
+        self.sso: SingleSignOn | None = None  # single sign-on, when IDE_AUTH_MODE allows it
         self.first_login: tuple[str, str] | None = None  # (user, password) when generated
         self.write_methods = WRITE_METHODS
 
@@ -103,6 +105,7 @@ class Services:
         self.activity.start()
         self.warehouse = dict(self.config.warehouse)
         await self._bootstrap()
+        self.sso = await build_sso(self)
         if manage_sessions:
             await self.manager.reconcile()
             policy = ReapPolicy(
@@ -114,9 +117,14 @@ class Services:
             self.reaper.start()
             self.sockets = SocketRegistry(self.db, idle_timeout=self.config.login_idle_timeout)
             await self.sockets.start()
+            if self.sso is not None:
+                await self.sso.logins.start()
 
     async def stop(self) -> None:
         """Undo whatever ``start()`` got to, even part-way; safe to call twice."""
+        sso, self.sso = self.sso, None
+        if sso is not None:
+            await sso.stop()
         sockets, self.sockets = self.sockets, None
         if sockets is not None:
             await sockets.stop()

@@ -1,0 +1,294 @@
+"""Single sign-on against a real OpenID Provider (npm oidc-provider on loopback).
+
+One provider and one gateway (``IDE_AUTH_MODE=both``) for the module; each test signs in
+a user of its own through the provider's real login and consent pages, then attacks the
+flow: replayed state and code, forged ID tokens, unverified and look-alike emails, local
+logins of SSO users."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import Iterator
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+import psycopg
+import pytest
+
+from tests.support.gateway import ADMIN_PASSWORD, GatewayProcess, login_as
+from tests.support.oidc_provider import (
+    CLIENT_ID,
+    CLIENT_SECRET,
+    LoopbackProvider,
+    provider_login,
+    sso_login,
+)
+from tests.support.pg import temporary_database
+
+Sso = tuple[GatewayProcess, LoopbackProvider]
+GROUP_ROLES = {"analysts": {"demo": "developer"}, "ops": "admin"}
+
+
+@pytest.fixture(scope="module")
+def sso(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sso]:
+    tmp = tmp_path_factory.mktemp("oidc")
+    with temporary_database(tmp) as url:
+        gw = GatewayProcess(tmp / "data", url, demo="true")
+        public = f"http://127.0.0.1:{gw.port}"
+        provider = LoopbackProvider(tmp, public)
+        provider.start()
+        gw.settings.update(
+            auth_mode="both",
+            public_url=public,
+            oidc_issuer=provider.issuer,
+            oidc_client_id=CLIENT_ID,
+            oidc_client_secret=CLIENT_SECRET,
+            oidc_provider_name="Example SSO",
+            oidc_groups_claim="groups",
+            oidc_group_roles=json.dumps(GROUP_ROLES),
+            oidc_allowed_domains="example.com",
+            oidc_refresh_interval="2",
+            oidc_outage_grace="60",
+            oidc_timeout="1.5",
+            oidc_scopes="openid email profile groups offline_access",
+        )
+        try:
+            gw.start()
+            yield gw, provider
+        finally:
+            gw.stop()
+            gw.stop_pods()
+            provider.stop()
+
+
+def _account(provider: LoopbackProvider, **claims: object) -> str:
+    sub = f"sub-{secrets.token_hex(4)}"
+    defaults: dict[str, object] = {
+        "email": f"{sub}@example.com",
+        "email_verified": True,
+        "preferred_username": sub,
+        "name": f"User {sub}",
+        "groups": ["analysts"],
+    }
+    provider.put_account(sub, **{**defaults, **claims})
+    return sub
+
+
+def _me(gw: GatewayProcess, client: httpx.Client) -> httpx.Response:
+    return client.get(f"{gw.url}/api/me")
+
+
+def _db(gw: GatewayProcess) -> psycopg.Connection:
+    return psycopg.connect(gw.database_url, autocommit=True)
+
+
+def test_providers_tell_the_login_page_what_to_offer(sso: Sso) -> None:
+    gw, _ = sso
+    answer = httpx.get(f"{gw.url}/api/auth/providers").json()
+    assert answer["mode"] == "both" and answer["local"] is True
+    assert answer["providers"] == [
+        {"id": "oidc", "name": "Example SSO", "login_url": "/api/auth/oidc/login"}
+    ]
+
+
+def test_first_sign_in_creates_the_user_with_mapped_roles(
+    sso: Sso,
+) -> None:
+    gw, provider = sso
+    sub = _account(provider)
+    client, callback = sso_login(gw.url, sub, next_path="/#/projects")
+    assert callback.status_code == 303, callback.text
+    assert callback.headers["location"] == "/#/projects"
+    assert "ide_session" in callback.cookies
+    me = _me(gw, client).json()
+    assert me["username"] == sub and me["email"] == f"{sub}@example.com"
+    assert me["display_name"] == f"User {sub}" and me["is_admin"] is False
+    projects = client.get(f"{gw.url}/api/projects").json()
+    assert [(p["name"], p["role"]) for p in projects] == [("demo", "developer")]
+    with _db(gw) as conn:
+        row = conn.execute(
+            "SELECT u.username, u.password_hash FROM user_identities i JOIN users u"
+            " ON u.id = i.user_id WHERE i.issuer = %s AND i.subject = %s",
+            (provider.issuer, sub),
+        ).fetchone()
+    assert row == (sub, None)
+
+
+def test_groups_are_applied_again_at_every_login(sso: Sso) -> None:
+    gw, provider = sso
+    sub = _account(provider, groups=["ops"])
+    client, _ = sso_login(gw.url, sub)
+    assert _me(gw, client).json()["is_admin"] is True
+    provider.put_account(sub, **{**provider.accounts[sub], "groups": []})
+    client, _ = sso_login(gw.url, sub)
+    assert _me(gw, client).json()["is_admin"] is False
+    assert client.get(f"{gw.url}/api/projects").json() == []
+
+
+def test_a_user_without_mapped_groups_gets_no_project(
+    sso: Sso,
+) -> None:
+    gw, provider = sso
+    sub = _account(provider, groups=["somebody-else"])
+    client, callback = sso_login(gw.url, sub)
+    assert callback.status_code == 303
+    assert client.get(f"{gw.url}/api/projects").json() == []
+
+
+def test_users_are_matched_by_subject_never_by_email(
+    sso: Sso,
+) -> None:
+    gw, provider = sso
+    first = _account(provider)
+    client, _ = sso_login(gw.url, first)
+    # Another subject claiming the same email and username is another user.
+    other = _account(
+        provider, email=f"{first}@example.com", preferred_username=first, groups=["ops"]
+    )
+    other_client, callback = sso_login(gw.url, other)
+    assert callback.status_code == 303
+    theirs = _me(gw, other_client).json()
+    assert theirs["username"] != first and theirs["is_admin"] is True
+    assert _me(gw, client).json()["is_admin"] is False
+
+
+def test_next_must_be_a_local_path(sso: Sso) -> None:
+    gw, provider = sso
+    for hostile in ("https://evil.example/", "//evil.example/x", "/\\evil.example"):
+        _, callback = sso_login(gw.url, _account(provider), next_path=hostile)
+        assert callback.status_code == 303
+        assert callback.headers["location"] == "/"
+
+
+def test_the_flow_uses_pkce_s256_a_nonce_and_a_browser_bound_state(
+    sso: Sso,
+) -> None:
+    gw, _ = sso
+    start = httpx.get(f"{gw.url}/api/auth/oidc/login")
+    assert start.status_code == 302
+    query = parse_qs(urlsplit(start.headers["location"]).query)
+    assert query["code_challenge_method"] == ["S256"] and query["code_challenge"][0]
+    assert query["nonce"][0] and query["state"][0]
+    assert query["redirect_uri"] == [f"{gw.url}/api/auth/oidc/callback"]
+    cookie = start.headers["set-cookie"].lower()
+    assert "ide_oidc=" in cookie and "httponly" in cookie and "samesite=lax" in cookie
+
+
+def _callback_location(
+    gw: GatewayProcess, provider: LoopbackProvider, sub: str
+) -> tuple[httpx.Client, str]:
+    """Run the flow up to the provider's redirect back; the callback URL, not yet visited."""
+    client = httpx.Client(timeout=30)
+    start = client.get(f"{gw.url}/api/auth/oidc/login")
+    back = provider_login(client, start, sub, stop_at=f"{gw.url}/")
+    return client, back.headers["location"]
+
+
+def test_a_replayed_state_is_refused(sso: Sso) -> None:
+    gw, provider = sso
+    client, location = _callback_location(gw, provider, _account(provider))
+    assert client.get(location).status_code == 303
+    again = client.get(location)
+    assert again.status_code == 400 and again.json()["error"]["code"] == "bad_state"
+
+
+def test_a_state_from_another_browser_is_refused(sso: Sso) -> None:
+    gw, provider = sso
+    _, location = _callback_location(gw, provider, _account(provider))
+    # The victim's browser never began this sign-in: no binding cookie, or another one.
+    victim = httpx.Client(timeout=30)
+    victim.get(f"{gw.url}/api/auth/oidc/login")
+    answer = victim.get(location)
+    assert answer.status_code == 400 and answer.json()["error"]["code"] == "bad_state"
+    assert "ide_session" not in victim.cookies
+    bare = httpx.get(location)
+    assert bare.status_code == 400
+
+
+def test_a_wrong_state_is_refused(sso: Sso) -> None:
+    gw, provider = sso
+    client, location = _callback_location(gw, provider, _account(provider))
+    parts = urlsplit(location)
+    code = parse_qs(parts.query)["code"][0]
+    answer = client.get(
+        f"{gw.url}/api/auth/oidc/callback", params={"code": code, "state": "made-up"}
+    )
+    assert answer.status_code == 400 and answer.json()["error"]["code"] == "bad_state"
+
+
+def test_a_replayed_code_is_refused(sso: Sso) -> None:
+    gw, provider = sso
+    sub = _account(provider)
+    client, location = _callback_location(gw, provider, sub)
+    assert client.get(location).status_code == 303
+    code = parse_qs(urlsplit(location).query)["code"][0]
+    # A fresh sign-in of the same browser, its state, and the code already spent.
+    fresh = client.get(f"{gw.url}/api/auth/oidc/login")
+    state = parse_qs(urlsplit(fresh.headers["location"]).query)["state"][0]
+    replay = httpx.Client(timeout=30, cookies={"ide_oidc": fresh.cookies["ide_oidc"]})
+    answer = replay.get(f"{gw.url}/api/auth/oidc/callback", params={"code": code, "state": state})
+    assert answer.status_code == 401 and answer.json()["error"]["code"] == "code_refused"
+    assert "ide_session" not in replay.cookies
+
+
+@pytest.mark.parametrize("mode", ["other-key", "alg-none", "nonce"])
+def test_forged_id_tokens_are_refused(sso: Sso, mode: str) -> None:
+    gw, provider = sso
+    sub = _account(provider)
+    client, location = _callback_location(gw, provider, sub)
+    provider.tamper(mode)
+    answer = client.get(location)
+    assert answer.status_code == 401, answer.text
+    assert answer.json()["error"]["code"] == "invalid_token"
+    assert "ide_session" not in client.cookies
+    with _db(gw) as conn:
+        assert conn.execute(
+            "SELECT count(*) FROM user_identities WHERE subject = %s", (sub,)
+        ).fetchone() == (0,)
+
+
+@pytest.mark.parametrize("verified", [False, "false", None])
+def test_unverified_email_is_refused(sso: Sso, verified: object) -> None:
+    gw, provider = sso
+    sub = _account(provider, email_verified=verified)
+    if verified is None:
+        claims = {k: v for k, v in provider.accounts[sub].items() if k != "email_verified"}
+        provider.put_account(sub, **claims)
+    client, callback = sso_login(gw.url, sub)
+    assert callback.status_code == 403, callback.text
+    assert "verified" in callback.json()["error"]["message"]
+    assert "ide_session" not in client.cookies
+
+
+@pytest.mark.parametrize(
+    "email", ["x@example.com.evil.test", "x@evilexample.com", "x@sub.example.com"]
+)
+def test_look_alike_email_domains_are_refused(sso: Sso, email: str) -> None:
+    gw, provider = sso
+    client, callback = sso_login(gw.url, _account(provider, email=email))
+    assert callback.status_code == 403, callback.text
+    assert "ide_session" not in client.cookies
+
+
+def test_local_login_is_refused_for_an_sso_user(sso: Sso) -> None:
+    gw, provider = sso
+    sub = _account(provider)
+    sso_login(gw.url, sub)
+    # Even with a password set locally (an admin did, or it predates SSO).
+    with _db(gw) as conn:
+        conn.execute(
+            "UPDATE users SET password_hash = (SELECT password_hash FROM users"
+            " WHERE username = 'admin') WHERE username = %s",
+            (sub,),
+        )
+    answer = httpx.post(
+        f"{gw.url}/api/auth/login",
+        json={"username": sub, "password": ADMIN_PASSWORD},
+        headers={"Origin": gw.url},
+    )
+    assert answer.status_code == 403
+    assert answer.json()["error"]["code"] == "sso_required"
+    assert "sign in with Example SSO" in answer.json()["error"]["message"]
+    # Local users still log in in `both` mode.
+    assert login_as(gw, "admin", ADMIN_PASSWORD).cookie
