@@ -133,13 +133,13 @@ class OidcProvider:
     async def close(self) -> None:
         await self._http.aclose()
 
-    def _oauth(self) -> AsyncOAuth2Client:
+    def _oauth(self, *, with_scope: bool = True) -> AsyncOAuth2Client:
         # One client per exchange: authlib's client keeps the last token it saw, which must
         # never be another user's.
         return AsyncOAuth2Client(
             client_id=self.settings.client_id,
             client_secret=self.settings.client_secret,
-            scope=self.settings.scopes,
+            scope=self.settings.scopes if with_scope else None,
             redirect_uri=self.settings.redirect_uri,
             code_challenge_method="S256",
             verify=self._ssl,
@@ -293,7 +293,8 @@ class OidcProvider:
 
     async def refresh(self, tokens: Tokens) -> Tokens:
         meta = await self.metadata()
-        async with self._oauth() as client:
+        # No scope on a refresh: the grant keeps what the user consented to at sign-in.
+        async with self._oauth(with_scope=False) as client:
             token = await _token_call(
                 client.refresh_token(
                     str(meta.document["token_endpoint"]), refresh_token=tokens.refresh_token

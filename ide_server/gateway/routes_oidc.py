@@ -7,6 +7,7 @@ import hashlib
 import secrets
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import parse_qs
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
@@ -188,9 +189,14 @@ async def backchannel_logout(request: Request) -> Response:
     body = await request.body()
     if len(body) > 64 * 1024:
         return _logout_error("the request is too large")
-    form = await request.form()
-    token = form.get("logout_token")
-    if not isinstance(token, str) or not token:
+    # application/x-www-form-urlencoded, read here (one field; no multipart parser needed).
+    try:
+        form = parse_qs(body.decode("ascii"), max_num_fields=10)
+    except (UnicodeDecodeError, ValueError):
+        return _logout_error("the request is not a form")
+    values = form.get("logout_token") or []
+    token = values[0] if len(values) == 1 else None
+    if not token:
         return _logout_error("logout_token is missing")
     try:
         claims = await sso.provider.verify_logout_token(token)

@@ -96,8 +96,12 @@ class SsoLogins:
             "o.checked_at < now() - %(interval)s AND l.last_seen > now() - %(active)s",
             {"interval": self.interval, "active": max(self.interval * 2, timedelta(minutes=5))},
         )
+        locked_out: set[int] = set()
         for row in rows:
-            await self._check(row)
+            if row["user_id"] in locked_out:
+                continue  # that user's logins all ended with the first refusal
+            if not await self._check(row) and row["failing_since"] is None:
+                locked_out.add(row["user_id"])
         return len(rows)
 
     async def _claim(

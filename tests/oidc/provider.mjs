@@ -90,7 +90,9 @@ provider.use(async (ctx, next) => {
     return;
   }
   await next();
-  if (ctx.path === "/token" && tamper && ctx.body && ctx.body.id_token) {
+  // Only the code exchange of a sign-in, never a background refresh of another login.
+  const grant = ctx.oidc && ctx.oidc.params ? ctx.oidc.params.grant_type : undefined;
+  if (ctx.path === "/token" && grant === "authorization_code" && tamper && ctx.body?.id_token) {
     const mode = tamper;
     tamper = null;
     ctx.body = { ...ctx.body, id_token: await forge(ctx.body.id_token, mode) };
