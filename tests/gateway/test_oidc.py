@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import json
 import secrets
 import time
 from collections.abc import Callable, Iterator
@@ -27,59 +26,25 @@ from tests.support.oidc_provider import (
     CLIENT_ID,
     CLIENT_SECRET,
     LoopbackProvider,
+    new_account,
     provider_login,
+    sso_gateway,
     sso_login,
 )
 from tests.support.pg import temporary_database
 
 Sso = tuple[GatewayProcess, LoopbackProvider]
 CLOSE_REVOKED = 4401
-GROUP_ROLES = {"analysts": {"demo": "developer"}, "ops": "admin"}
 
 
 @pytest.fixture(scope="module")
 def sso(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sso]:
-    tmp = tmp_path_factory.mktemp("oidc")
-    with temporary_database(tmp) as url:
-        gw = GatewayProcess(tmp / "data", url, demo="true")
-        public = f"http://127.0.0.1:{gw.port}"
-        provider = LoopbackProvider(tmp, public)
-        provider.start()
-        gw.settings.update(
-            auth_mode="both",
-            public_url=public,
-            oidc_issuer=provider.issuer,
-            oidc_client_id=CLIENT_ID,
-            oidc_client_secret=CLIENT_SECRET,
-            oidc_provider_name="Example SSO",
-            oidc_groups_claim="groups",
-            oidc_group_roles=json.dumps(GROUP_ROLES),
-            oidc_allowed_domains="example.com",
-            oidc_refresh_interval="2",
-            oidc_outage_grace="60",
-            oidc_timeout="1.5",
-            oidc_scopes="openid email profile groups offline_access",
-        )
-        try:
-            gw.start()
-            yield gw, provider
-        finally:
-            gw.stop()
-            gw.stop_pods()
-            provider.stop()
+    with sso_gateway(tmp_path_factory.mktemp("oidc")) as both:
+        yield both
 
 
 def _account(provider: LoopbackProvider, **claims: object) -> str:
-    sub = f"sub-{secrets.token_hex(4)}"
-    defaults: dict[str, object] = {
-        "email": f"{sub}@example.com",
-        "email_verified": True,
-        "preferred_username": sub,
-        "name": f"User {sub}",
-        "groups": ["analysts"],
-    }
-    provider.put_account(sub, **{**defaults, **claims})
-    return sub
+    return new_account(provider, **claims)
 
 
 def _me(gw: GatewayProcess, client: httpx.Client) -> httpx.Response:

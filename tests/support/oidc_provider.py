@@ -4,14 +4,17 @@ forged ID tokens). ``npm ci`` installs it from the committed lock file on first 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
+import secrets
 import shutil
 import signal
 import subprocess
 import time
 import uuid
+from collections.abc import Iterator
 from html import unescape
 from pathlib import Path
 from typing import Any
@@ -21,11 +24,13 @@ import httpx
 from joserfc import jwt
 from joserfc.jwk import RSAKey
 
-from tests.support.gateway import free_port
+from tests.support.gateway import GatewayProcess, free_port
+from tests.support.pg import temporary_database
 
 PROVIDER_DIR = Path(__file__).resolve().parents[1] / "oidc"
 CLIENT_ID = "ide-server"
 CLIENT_SECRET = "a-client-secret-for-the-tests-only"  # noqa: S105
+GROUP_ROLES = {"analysts": {"demo": "developer"}, "ops": "admin"}
 
 
 def ensure_installed() -> None:
@@ -188,3 +193,50 @@ def callback_url(response: httpx.Response) -> str:
     location = response.headers["location"]
     assert urlsplit(location).path == "/api/auth/oidc/callback", location
     return location
+
+
+@contextlib.contextmanager
+def sso_gateway(tmp: Path, **settings: str) -> Iterator[tuple[GatewayProcess, LoopbackProvider]]:
+    """A provider and a gateway that trusts it (``IDE_AUTH_MODE=both`` unless overridden)."""
+    with temporary_database(tmp) as url:
+        gw = GatewayProcess(tmp / "data", url, demo="true")
+        public = f"http://127.0.0.1:{gw.port}"
+        provider = LoopbackProvider(tmp, public)
+        provider.start()
+        gw.settings.update(
+            auth_mode="both",
+            public_url=public,
+            oidc_issuer=provider.issuer,
+            oidc_client_id=CLIENT_ID,
+            oidc_client_secret=CLIENT_SECRET,
+            oidc_provider_name="Example SSO",
+            oidc_groups_claim="groups",
+            oidc_group_roles=json.dumps(GROUP_ROLES),
+            oidc_allowed_domains="example.com",
+            oidc_refresh_interval="2",
+            oidc_outage_grace="60",
+            oidc_timeout="1.5",
+            oidc_scopes="openid email profile groups offline_access",
+        )
+        gw.settings.update(settings)
+        try:
+            gw.start()
+            yield gw, provider
+        finally:
+            gw.stop()
+            gw.stop_pods()
+            provider.stop()
+
+
+def new_account(provider: LoopbackProvider, **claims: object) -> str:
+    """An account at the provider (verified email at example.com, group ``analysts``)."""
+    sub = f"sub-{secrets.token_hex(4)}"
+    defaults: dict[str, object] = {
+        "email": f"{sub}@example.com",
+        "email_verified": True,
+        "preferred_username": sub,
+        "name": f"User {sub}",
+        "groups": ["analysts"],
+    }
+    provider.put_account(sub, **{**defaults, **claims})
+    return sub
