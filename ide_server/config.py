@@ -380,6 +380,18 @@ CONFIGURATION_DOC_FOOTER = """
   password is printed at first start and written to `<data-dir>/initial-admin-password`
   (mode 0600).
 
+## Single sign-on and TLS
+
+`IDE_AUTH_MODE`, `IDE_PUBLIC_URL` and the `IDE_OIDC_*` settings are explained, with a worked
+example, in [sso.md](sso.md); `IDE_OIDC_CLIENT_SECRET` is sealed into the database at start
+(as the other secrets are) and may be dropped from the environment afterwards. Local
+accounts that may still log in with a password in `oidc` mode are marked with
+`ide-server user break-glass NAME on|off` (audited). Under TLS (`--tls-cert`/`--tls-key` or
+`--tls-self-signed`) the gateway accepts TLS 1.2 and 1.3 only, with forward-secret AEAD
+ciphers, and sends HSTS; `kill -HUP <pid>` reloads the certificate and key without closing
+open connections. `--http-redirect-port` adds a plain-HTTP listener that answers 308 to
+`IDE_PUBLIC_URL` (or `https://<host>:<port>`), never to the request's Host.
+
 ## Session pods
 
 Pods receive their settings as `IDE_POD_*` environment variables from the backend, never
