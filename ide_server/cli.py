@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import getpass
 import logging
+import signal
 import sys
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -64,9 +66,22 @@ def _serve(config: Config) -> None:
     scheme = "https" if config.tls else "http"
     url = f"{scheme}://{'localhost' if config.host in ('127.0.0.1', '0.0.0.0') else config.host}:{config.port}/"  # noqa: S104,E501
 
+    context = reloader = None
+    if cert and key:
+        from .gateway.tls import CertificateReloader, server_context
+
+        context = server_context(cert, key)
+        reloader = CertificateReloader(context, cert, key)
+    redirect = _redirect_server(config)
+
     class Announcing(uvicorn.Server):
         async def startup(self, sockets: Any = None) -> None:
             await super().startup(sockets)
+            if self.started and reloader is not None:
+                # SIGHUP: the renewed certificate is read again; open connections stay.
+                asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, reloader.reload)
+            if self.started and redirect is not None:
+                self._redirect = asyncio.create_task(redirect.serve())
             if self.started:
                 print(f"\n  IDE server ready at {url}", flush=True)
                 if services.first_login:
@@ -77,6 +92,11 @@ def _serve(config: Config) -> None:
                         "  Log in with an existing account (`ide-server user add` creates one).\n",
                         flush=True,
                     )
+
+        async def shutdown(self, sockets: Any = None) -> None:
+            if redirect is not None:
+                redirect.should_exit = True
+            await super().shutdown(sockets)
 
     from .gateway.connections import MAX_HEAD_BYTES, HeaderLimits, guarded_protocol
 
@@ -95,6 +115,7 @@ def _serve(config: Config) -> None:
             ws_max_size=config.max_message_bytes,
             ssl_certfile=cert,
             ssl_keyfile=key,
+            ssl_context_factory=(lambda _config, _default: context) if context else None,
             log_level=config.log_level,
             proxy_headers=False,
             lifespan="on",
@@ -108,6 +129,36 @@ def _serve(config: Config) -> None:
         # uvicorn shuts down gracefully on Ctrl-C, then raises the signal again for the
         # caller: the shutdown is done, so leave without a traceback.
         pass
+
+
+def _redirect_server(config: Config) -> Any:
+    """The plain-HTTP listener of --http-redirect-port, or None."""
+    if not config.http_redirect_port:
+        return None
+    import uvicorn
+
+    from .gateway.tls import HttpsRedirect
+
+    if not config.public_url and not config.tls:
+        raise SystemExit("--http-redirect-port needs --public-url or TLS on the gateway")
+    target = config.public_url or f"https://{config.host}:{config.port}"
+
+    class Quiet(uvicorn.Server):
+        # The gateway's server owns the signals; this one stops when it does.
+        def capture_signals(self) -> Any:
+            return contextlib.nullcontext()
+
+    return Quiet(
+        uvicorn.Config(
+            HttpsRedirect(target),
+            host=config.host,
+            port=config.http_redirect_port,
+            lifespan="off",
+            log_level=config.log_level,
+            proxy_headers=False,
+            limit_concurrency=_CONCURRENCY,
+        )
+    )
 
 
 async def _with_services(config: Config, action: Callable[[Any], Awaitable[None]]) -> None:
@@ -174,6 +225,13 @@ async def _user_passwd(services: Any, args: argparse.Namespace) -> None:
 
     result = await admin.reset_password(services, args.username, _password(args), None)
     print(f"password of {args.username} set; {result['logins_ended']} login(s) ended")
+
+
+async def _user_break_glass(services: Any, args: argparse.Namespace) -> None:
+    from .gateway.break_glass import set_break_glass
+
+    await set_break_glass(services, args.username, args.state == "on", None)
+    print(f"break-glass {args.state} for {args.username}")
 
 
 async def _project_add(services: Any, args: argparse.Namespace) -> None:
@@ -275,6 +333,7 @@ _ACTIONS: dict[tuple[str, str], Callable[[Any, argparse.Namespace], Awaitable[No
     ("user", "disable"): _user_disable,
     ("user", "enable"): _user_enable,
     ("user", "passwd"): _user_passwd,
+    ("user", "break-glass"): _user_break_glass,
     ("project", "add"): _project_add,
     ("project", "list"): _project_list,
     ("project", "remove"): _project_remove,
@@ -325,6 +384,14 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("username")
         subs.append(sub)
     subs[-1].add_argument("--password", help="(prompted if absent)")
+    break_glass = user.add_parser(
+        "break-glass",
+        help="let a local account log in with its password while IDE_AUTH_MODE=oidc "
+        "(for when the identity provider is down); audited",
+    )
+    break_glass.add_argument("username")
+    break_glass.add_argument("state", choices=["on", "off"])
+    subs.append(break_glass)
 
     project = commands.add_parser("project", help="manage projects").add_subparsers(
         dest="action", required=True

@@ -212,6 +212,72 @@ SETTINGS: tuple[Setting, ...] = (
         "--tls-cert is given).",
         _bool,
     ),
+    Setting(
+        "http_redirect_port",
+        0,
+        "Port of a plain-HTTP listener that answers 308 to the https URL of --public-url "
+        "(never built from the Host header); 0 = none.",
+        int,
+    ),
+    # Single sign-on (docs/sso.md).
+    Setting(
+        "auth_mode",
+        "local",
+        "Who may log in: `local` (passwords), `oidc` (single sign-on; local logins only for "
+        "break-glass accounts) or `both`.",
+    ),
+    Setting(
+        "public_url",
+        "",
+        "The URL users reach the gateway at, e.g. `https://ide.example.com`: the OIDC "
+        "callback and the HTTP redirect are built from it.",
+    ),
+    Setting("oidc_issuer", "", "Issuer URL of the OpenID Provider (discovery is read from it)."),
+    Setting("oidc_client_id", "", "Client id registered at the OpenID Provider."),
+    Setting(
+        "oidc_client_secret",
+        "",
+        "Client secret; stored sealed in the database at start, so it may be removed from "
+        "the environment afterwards.",
+    ),
+    Setting("oidc_provider_name", "SSO", "Name of the provider on the login page."),
+    Setting("oidc_scopes", "openid email profile offline_access", "Scopes asked for at login."),
+    Setting("oidc_username_claim", "preferred_username", "Claim that gives the username."),
+    Setting("oidc_display_name_claim", "name", "Claim that gives the display name."),
+    Setting("oidc_groups_claim", "", "Claim listing the user's groups; empty: groups unused."),
+    Setting(
+        "oidc_group_roles",
+        {},
+        'JSON mapping of groups to roles, applied at every login: {"<group>": '
+        '{"<project>": "<role>"} | "admin"}.',
+        _json_object,
+    ),
+    Setting(
+        "oidc_allowed_domains",
+        (),
+        "Comma-separated email domains allowed to sign in (exact match); empty: any.",
+        _origins,
+    ),
+    Setting(
+        "oidc_accept_unverified_email",
+        False,
+        "Accept users whose `email_verified` is not true (for providers that never send it).",
+        _bool,
+    ),
+    Setting(
+        "oidc_refresh_interval",
+        300,
+        "Seconds between two checks of an active SSO login at the provider.",
+        int,
+    ),
+    Setting(
+        "oidc_outage_grace",
+        900,
+        "Seconds SSO logins keep working while the provider cannot be reached; after that "
+        "they end.",
+        int,
+    ),
+    Setting("oidc_timeout", 10.0, "Seconds one request to the OpenID Provider may take.", float),
     Setting("log_level", "info", "Log level: debug, info, warning, error."),
     Setting(
         "header_timeout",
@@ -372,6 +438,18 @@ admins (`ide-server project connection NAME --type duckdb --attach /srv/shared.d
 `PUT /api/projects/{name}/connection`), and each developer their own credentials for it
 (docs/dbt.md). The demo project gets the demo DuckDB warehouse. `IDE_WAREHOUSE` is
 deprecated: when set, it becomes the connection of every project that has none, at each start.
+
+## Single sign-on and TLS
+
+`IDE_AUTH_MODE`, `IDE_PUBLIC_URL` and the `IDE_OIDC_*` settings are explained, with a worked
+example, in [sso.md](sso.md); `IDE_OIDC_CLIENT_SECRET` is sealed into the database at start
+(as the other secrets are) and may be dropped from the environment afterwards. Local
+accounts that may still log in with a password in `oidc` mode are marked with
+`ide-server user break-glass NAME on|off` (audited). Under TLS (`--tls-cert`/`--tls-key` or
+`--tls-self-signed`) the gateway accepts TLS 1.2 and 1.3 only, with forward-secret AEAD
+ciphers, and sends HSTS; `kill -HUP <pid>` reloads the certificate and key without closing
+open connections. `--http-redirect-port` adds a plain-HTTP listener that answers 308 to
+`IDE_PUBLIC_URL` (or `https://<host>:<port>`), never to the request's Host.
 
 ## Session pods
 

@@ -89,8 +89,31 @@ export async function login(username: string, password: string): Promise<User> {
   return answer.user;
 }
 
-export function logout(): Promise<void> {
-  return apiRequest<void>("POST", "/api/auth/logout");
+/** Ends the login; an SSO login also ends at the provider, whose page the browser visits. */
+export async function logout(): Promise<void> {
+  const answer = await apiRequest<{ end_session_url?: string } | undefined>(
+    "POST",
+    "/api/auth/logout",
+  );
+  if (answer?.end_session_url) window.location.assign(answer.end_session_url);
+}
+
+export interface AuthProvider {
+  id: string;
+  name: string;
+  login_url: string;
+}
+
+export interface AuthProviders {
+  mode: "local" | "oidc" | "both";
+  /** Whether the password form is for everyone (false: break-glass accounts only). */
+  local: boolean;
+  providers: AuthProvider[];
+}
+
+/** What the login page offers (GET /api/auth/providers). */
+export function fetchProviders(): Promise<AuthProviders> {
+  return apiRequest<AuthProviders>("GET", "/api/auth/providers");
 }
 
 /** The logged-in user, or null when there is no valid login session. */

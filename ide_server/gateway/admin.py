@@ -47,15 +47,21 @@ async def list_users(services: Services) -> list[dict[str, Any]]:
     return [u.admin_view() for u in await services.accounts.list_users()]
 
 
+async def end_access(services: Services, user_id: int, reason: str) -> tuple[int, int]:
+    """End every login of the user and stop their pods (volumes stay); their sockets close
+    at the next revalidation on every replica. Returns (logins ended, sessions stopped)."""
+    logins = await services.logins.end_all(user_id)
+    live = await services.store.list(user_id=user_id, states=_LIVE)
+    return logins, await _stop(services, live, reason)
+
+
 async def disable_user(services: Services, username: str, actor: str | None) -> dict[str, Any]:
     """Ends every login and socket of the user and stops their pods; volumes stay."""
     user = await _user(services, username)
     if user.is_admin and not user.disabled and await _enabled_admins(services) == [username]:
         raise AccountError(f"{username!r} is the only enabled admin; enable another admin first")
     user = await services.accounts.set_disabled(username, True)
-    logins = await services.logins.end_all(user.id)
-    live = await services.store.list(user_id=user.id, states=_LIVE)
-    stopped = await _stop(services, live, f"user {username} disabled")
+    logins, stopped = await end_access(services, user.id, f"user {username} disabled")
     await audit.record(services.db, actor, "user.disable", user=username)
     return {**user.admin_view(), "logins_ended": logins, "sessions_stopped": stopped}
 

@@ -32,9 +32,11 @@ from .routes import ROUTES
 from .routes_admin import ROUTES as ADMIN_ROUTES
 from .routes_credentials import ROUTES as CREDENTIAL_ROUTES
 from .routes_invocations import ROUTES as INVOCATION_ROUTES
+from .routes_oidc import ROUTES as OIDC_ROUTES
 from .routes_shares import ROUTES as SHARE_ROUTES
 from .routes_warehouse import ROUTES as WAREHOUSE_ROUTES
 from .services import Services
+from .tls import HstsMiddleware
 
 FRONTEND_DIST = Path(__file__).resolve().parents[2] / "frontend" / "dist"
 
@@ -92,12 +94,14 @@ def create_app(config: Config, services: Services | None = None) -> Starlette:
         *WAREHOUSE_ROUTES,
         *ADMIN_ROUTES,
         *INVOCATION_ROUTES,
+        *OIDC_ROUTES,
     ]
     if FRONTEND_DIST.is_dir():
         routes.append(Mount("/", app=SpaFiles(directory=FRONTEND_DIST, html=True)))
     return Starlette(
         routes=routes,
         middleware=[
+            *([Middleware(HstsMiddleware)] if config.tls else []),
             Middleware(HostMiddleware, hosts=allowed_hosts(config)),
             Middleware(OriginMiddleware, allowed=config.allowed_origins),
             Middleware(AuthMiddleware),

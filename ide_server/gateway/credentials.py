@@ -11,7 +11,8 @@ from ..secrets import SecretBox
 
 GIT_TOKEN = "git_token"  # noqa: S105 - a user's personal access token, or a project's deploy token
 WAREHOUSE_PASSWORD = "warehouse_password"  # noqa: S105 - a user's development credentials
-KINDS = (GIT_TOKEN, WAREHOUSE_PASSWORD)
+OIDC_CLIENT_SECRET = "oidc_client_secret"  # noqa: S105 - the gateway's secret at the provider
+KINDS = (GIT_TOKEN, WAREHOUSE_PASSWORD, OIDC_CLIENT_SECRET)
 
 
 def _aad(row_id: int) -> str:

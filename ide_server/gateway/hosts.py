@@ -37,6 +37,9 @@ def allowed_hosts(config: Config) -> frozenset[str] | None:
         return frozenset(hosts)
     if config.host in ("0.0.0.0", "::", ""):  # noqa: S104 - comparing, not binding
         return None
+    public = urlsplit(config.public_url) if config.public_url else None
+    if public is not None and public.netloc:
+        hosts.add(public.netloc.lower())
     listen = f"[{config.host}]" if ":" in config.host else config.host
     for name in ("localhost", "127.0.0.1", "[::1]", listen.lower()):
         hosts.add(f"{name}:{config.port}")

@@ -15,6 +15,9 @@ from .logins import COOKIE
 
 _NEEDS_USER = ("/api/", "/sessions/")
 _UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+# Posted by the identity provider, server to server: no browser, no cookie, no Origin; the
+# signed logout token is its proof (routes_oidc.py).
+_NOT_FROM_BROWSERS = frozenset({"/api/auth/oidc/backchannel-logout"})
 
 
 def cookie_value(headers: Headers, name: str) -> str | None:
@@ -88,7 +91,11 @@ class OriginMiddleware:
             if origin is None or not self._allowed(scope, headers, origin):
                 await send({"type": "websocket.close", "code": 1008})
                 return
-        elif scope["type"] == "http" and scope["method"] in _UNSAFE:
+        elif (
+            scope["type"] == "http"
+            and scope["method"] in _UNSAFE
+            and scope["path"] not in _NOT_FROM_BROWSERS
+        ):
             headers = Headers(scope=scope)
             if not self._same_origin_write(scope, headers):
                 await error_response(403, "bad_origin", "Cross-origin request refused.")(

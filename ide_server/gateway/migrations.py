@@ -172,4 +172,47 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX dbt_invocations_running ON dbt_invocations(session_id)
         WHERE status = 'running';
     """,
+    """
+    -- Single sign-on (oidc.py): a user signs in through the provider as (issuer, subject),
+    -- never matched by email. Break-glass accounts keep local logins in `oidc` mode.
+    ALTER TABLE users ADD COLUMN break_glass boolean NOT NULL DEFAULT false;
+    -- Memberships the groups claim granted, which the next login may take back.
+    ALTER TABLE project_members ADD COLUMN from_groups boolean NOT NULL DEFAULT false;
+    CREATE TABLE user_identities (
+        issuer text NOT NULL,
+        subject text NOT NULL,
+        user_id bigint NOT NULL UNIQUE REFERENCES users(id) ON DELETE CASCADE,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (issuer, subject)
+    );
+    -- A login in progress: the state (hashed), bound to the browser by a cookie (hashed),
+    -- with its nonce and PKCE verifier; used once.
+    CREATE TABLE oidc_pending (
+        state_hash bytea PRIMARY KEY,
+        browser_hash bytea NOT NULL,
+        nonce text NOT NULL,
+        code_verifier text NOT NULL,
+        next_path text NOT NULL,
+        created_at timestamptz NOT NULL DEFAULT now()
+    );
+    -- The provider's tokens of one SSO login (sealed), checked again every refresh interval.
+    CREATE TABLE oidc_logins (
+        token_hash bytea PRIMARY KEY REFERENCES login_sessions(token_hash) ON DELETE CASCADE,
+        user_id bigint NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        sid text,
+        tokens text NOT NULL,
+        checked_at timestamptz NOT NULL DEFAULT now(),
+        failing_since timestamptz,
+        claimed_until timestamptz
+    );
+    CREATE INDEX oidc_logins_user ON oidc_logins(user_id);
+    CREATE INDEX oidc_logins_checked ON oidc_logins(checked_at);
+    -- Back-channel logout tokens seen (jti), so a replayed one is refused.
+    CREATE TABLE oidc_seen_logout_tokens (
+        issuer text NOT NULL,
+        jti text NOT NULL,
+        expires_at timestamptz NOT NULL,
+        PRIMARY KEY (issuer, jti)
+    );
+    """,
 )

@@ -18,10 +18,12 @@ from session_manager.store import LimitExceeded, SessionRow
 from . import audit
 from .access import Access, session_access
 from .accounts import User
+from .break_glass import refuse_local_login, refuse_sso_user
 from .credentials import GIT_TOKEN
 from .http import ApiError, current_user, json_body, require_str, services
 from .logins import COOKIE
 from .passwords import verify_password_async
+from .sso_service import end_session_url, session_start_allowed
 from .throttle import Throttled, address_key
 
 _BAD_LOGIN = "Invalid username or password."
@@ -42,9 +44,11 @@ async def login(request: Request) -> Response:
             429, "too_many_attempts", str(exc), {"Retry-After": str(exc.retry_after)}
         ) from None
     user, hashed = await svc.accounts.password_hash(username)
+    await refuse_sso_user(svc, user)
     if not await verify_password_async(password, hashed) or user is None:
         await audit.record(svc.db, username, "login.failed")
         raise ApiError(401, "invalid_credentials", _BAD_LOGIN)
+    await refuse_local_login(svc, user)
     await svc.throttle.succeeded(address, username)
     if user.disabled:
         await audit.record(svc.db, username, "login.disabled")
@@ -67,8 +71,14 @@ async def login(request: Request) -> Response:
 
 
 async def logout(request: Request) -> Response:
-    await services(request).logins.delete(request.cookies.get(COOKIE))
-    response = Response(status_code=204)
+    svc = services(request)
+    token = request.cookies.get(COOKIE)
+    # An SSO login also ends at the provider: the browser is sent to its end-session page.
+    end_session = await end_session_url(svc, token) if token else None
+    await svc.logins.delete(token)
+    response: Response = (
+        JSONResponse({"end_session_url": end_session}) if end_session else Response(status_code=204)
+    )
     response.delete_cookie(COOKIE, path="/")
     return response
 
@@ -127,6 +137,8 @@ async def create_session(request: Request) -> Response:
     role = await svc.accounts.role_of(user, project.id) if project else None
     if project is None or role is None:
         raise ApiError(404, "project_not_found", f"No project named {name!r} is open to you.")
+    if not await session_start_allowed(svc, request.cookies.get(COOKIE)):
+        raise ApiError(401, "not_authenticated", "Your sign-in has ended; sign in again.")
     try:
         row, created = await svc.manager.open_session(
             user.id, user.username, project.id, project.name, lambda: svc.pod_env(user, project)

@@ -30,6 +30,7 @@ from .migrations import MIGRATIONS
 from .objectstore import ObjectStore, create_store
 from .revocation import SocketRegistry
 from .shares import Shares
+from .sso_service import SingleSignOn, build_sso
 from .throttle import LoginThrottle
 from .warehouse_config import InvalidSettings, demo_connection, from_legacy
 from .warehouse_store import WarehouseStore
@@ -60,6 +61,7 @@ class Services:
         self.objects: ObjectStore | None = None  # dbt logs and artifacts
         self.collector: InvocationCollector | None = None
         self.sockets: SocketRegistry | None = None  # the proxied sockets, when serving
+        self.sso: SingleSignOn | None = None  # single sign-on, when IDE_AUTH_MODE allows it
         self.first_login: tuple[str, str] | None = None  # (user, password) when generated
         self.write_methods = WRITE_METHODS
         self.guest_modes = GUEST_MODES
@@ -124,6 +126,7 @@ class Services:
         )
         self.manager.before_stop = self.collector.before_stop
         await self._bootstrap()
+        self.sso = await build_sso(self)
         if manage_sessions:
             await self.manager.reconcile()
             policy = ReapPolicy(
@@ -136,9 +139,14 @@ class Services:
             self.collector.start()
             self.sockets = SocketRegistry(self.db, idle_timeout=self.config.login_idle_timeout)
             await self.sockets.start()
+            if self.sso is not None:
+                await self.sso.logins.start()
 
     async def stop(self) -> None:
         """Undo whatever ``start()`` got to, even part-way; safe to call twice."""
+        sso, self.sso = self.sso, None
+        if sso is not None:
+            await sso.stop()
         sockets, self.sockets = self.sockets, None
         if sockets is not None:
             await sockets.stop()

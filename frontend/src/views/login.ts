@@ -1,6 +1,7 @@
-// Login with a local username and password (POST /api/auth/login).
+// Login with a local username and password (POST /api/auth/login), and "Sign in with
+// <provider>" for single sign-on when GET /api/auth/providers offers it.
 import { h, type View } from "../dom";
-import { ApiError, login, type User } from "../api";
+import { ApiError, fetchProviders, login, type AuthProviders, type User } from "../api";
 
 export function createLoginView(onLoggedIn: (user: User) => void): View {
   const username = h("input", {
@@ -61,5 +62,43 @@ export function createLoginView(onLoggedIn: (user: User) => void): View {
 
   const el = h("main", { class: "login-page" }, form);
   queueMicrotask(() => username.focus());
+  void fetchProviders().then(
+    (offered) => offerProviders(form, offered),
+    () => undefined, // an older server, or offline: the password form is all there is
+  );
   return { el, dispose: () => undefined };
+}
+
+function offerProviders(form: HTMLElement, offered: AuthProviders): void {
+  const heading = form.querySelector("p.muted");
+  const anchor = heading?.nextSibling ?? null;
+  // Back to where the user was once signed in (a local path: the server checks it too).
+  const next = `/${window.location.hash}`;
+  for (const provider of offered.providers) {
+    const link = h(
+      "a",
+      {
+        class: "button primary wide",
+        href: `${provider.login_url}?next=${encodeURIComponent(next)}`,
+        "data-testid": `login-sso-${provider.id}`,
+      },
+      `Sign in with ${provider.name}`,
+    );
+    form.insertBefore(link, anchor);
+  }
+  if (!offered.local && offered.providers.length) {
+    // Only break-glass accounts log in with a password: fold the form away.
+    const fields = Array.from(form.children).filter(
+      (child) => child !== heading && child.tagName !== "H1" && !child.matches("a.button"),
+    );
+    const details = h(
+      "details",
+      { class: "login-break-glass", "data-testid": "login-break-glass" },
+      h("summary", null, "Break-glass login"),
+    );
+    for (const field of fields) details.append(field);
+    form.append(details);
+  } else if (offered.providers.length) {
+    form.insertBefore(h("p", { class: "muted login-or" }, "or with a local account"), anchor);
+  }
 }
