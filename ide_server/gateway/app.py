@@ -31,6 +31,7 @@ from .proxy import SessionProxy
 from .routes import ROUTES
 from .routes_admin import ROUTES as ADMIN_ROUTES
 from .routes_credentials import ROUTES as CREDENTIAL_ROUTES
+from .routes_manage import ROUTES as MANAGE_ROUTES
 from .services import Services
 
 FRONTEND_DIST = Path(__file__).resolve().parents[2] / "frontend" / "dist"
@@ -86,6 +87,7 @@ def create_app(config: Config, services: Services | None = None) -> Starlette:
         *ROUTES,
         *CREDENTIAL_ROUTES,
         *ADMIN_ROUTES,
+        *MANAGE_ROUTES,
     ]
     if FRONTEND_DIST.is_dir():
         routes.append(Mount("/", app=SpaFiles(directory=FRONTEND_DIST, html=True)))

@@ -17,6 +17,7 @@ from session_manager.store import LimitExceeded, SessionRow
 
 from . import audit
 from .accounts import User
+from .admin_projects import token_hint
 from .credentials import GIT_TOKEN, WAREHOUSE_PASSWORD
 from .http import ApiError, current_user, json_body, require_str, services
 from .logins import COOKIE
@@ -75,10 +76,12 @@ async def logout(request: Request) -> Response:
 async def me(request: Request) -> Response:
     user = current_user(request)
     credentials = services(request).credentials
+    git_token = await credentials.get(GIT_TOKEN, user_id=user.id)
     return JSONResponse(
         {
             **user.public(),
-            "git_token_set": await credentials.get(GIT_TOKEN, user_id=user.id) is not None,
+            "git_token_set": git_token is not None,
+            "git_token_hint": token_hint(git_token) if git_token is not None else None,
             "warehouse_credentials_set": await credentials.get(WAREHOUSE_PASSWORD, user_id=user.id)
             is not None,
         }
