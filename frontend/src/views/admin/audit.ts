@@ -33,7 +33,7 @@ export function auditTab(): { el: HTMLElement; load: () => Promise<void> } {
       { "data-testid": "audit-row", "data-action": e.action },
       h("td", null, when(e.at)),
       h("td", { "data-testid": "audit-actor" }, e.actor ?? h("span", { class: "muted" }, "command line")),
-      h("td", { class: "mono", "data-testid": "audit-action" }, e.action),
+      h("td", { class: "mono", "data-testid": "audit-entry-action" }, e.action),
       h("td", { class: "mono audit-detail" }, Object.entries(e.detail).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(" ")),
     );
   const fetchPage = async (append: boolean): Promise<void> => {
