@@ -187,14 +187,25 @@ def _print_rows(rows: list[dict[str, Any]], columns: tuple[str, ...]) -> None:
 
 
 async def _user_add(services: Any, args: argparse.Namespace) -> None:
-    await services.accounts.create_user(
+    from .gateway import admin
+
+    await admin.create_user(
+        services,
         args.username,
         _password(args),
         is_admin=args.admin,
         email=args.email or "",
         display_name=args.display_name or "",
+        actor=None,
     )
     print(f"created user {args.username}")
+
+
+async def _user_admin(services: Any, args: argparse.Namespace) -> None:
+    from .gateway import admin
+
+    await admin.set_admin(services, args.username, args.grant, None)
+    print(f"{args.username} is {'an admin' if args.grant else 'no longer an admin'}")
 
 
 async def _user_list(services: Any, args: argparse.Namespace) -> None:
@@ -235,8 +246,52 @@ async def _user_break_glass(services: Any, args: argparse.Namespace) -> None:
 
 
 async def _project_add(services: Any, args: argparse.Namespace) -> None:
-    await services.accounts.create_project(args.name, args.git_url, args.default_branch)
+    from .gateway import admin_projects
+
+    token = _secret("Deploy token: ") if args.deploy_token_stdin else ""
+    await admin_projects.add_project(
+        services,
+        args.name,
+        args.git_url,
+        args.default_branch,
+        deploy_token=token,
+        check_remote=not args.skip_remote_check,
+        actor=None,
+    )
     print(f"created project {args.name}")
+
+
+async def _project_edit(services: Any, args: argparse.Namespace) -> None:
+    from .gateway import admin_projects
+
+    view = await admin_projects.edit_project(
+        services, args.name, git_url=args.git_url, default_branch=args.default_branch, actor=None
+    )
+    print(f"project {args.name}: {view['git_url']} ({view['default_branch']})")
+
+
+async def _project_deploy_token(services: Any, args: argparse.Namespace) -> None:
+    from .gateway import admin_projects
+
+    if args.remove:
+        await admin_projects.delete_deploy_token(services, args.name, None)
+        print(f"deploy token of {args.name} removed")
+        return
+    result = await admin_projects.set_deploy_token(
+        services, args.name, _secret("Deploy token: "), None
+    )
+    print(f"deploy token of {args.name} set ({result['hint']})")
+
+
+def _secret(prompt: str) -> str:
+    """A secret from the terminal, or from stdin when it is not one: never an argument."""
+    value = getpass.getpass(prompt) if sys.stdin.isatty() else sys.stdin.readline()
+    value = value.strip()
+    if not value:
+        from .gateway.accounts import AccountError
+
+        raise AccountError("no token given")
+    return value
 
 
 async def _project_list(services: Any, args: argparse.Namespace) -> None:
@@ -300,7 +355,9 @@ async def _project_connection(services: Any, args: argparse.Namespace) -> None:
 
 
 async def _member_add(services: Any, args: argparse.Namespace) -> None:
-    await services.accounts.add_member(args.project, args.username, args.role)
+    from .gateway import admin
+
+    await admin.add_member(services, args.project, args.username, args.role, None)
     print(f"{args.username} is {args.role} on {args.project}")
 
 
@@ -327,15 +384,63 @@ async def _member_remove(services: Any, args: argparse.Namespace) -> None:
     )
 
 
+async def _session_list(services: Any, args: argparse.Namespace) -> None:
+    from session_manager.states import State
+
+    live = (State.PENDING, State.STARTING, State.READY, State.STOPPING)
+    rows = [
+        {"id": r.id, "user": r.username, "project": r.project, "state": r.state.value,
+         "created_at": r.created_at.isoformat(timespec="seconds")}
+        for r in await services.store.list(states=live)
+    ]  # fmt: skip
+    _print_rows(rows, ("id", "user", "project", "state", "created_at"))
+
+
+async def _session_stop(services: Any, args: argparse.Namespace) -> None:
+    from .gateway import audit
+    from .gateway.accounts import AccountNotFound
+
+    row = await services.store.get(args.session_id)
+    if row is None:
+        raise AccountNotFound(f"no session {args.session_id!r}")
+    await audit.record(services.db, None, "session.stop", session=row.id, owner=row.username)
+    await services.manager.stop_session(row.id, reason="stopped by an admin")
+    print(f"stopped session {row.id} of {row.username} on {row.project}; volume kept")
+
+
+async def _audit_list(services: Any, args: argparse.Namespace) -> None:
+    from datetime import datetime
+
+    from .gateway import audit
+
+    rows = await audit.query(
+        services.db,
+        actor=args.actor,
+        action=args.action_filter,
+        since=datetime.fromisoformat(args.since) if args.since else None,
+        until=datetime.fromisoformat(args.until) if args.until else None,
+        limit=args.limit,
+    )
+    for r in rows:
+        r["actor"] = r["actor"] or "(cli)"
+    _print_rows(rows, ("at", "actor", "action", "detail"))
+
+
 _ACTIONS: dict[tuple[str, str], Callable[[Any, argparse.Namespace], Awaitable[None]]] = {
     ("user", "add"): _user_add,
     ("user", "list"): _user_list,
+    ("user", "admin"): _user_admin,
     ("user", "disable"): _user_disable,
     ("user", "enable"): _user_enable,
     ("user", "passwd"): _user_passwd,
     ("user", "break-glass"): _user_break_glass,
     ("project", "add"): _project_add,
     ("project", "list"): _project_list,
+    ("project", "edit"): _project_edit,
+    ("project", "deploy-token"): _project_deploy_token,
+    ("session", "list"): _session_list,
+    ("session", "stop"): _session_stop,
+    ("audit", "list"): _audit_list,
     ("project", "remove"): _project_remove,
     ("project", "connection"): _project_connection,
     ("member", "add"): _member_add,
@@ -392,6 +497,12 @@ def build_parser() -> argparse.ArgumentParser:
     break_glass.add_argument("username")
     break_glass.add_argument("state", choices=["on", "off"])
     subs.append(break_glass)
+    user_admin = user.add_parser("admin", help="make a user an admin, or take it back")
+    user_admin.add_argument("username")
+    grant = user_admin.add_mutually_exclusive_group(required=True)
+    grant.add_argument("--grant", action="store_true", dest="grant")
+    grant.add_argument("--revoke", action="store_false", dest="grant")
+    subs.append(user_admin)
 
     project = commands.add_parser("project", help="manage projects").add_subparsers(
         dest="action", required=True
@@ -399,7 +510,31 @@ def build_parser() -> argparse.ArgumentParser:
     project_add = project.add_parser("add", help="register a project")
     project_add.add_argument("name")
     project_add.add_argument("git_url")
-    project_add.add_argument("--default-branch", default="main")
+    project_add.add_argument(
+        "--default-branch", default="main", help="must exist on the remote (checked)"
+    )
+    project_add.add_argument(
+        "--deploy-token-stdin",
+        action="store_true",
+        help="read the project's deploy token from stdin (prompted on a terminal)",
+    )
+    project_add.add_argument(
+        "--skip-remote-check",
+        action="store_true",
+        help="register the project without asking the remote for its branches",
+    )
+    project_edit = project.add_parser(
+        "edit", help="change the git URL or default branch (checked against the remote)"
+    )
+    project_edit.add_argument("name")
+    project_edit.add_argument("--git-url")
+    project_edit.add_argument("--default-branch")
+    deploy = project.add_parser(
+        "deploy-token", help="set the deploy token (read from stdin) or --remove it"
+    )
+    deploy.add_argument("name")
+    deploy.add_argument("--remove", action="store_true")
+    subs += [project_edit, deploy]
     project_remove = project.add_parser(
         "remove", help="stop the project's sessions and delete it (say what becomes of volumes)"
     )
@@ -448,6 +583,25 @@ def build_parser() -> argparse.ArgumentParser:
     for sub in (member_add, member_role):
         sub.add_argument("role", choices=roles)
     subs += [member_add, member_role, member_remove, member_list]
+
+    session = commands.add_parser("session", help="live sessions").add_subparsers(
+        dest="action", required=True
+    )
+    session_stop = session.add_parser("stop", help="stop a session (its volume is kept)")
+    session_stop.add_argument("session_id")
+    subs += [session.add_parser("list", help="list live sessions"), session_stop]
+
+    audit_list = (
+        commands.add_parser("audit", help="the audit log")
+        .add_subparsers(dest="action", required=True)
+        .add_parser("list", help="entries, newest first")
+    )
+    audit_list.add_argument("--actor")
+    audit_list.add_argument("--action", dest="action_filter", help="an action, or 'user.' ...")
+    audit_list.add_argument("--since", help="ISO 8601 time")
+    audit_list.add_argument("--until", help="ISO 8601 time")
+    audit_list.add_argument("--limit", type=int, default=100)
+    subs.append(audit_list)
 
     secrets = commands.add_parser("secrets", help="manage the encryption of stored secrets")
     rotate = secrets.add_subparsers(dest="action", required=True).add_parser(

@@ -38,6 +38,8 @@ export class ApiError extends Error {
     readonly status: number,
     readonly code: string,
     message: string,
+    /** The whole error object of the answer: some codes carry more (e.g. `branches`). */
+    readonly detail: Record<string, unknown> = {},
   ) {
     super(message);
     this.name = "ApiError";
@@ -75,6 +77,7 @@ export async function apiRequest<T>(method: string, path: string, body?: unknown
       response.status,
       error?.code ?? `http_${response.status}`,
       error?.message ?? `The server answered ${response.status} ${response.statusText}.`,
+      (error as Record<string, unknown> | undefined) ?? {},
     );
     if (response.status === 401 && path !== "/api/auth/login") {
       events.emit("unauthorized");

@@ -3,6 +3,8 @@ import { fetchMe, logout, onUnauthorized, type User } from "./api";
 import type { View } from "./dom";
 import { onRouteChange, parseRoute, type Route } from "./router";
 import { errorMessage } from "./ui/notice";
+import { createAccountView } from "./views/account/account";
+import { createAdminView } from "./views/admin/admin";
 import { createLoginView } from "./views/login";
 import { createProjectsView } from "./views/projects";
 import { SessionView } from "./views/session";
@@ -51,7 +53,13 @@ export class App {
   private route(route: Route): void {
     if (!this.user) return;
     const onLogout = (): void => void this.logout();
-    if (route.name === "session") {
+    if (route.name === "account") {
+      document.title = "Account · Analytics IDE";
+      this.mount(createAccountView(this.user, onLogout));
+    } else if (route.name === "admin") {
+      document.title = "Admin · Analytics IDE";
+      this.mount(createAdminView(this.user, route.tab, route.project ?? null, onLogout));
+    } else if (route.name === "session") {
       document.title = "Session · Analytics IDE";
       this.mount(new SessionView(this.user, route.id, onLogout));
     } else {

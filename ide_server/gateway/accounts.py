@@ -144,6 +144,15 @@ class Accounts:
             raise AccountNotFound(f"no user {username!r}")
         return User(**row)
 
+    async def set_admin(self, username: str, is_admin: bool) -> User:
+        row = await self.db.fetchone(
+            f"UPDATE users SET is_admin = %s WHERE username = %s RETURNING {_USER}",
+            (is_admin, username),
+        )
+        if row is None:
+            raise AccountNotFound(f"no user {username!r}")
+        return User(**row)
+
     async def list_users(self) -> list[User]:
         rows = await self.db.fetchall(f"SELECT {_USER} FROM users ORDER BY username")
         return [User(**r) for r in rows]
@@ -180,6 +189,18 @@ class Accounts:
         except psycopg.errors.UniqueViolation:
             raise AccountError(f"project {name!r} exists already") from None
         assert row is not None
+        return Project(**row)
+
+    async def update_project(self, name: str, *, git_url: str, default_branch: str) -> Project:
+        if not git_url or not default_branch:
+            raise AccountError("a project needs a git URL and a default branch")
+        row = await self.db.fetchone(
+            f"UPDATE projects SET git_url = %s, default_branch = %s WHERE name = %s"
+            f" RETURNING {_PROJECT}",
+            (git_url, default_branch, name),
+        )
+        if row is None:
+            raise AccountNotFound(f"no project {name!r}")
         return Project(**row)
 
     async def project_by_name(self, name: str) -> Project | None:

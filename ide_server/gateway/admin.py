@@ -55,6 +55,37 @@ async def end_access(services: Services, user_id: int, reason: str) -> tuple[int
     return logins, await _stop(services, live, reason)
 
 
+async def create_user(
+    services: Services,
+    username: str,
+    password: str,
+    *,
+    is_admin: bool = False,
+    email: str = "",
+    display_name: str = "",
+    actor: str | None,
+) -> dict[str, Any]:
+    """A new local user."""
+    user = await services.accounts.create_user(
+        username, password, is_admin=is_admin, email=email, display_name=display_name
+    )
+    await audit.record(services.db, actor, "user.add", user=username, is_admin=is_admin)
+    return user.admin_view()
+
+
+async def set_admin(
+    services: Services, username: str, is_admin: bool, actor: str | None
+) -> dict[str, Any]:
+    """Make a user an admin (of every project) or take it back; the last enabled admin
+    stays one. Sockets opened as an admin are downgraded at the next revalidation."""
+    user = await _user(services, username)
+    if user.is_admin and not is_admin and await _enabled_admins(services) == [username]:
+        raise AccountError(f"{username!r} is the only enabled admin; make another admin first")
+    user = await services.accounts.set_admin(username, is_admin)
+    await audit.record(services.db, actor, "user.admin", user=username, is_admin=is_admin)
+    return user.admin_view()
+
+
 async def disable_user(services: Services, username: str, actor: str | None) -> dict[str, Any]:
     """Ends every login and socket of the user and stops their pods; volumes stay."""
     user = await _user(services, username)
@@ -89,6 +120,15 @@ async def list_members(services: Services, project: str) -> list[dict[str, str]]
     ]
 
 
+async def add_member(
+    services: Services, project: str, username: str, role: str, actor: str | None
+) -> dict[str, str]:
+    """Give a user a role on a project (or change the one they have)."""
+    await services.accounts.add_member(project, username, role)
+    await audit.record(services.db, actor, "member.add", project=project, user=username, role=role)
+    return {"username": username, "project": project, "role": role}
+
+
 async def set_role(
     services: Services, project: str, username: str, role: str, actor: str | None
 ) -> dict[str, str]:
@@ -116,18 +156,9 @@ async def remove_member(
 
 
 async def list_projects(services: Services) -> list[dict[str, Any]]:
-    out = []
-    for project in await services.accounts.list_projects():
-        members = await services.accounts.members_of(project.name)
-        out.append(
-            {
-                "name": project.name,
-                "git_url": project.git_url,
-                "default_branch": project.default_branch,
-                "members": len(members),
-            }
-        )
-    return out
+    from .admin_projects import project_view
+
+    return [await project_view(services, p) for p in await services.accounts.list_projects()]
 
 
 async def remove_project(

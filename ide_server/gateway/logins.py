@@ -72,6 +72,25 @@ class Logins:
             (user_id, token_hash(keep) if keep else b""),
         )
 
+    async def list_of(self, user_id: int, *, current: str | None = None) -> list[dict[str, object]]:
+        """The user's live logins, newest first; ``current`` marks the caller's own."""
+        mine = token_hash(current) if current else b""
+        rows = await self.db.fetchall(
+            "SELECT token_hash, created_at, last_seen, expires_at FROM login_sessions"
+            " WHERE user_id = %s AND expires_at > now() AND last_seen > now() - %s"
+            " ORDER BY created_at DESC",
+            (user_id, self.idle_timeout),
+        )
+        return [
+            {
+                "created_at": r["created_at"].isoformat(),
+                "last_seen": r["last_seen"].isoformat(),
+                "expires_at": r["expires_at"].isoformat(),
+                "current": bytes(r["token_hash"]) == mine,
+            }
+            for r in rows
+        ]
+
     async def purge_expired(self) -> int:
         return await self.db.execute(
             "DELETE FROM login_sessions WHERE expires_at <= now() OR last_seen <= now() - %s",

@@ -18,6 +18,7 @@ from session_manager.store import LimitExceeded, SessionRow
 from . import audit
 from .access import Access, session_access
 from .accounts import User
+from .admin_projects import token_hint
 from .break_glass import refuse_local_login, refuse_sso_user
 from .credentials import GIT_TOKEN
 from .http import ApiError, current_user, json_body, require_str, services
@@ -86,10 +87,12 @@ async def logout(request: Request) -> Response:
 async def me(request: Request) -> Response:
     user = current_user(request)
     credentials = services(request).credentials
+    git_token = await credentials.get(GIT_TOKEN, user_id=user.id)
     return JSONResponse(
         {
             **user.public(),
-            "git_token_set": await credentials.get(GIT_TOKEN, user_id=user.id) is not None,
+            "git_token_set": git_token is not None,
+            "git_token_hint": token_hint(git_token) if git_token is not None else None,
         }
     )
 

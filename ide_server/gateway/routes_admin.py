@@ -82,6 +82,37 @@ async def list_users(request: Request, actor: User) -> Response:
 
 
 @_admin
+async def create_user(request: Request, actor: User) -> Response:
+    body = await json_body(request)
+    is_admin = body.get("is_admin", False)
+    if not isinstance(is_admin, bool):
+        raise ApiError(400, "bad_request", "'is_admin' must be true or false.")
+    extra = {k: body.get(k) or "" for k in ("email", "display_name")}
+    if not all(isinstance(v, str) and len(v) <= 256 for v in extra.values()):
+        raise ApiError(400, "bad_request", "'email' and 'display_name' must be strings.")
+    user = await admin.create_user(
+        _services(request),
+        require_str(body, "username", max_length=64),
+        require_str(body, "password", max_length=MAX_PASSWORD_LENGTH),
+        is_admin=is_admin,
+        actor=actor.username,
+        **extra,
+    )
+    return JSONResponse(user, status_code=201)
+
+
+@_admin
+async def set_admin(request: Request, actor: User) -> Response:
+    is_admin = (await json_body(request)).get("is_admin")
+    if not isinstance(is_admin, bool):
+        raise ApiError(400, "bad_request", "'is_admin' must be true or false.")
+    name = request.path_params["username"]
+    if name == actor.username and not is_admin:
+        raise ApiError(400, "bad_request", "You cannot take your own admin role away.")
+    return JSONResponse(await admin.set_admin(_services(request), name, is_admin, actor.username))
+
+
+@_admin
 async def disable_user(request: Request, actor: User) -> Response:
     name = request.path_params["username"]
     if name == actor.username:
@@ -161,6 +192,8 @@ _MEMBER = "/api/admin/projects/{project}/members/{username}"
 ROUTES = [
     Route("/api/me/password", change_password, methods=["POST"]),
     Route("/api/admin/users", list_users, methods=["GET"]),
+    Route("/api/admin/users", create_user, methods=["POST"]),
+    Route("/api/admin/users/{username}/admin", set_admin, methods=["PUT"]),
     Route("/api/admin/users/{username}/disable", disable_user, methods=["POST"]),
     Route("/api/admin/users/{username}/enable", enable_user, methods=["POST"]),
     Route("/api/admin/users/{username}/password", reset_password, methods=["PUT"]),

@@ -10,7 +10,7 @@ def test_unreachable_remote_fails_the_session_with_a_clear_reason(
     gateway: GatewayProcess, tmp_path
 ) -> None:
     missing = (tmp_path / "no-such-repo.git").as_uri()
-    gateway.cli("project", "add", "broken", missing)
+    gateway.cli("project", "add", "broken", missing, "--skip-remote-check")
     admin = Api(gateway.url)
     admin.login("admin", ADMIN_PASSWORD)
     created = admin.http.post("/api/sessions", json={"project": "broken"}).json()

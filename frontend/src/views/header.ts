@@ -18,9 +18,17 @@ export function renderHeader(options: HeaderOptions): HTMLElement {
     h(
       "div",
       { class: "topbar-user" },
+      options.user.is_admin
+        ? h("a", { class: "button subtle", href: "#/admin/users", "data-testid": "nav-admin" }, "Admin")
+        : null,
       h(
-        "span",
-        { class: "user-name", "data-testid": "current-user", title: options.user.email ?? "" },
+        "a",
+        {
+          class: "user-name",
+          href: "#/settings",
+          "data-testid": "current-user",
+          title: `${options.user.email ?? ""} · account settings`,
+        },
         options.user.display_name || options.user.username,
       ),
       h(
