@@ -55,7 +55,7 @@ def test_the_pod_receives_the_token_in_its_environment_only(
 def test_a_sealed_value_moved_to_another_row_does_not_open(
     frank: Api, gateway: GatewayProcess
 ) -> None:
-    gateway.cli("project", "add", "sealed", "file:///nonexistent/sealed.git")
+    gateway.cli("project", "add", "sealed", "file:///nonexistent/sealed.git", "--skip-remote-check")
     gateway.cli("project", "connection", "sealed", "--type", "postgres", "--host", "127.0.0.1",
                 "--database", "nowhere")  # fmt: skip
     gateway.cli("member", "add", "sealed", "frank", "developer")

@@ -165,7 +165,7 @@ def test_a_shared_file_inside_the_data_dir_is_refused(
 def test_setting_a_connection_is_audited(admin: Api, gateway: GatewayProcess, bare: str) -> None:
     body = {"type": "duckdb", "attach": [{"path": "/srv/shared/finance.duckdb"}]}
     other = f"{bare}x"
-    gateway.cli("project", "add", other, "file:///nonexistent.git")
+    gateway.cli("project", "add", other, "file:///nonexistent.git", "--skip-remote-check")
     response = admin.http.put(f"/api/projects/{other}/connection", json=body)
     assert response.status_code == 200
     assert response.json()["attach"] == [
@@ -259,7 +259,7 @@ def test_test_connection_with_a_wrong_then_the_right_password(
     alice: Api, admin: Api, gateway: GatewayProcess, pw_server: PasswordServer
 ) -> None:
     name = f"pw{secrets.token_hex(3)}"
-    gateway.cli("project", "add", name, "file:///nonexistent.git")
+    gateway.cli("project", "add", name, "file:///nonexistent.git", "--skip-remote-check")
     gateway.cli("member", "add", name, "alice", "developer")
     connection = {"type": "postgres", "host": pw_server.host, "port": pw_server.port,
                   "database": pw_server.database, "sslmode": "disable"}  # fmt: skip

@@ -54,7 +54,7 @@ def test_the_global_warehouse_and_user_logins_move_onto_projects(
 ) -> None:
     gw = legacy_gateway
     gw.cli("user", "add", "erin", "--password", PASSWORD)
-    gw.cli("project", "add", "sales", "file:///nonexistent/sales.git")
+    gw.cli("project", "add", "sales", "file:///nonexistent/sales.git", "--skip-remote-check")
     gw.cli("member", "add", "sales", "erin", "developer")
     _store_legacy_login(gw, "erin")
     gw.stop()
