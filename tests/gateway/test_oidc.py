@@ -552,3 +552,22 @@ def test_an_outage_lets_sessions_start_within_the_grace_and_not_after(
     finally:
         provider.resume()
     assert "has failed for longer than the grace" in gw.log()
+
+
+def test_admins_see_sso_users_and_set_break_glass_over_rest(sso: Sso) -> None:
+    gw, provider = sso
+    sub = _account(provider)
+    sso_login(gw.url, sub)
+    admin = login_as(gw, "admin", ADMIN_PASSWORD)
+    users = {u["username"]: u for u in admin.http.get("/api/admin/users").json()}
+    assert users[sub]["sso"] is True and users["admin"]["sso"] is False
+    assert users["admin"]["break_glass"] is False
+    answer = admin.http.put("/api/admin/users/admin/break-glass", json={"break_glass": True})
+    assert answer.status_code == 200 and answer.json() == {"username": "admin", "break_glass": True}
+    users = {u["username"]: u for u in admin.http.get("/api/admin/users").json()}
+    assert users["admin"]["break_glass"] is True
+    # Not for anybody but admins.
+    user, _ = sso_login(gw.url, sub)
+    refused = user.put(f"{gw.url}/api/admin/users/{sub}/break-glass", json={"break_glass": True})
+    assert refused.status_code == 403
+    admin.http.put("/api/admin/users/admin/break-glass", json={"break_glass": False})
