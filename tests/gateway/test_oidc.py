@@ -571,3 +571,7 @@ def test_admins_see_sso_users_and_set_break_glass_over_rest(sso: Sso) -> None:
     refused = user.put(f"{gw.url}/api/admin/users/{sub}/break-glass", json={"break_glass": True})
     assert refused.status_code == 403
     admin.http.put("/api/admin/users/admin/break-glass", json={"break_glass": False})
+    listed = next(
+        line.split() for line in gw.cli("user", "list").splitlines() if line.startswith(sub)
+    )
+    assert listed[1:5] == ["False", "False", "True", "False"]  # admin, disabled, sso, break-glass
