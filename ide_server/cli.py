@@ -211,7 +211,10 @@ async def _user_admin(services: Any, args: argparse.Namespace) -> None:
 async def _user_list(services: Any, args: argparse.Namespace) -> None:
     from .gateway import admin
 
-    _print_rows(await admin.list_users(services), ("username", "is_admin", "disabled", "email"))
+    _print_rows(
+        await admin.list_users(services),
+        ("username", "is_admin", "disabled", "sso", "break_glass", "email"),
+    )
 
 
 async def _user_disable(services: Any, args: argparse.Namespace) -> None:

@@ -44,7 +44,13 @@ async def _enabled_admins(services: Services) -> list[str]:
 
 
 async def list_users(services: Services) -> list[dict[str, Any]]:
-    return [u.admin_view() for u in await services.accounts.list_users()]
+    """Every user, with how they sign in (``sso``) and whether they are break-glass."""
+    rows = await services.db.fetchall(
+        "SELECT u.id, u.break_glass, i.user_id IS NOT NULL AS sso FROM users u"
+        " LEFT JOIN user_identities i ON i.user_id = u.id"
+    )
+    extra = {r["id"]: {"sso": r["sso"], "break_glass": r["break_glass"]} for r in rows}
+    return [{**u.admin_view(), **extra.get(u.id, {})} for u in await services.accounts.list_users()]
 
 
 async def end_access(services: Services, user_id: int, reason: str) -> tuple[int, int]:

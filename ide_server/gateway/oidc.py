@@ -14,17 +14,25 @@ import asyncio
 import logging
 import ssl
 import time
+import warnings
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
+import authlib.deprecate  # noqa: F401 - installs authlib's warning filter before ours
 import httpx
 from authlib.common.security import generate_token
-from authlib.integrations.base_client.errors import OAuthError
-from authlib.integrations.httpx_client import AsyncOAuth2Client
 from joserfc import jws, jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
+
+if TYPE_CHECKING:
+    from authlib.integrations.httpx_client import AsyncOAuth2Client
+
+# authlib's httpx client warns at import that it would rather have the `httpx2` fork; the
+# project uses httpx, which authlib still supports, and the warning would open every log.
+# The client is imported where it is used, after this filter.
+warnings.filterwarnings("ignore", message="The httpx module is deprecated")
 
 log = logging.getLogger(__name__)
 
@@ -134,6 +142,8 @@ class OidcProvider:
         await self._http.aclose()
 
     def _oauth(self, *, with_scope: bool = True) -> AsyncOAuth2Client:
+        from authlib.integrations.httpx_client import AsyncOAuth2Client
+
         # One client per exchange: authlib's client keeps the last token it saw, which must
         # never be another user's.
         return AsyncOAuth2Client(
@@ -343,6 +353,8 @@ class OidcProvider:
 
 async def _token_call(call: Any) -> dict[str, Any]:
     """Run one token-endpoint call, sorting its failures into refusal and outage."""
+    from authlib.integrations.base_client.errors import OAuthError
+
     try:
         token = await call
     except OAuthError as exc:

@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from . import admin, audit
+from . import admin, audit, break_glass
 from .accounts import MAX_PASSWORD_LENGTH, AccountError, AccountNotFound, User
 from .http import ApiError, current_user, json_body, require_str, services
 from .logins import COOKIE
@@ -113,6 +113,18 @@ async def set_admin(request: Request, actor: User) -> Response:
 
 
 @_admin
+async def set_break_glass(request: Request, actor: User) -> Response:
+    """Whether the user may log in with a password while IDE_AUTH_MODE=oidc (audited)."""
+    on = (await json_body(request)).get("break_glass")
+    if not isinstance(on, bool):
+        raise ApiError(400, "bad_request", "'break_glass' must be true or false.")
+    name = request.path_params["username"]
+    return JSONResponse(
+        await break_glass.set_break_glass(_services(request), name, on, actor.username)
+    )
+
+
+@_admin
 async def disable_user(request: Request, actor: User) -> Response:
     name = request.path_params["username"]
     if name == actor.username:
@@ -194,6 +206,7 @@ ROUTES = [
     Route("/api/admin/users", list_users, methods=["GET"]),
     Route("/api/admin/users", create_user, methods=["POST"]),
     Route("/api/admin/users/{username}/admin", set_admin, methods=["PUT"]),
+    Route("/api/admin/users/{username}/break-glass", set_break_glass, methods=["PUT"]),
     Route("/api/admin/users/{username}/disable", disable_user, methods=["POST"]),
     Route("/api/admin/users/{username}/enable", enable_user, methods=["POST"]),
     Route("/api/admin/users/{username}/password", reset_password, methods=["PUT"]),

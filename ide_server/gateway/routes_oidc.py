@@ -121,6 +121,20 @@ async def _take_pending(request: Request) -> dict[str, Any]:
 
 
 async def oidc_callback(request: Request) -> Response:
+    try:
+        return await _finish_sign_in(request)
+    except ApiError as exc:
+        # A person in a browser gets the login page saying what went wrong (by code only:
+        # no text from the URL reaches the page); a script gets the JSON error.
+        if request.headers.get("sec-fetch-mode") != "navigate":
+            raise
+        await audit.record(services(request).db, None, "login.sso_failed", code=exc.code)
+        response = RedirectResponse(f"/?sso_error={exc.code}", status_code=303)
+        response.delete_cookie(BROWSER_COOKIE, path=_COOKIE_PATH)
+        return response
+
+
+async def _finish_sign_in(request: Request) -> Response:
     sso = _sso(request)
     svc = services(request)
     pending = await _take_pending(request)

@@ -174,7 +174,7 @@ class SsoLogins:
             "UPDATE oidc_logins SET failing_since = coalesce(failing_since, now()),"
             " claimed_until = NULL, checked_at = now() - %s + %s WHERE token_hash = %s"
             " RETURNING failing_since < now() - %s AS expired",
-            (self.interval, timedelta(seconds=_RETRY), digest, self.grace),
+            (self.interval, min(timedelta(seconds=_RETRY), self.interval), digest, self.grace),
         )
         if state is not None and state["expired"]:
             log.warning(

@@ -48,3 +48,21 @@ async def test_sign_in_through_the_provider_pages(
     await expect(rows.get_by_test_id("project-name")).to_have_text("demo")
     await expect(rows.get_by_test_id("project-role")).to_have_text("Developer")
     await expect(page.get_by_text("Ada Lovelace")).to_be_visible()
+
+
+async def test_a_refused_sign_in_comes_back_to_the_login_page_saying_why(
+    sso_web: tuple[GatewayProcess, LoopbackProvider], new_context: NewContext
+) -> None:
+    gw, provider = sso_web
+    sub = new_account(provider, email_verified=False)
+    page = await (await new_context()).new_page()
+    await page.goto(f"{gw.url}/")
+    await page.get_by_test_id("login-sso-oidc").click()
+    await page.wait_for_url(f"{provider.issuer}/interaction/**")
+    await page.locator("input[name=login]").fill(sub)
+    await page.locator("input[name=password]").fill("anything")
+    await page.locator("button[type=submit]").click()
+    await page.locator("button[type=submit]").click()
+    await page.wait_for_url(f"{gw.url}/?sso_error=sso_refused**")
+    await expect(page.get_by_test_id("login-error")).to_contain_text("may not sign in here")
+    await expect(page.get_by_test_id("login-sso-oidc")).to_be_visible()

@@ -508,3 +508,70 @@ def test_break_glass_opens_local_login_in_oidc_mode(
         finally:
             gw.stop()
             provider.stop()
+
+
+@pytest.fixture(scope="module")
+def sso_slow_refresh(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sso]:
+    """No background refresh within a test: only the check before a session start."""
+    with sso_gateway(
+        tmp_path_factory.mktemp("oidc-start"), oidc_refresh_interval="3600", oidc_outage_grace="6"
+    ) as both:
+        yield both
+
+
+def _start(client: httpx.Client, gw: GatewayProcess) -> httpx.Response:
+    return client.post(f"{gw.url}/api/sessions", json={"project": "demo"})
+
+
+def test_a_session_start_checks_the_login_at_the_provider_first(sso_slow_refresh: Sso) -> None:
+    gw, provider = sso_slow_refresh
+    sub = _account(provider)
+    client, _ = sso_login(gw.url, sub)
+    provider.delete_account(sub)
+    # The loop would wait an hour; the start asks the provider now.
+    refused = _start(client, gw)
+    assert refused.status_code == 401, refused.text
+    assert _me(gw, client).status_code == 401
+
+
+def test_an_outage_lets_sessions_start_within_the_grace_and_not_after(
+    sso_slow_refresh: Sso,
+) -> None:
+    gw, provider = sso_slow_refresh
+    sub = _account(provider)
+    client, _ = sso_login(gw.url, sub)
+    provider.pause()
+    try:
+        started = _start(client, gw)
+        assert started.status_code in (200, 201), started.text
+        client.delete(f"{gw.url}/api/sessions/{started.json()['id']}")
+        time.sleep(7)  # past the grace of 6 s, the provider still silent
+        refused = _start(client, gw)
+        assert refused.status_code == 401, refused.text
+        assert _me(gw, client).status_code == 401
+    finally:
+        provider.resume()
+    assert "has failed for longer than the grace" in gw.log()
+
+
+def test_admins_see_sso_users_and_set_break_glass_over_rest(sso: Sso) -> None:
+    gw, provider = sso
+    sub = _account(provider)
+    sso_login(gw.url, sub)
+    admin = login_as(gw, "admin", ADMIN_PASSWORD)
+    users = {u["username"]: u for u in admin.http.get("/api/admin/users").json()}
+    assert users[sub]["sso"] is True and users["admin"]["sso"] is False
+    assert users["admin"]["break_glass"] is False
+    answer = admin.http.put("/api/admin/users/admin/break-glass", json={"break_glass": True})
+    assert answer.status_code == 200 and answer.json() == {"username": "admin", "break_glass": True}
+    users = {u["username"]: u for u in admin.http.get("/api/admin/users").json()}
+    assert users["admin"]["break_glass"] is True
+    # Not for anybody but admins.
+    user, _ = sso_login(gw.url, sub)
+    refused = user.put(f"{gw.url}/api/admin/users/{sub}/break-glass", json={"break_glass": True})
+    assert refused.status_code == 403
+    admin.http.put("/api/admin/users/admin/break-glass", json={"break_glass": False})
+    listed = next(
+        line.split() for line in gw.cli("user", "list").splitlines() if line.startswith(sub)
+    )
+    assert listed[1:5] == ["False", "False", "True", "False"]  # admin, disabled, sso, break-glass

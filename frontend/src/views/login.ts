@@ -60,6 +60,12 @@ export function createLoginView(onLoggedIn: (user: User) => void): View {
     }
   });
 
+  const ssoError = SSO_ERRORS[new URLSearchParams(window.location.search).get("sso_error") ?? ""];
+  if (ssoError) {
+    error.textContent = ssoError;
+    error.hidden = false;
+  }
+
   const el = h("main", { class: "login-page" }, form);
   queueMicrotask(() => username.focus());
   void fetchProviders().then(
@@ -68,6 +74,17 @@ export function createLoginView(onLoggedIn: (user: User) => void): View {
   );
   return { el, dispose: () => undefined };
 }
+
+// What the callback's error codes mean to a person (docs/api.md); the URL carries the code only.
+const SSO_ERRORS: Record<string, string> = {
+  bad_state: "That sign-in expired or was started in another browser. Please sign in again.",
+  code_refused: "The identity provider refused the sign-in. Please sign in again.",
+  invalid_token: "The identity provider's answer could not be verified, so it was refused.",
+  sso_refused:
+    "Your account may not sign in here (unverified email, an email domain not allowed, or an account disabled here). Ask an admin.",
+  provider_unavailable: "The identity provider cannot be reached. Try again in a moment.",
+  provider_error: "The identity provider answered with an error. Ask an admin.",
+};
 
 function offerProviders(form: HTMLElement, offered: AuthProviders): void {
   const heading = form.querySelector("p.muted");
