@@ -151,10 +151,12 @@ class Database:
             cur = await conn.execute("SELECT coalesce(max(version), 0) AS v FROM schema_migrations")
             row = await cur.fetchone()
             current = row["v"] if row else 0
+            if current < len(self.migrations):
+                log.info("applying migrations %d to %d", current + 1, len(self.migrations))
             for version, sql in enumerate(self.migrations, start=1):
                 if version <= current:
                     continue
-                log.info("applying migration %d", version)
+                log.debug("applying migration %d", version)
                 await conn.execute(sql)
                 await conn.execute(
                     "INSERT INTO schema_migrations (version) VALUES (%s)", (version,)
