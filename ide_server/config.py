@@ -286,6 +286,12 @@ SETTINGS: tuple[Setting, ...] = (
         float,
     ),
     Setting(
+        "metrics_token",
+        "",
+        "Bearer token a Prometheus scraper sends to `GET /metrics`; empty: only admins "
+        "(logged in) may read the metrics.",
+    ),
+    Setting(
         "max_connections_per_address",
         64,
         "Open connections (WebSockets included) one client address may hold at once.",
