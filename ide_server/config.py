@@ -286,6 +286,13 @@ SETTINGS: tuple[Setting, ...] = (
         float,
     ),
     Setting(
+        "shutdown_grace",
+        10,
+        "Seconds a stopping gateway (SIGTERM) gives requests in flight to finish; it stops "
+        "accepting at once and closes WebSockets with 1012 so browsers reconnect at once.",
+        int,
+    ),
+    Setting(
         "metrics_token",
         "",
         "Bearer token a Prometheus scraper sends to `GET /metrics`; empty: only admins "

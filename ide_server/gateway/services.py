@@ -254,6 +254,9 @@ class Services:
             save_delay=self.config.save_delay,
             git_ca_bundle=self.config.git_ca_bundle,
             max_message_bytes=self.config.max_message_bytes,
+            # A live gateway's reaper asks every pod at each pass: a pod that hears nothing
+            # for this long has lost its gateway and stops itself.
+            orphan_timeout=float(max(self.config.idle_timeout, 3 * self.config.cull_interval)),
             warehouse=warehouse,
         )
 
