@@ -16,6 +16,8 @@ import time
 from collections.abc import Iterator
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.core import CounterMetricFamily, Metric
+from prometheus_client.registry import Collector
 
 from session_manager.states import State
 
@@ -27,7 +29,15 @@ CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 BACKENDS = ("local", "kubernetes")
 START_STATUSES = ("ready", "failed", "timeout", "cancelled")
 LOGIN_RESULTS = ("success", "failure", "disabled", "throttled")
+LOGIN_METHODS = ("local", "sso")
+DBT_STATUSES = ("success", "error", "cancelled")
 SOCKET_KINDS = ("ide", "room")
+# The pod's dbt commands (ide_server/workspace/dbt/commands.py; a test keeps them equal)
+# and the statuses of the invocation index (invocations.py).
+DBT_COMMANDS = (
+    "build", "clean", "compile", "debug", "deps", "docs generate", "ls", "parse", "run",
+    "seed", "show", "snapshot", "source freshness", "test",
+)  # fmt: skip
 ACTIVE_PERIODS = ("24h", "7d", "30d")
 LAG_INTERVAL = 0.5  # seconds between two samples of the event loop's lag
 
@@ -45,7 +55,7 @@ FROM (
     SELECT user_id, last_seen AS at FROM login_sessions
     UNION ALL SELECT user_id, last_activity FROM sessions
     UNION ALL SELECT u.id, a.at FROM audit_log a JOIN users u ON u.username = a.actor
-        WHERE a.action = 'login'
+        WHERE a.action IN ('login', 'login.sso')
 ) seen
 WHERE at > now() - interval '30 days'
 """
@@ -71,7 +81,10 @@ class GatewayMetrics:
             "ide_active_users", "Users active within the period.", ("period",), registry=r
         )
         self.logins = Counter(
-            "ide_login", "Login attempts on this replica by result.", ("result",), registry=r
+            "ide_login",
+            "Login attempts on this replica by result and method (password or SSO).",
+            ("result", "method"),
+            registry=r,
         )
         self.proxy_request = Histogram(
             "ide_proxy_request_duration_seconds",
@@ -105,10 +118,13 @@ class GatewayMetrics:
         for period in ACTIVE_PERIODS:
             self.active_users.labels(period)
         for result in LOGIN_RESULTS:
-            self.logins.labels(result)
+            for method in LOGIN_METHODS:
+                self.logins.labels(result, method)
         for kind in SOCKET_KINDS:
             self.websockets.labels(kind)
         self._lag_task: asyncio.Task[None] | None = None
+        self._dbt = _DbtInvocations()
+        r.register(self._dbt)
 
     # -- what the session manager reports (session_manager.ports.SessionMetrics) -----------
     def start_finished(self, backend: str, status: str, seconds: float) -> None:
@@ -117,8 +133,8 @@ class GatewayMetrics:
     def reaper_pass(self, seconds: float) -> None:
         self.reaper.observe(seconds)
 
-    def login(self, result: str) -> None:
-        self.logins.labels(result).inc()
+    def login(self, result: str, method: str = "local") -> None:
+        self.logins.labels(result, method).inc()
 
     @contextlib.contextmanager
     def websocket_open(self, kind: str) -> Iterator[None]:
@@ -156,7 +172,42 @@ class GatewayMetrics:
         active = await db.fetchone(_ACTIVE_USERS) or {}
         for period in ACTIVE_PERIODS:
             self.active_users.labels(period).set(active.get(period) or 0)
+        rows = await db.fetchall(_DBT_BY_COMMAND)
+        self._dbt.counts = {(row["command"], row["status"]): row["n"] for row in rows}
         return generate_latest(self.registry)
 
 
 _SESSIONS_BY_STATE = "SELECT state, count(*) AS n FROM sessions GROUP BY state"
+
+# Finished invocations only: a running one is counted once it ends.
+_DBT_BY_COMMAND = (
+    "SELECT command, status, count(*) AS n FROM dbt_invocations"
+    " WHERE status <> 'running' GROUP BY command, status"
+)
+
+
+class _DbtInvocations(Collector):
+    """``ide_dbt_invocations_total``: the invocation index's rows by command and status,
+    read at scrape time, so it is the installation's count on every replica."""
+
+    def __init__(self) -> None:
+        self.counts: dict[tuple[str, str], int] = {}
+
+    def describe(self) -> list[Metric]:
+        return [self._family()]
+
+    def collect(self) -> list[Metric]:
+        family = self._family()
+        counts = {(c, s): 0 for c in DBT_COMMANDS for s in DBT_STATUSES}
+        counts.update(self.counts)
+        for (command, status), n in sorted(counts.items()):
+            family.add_metric([command, status], n)
+        return [family]
+
+    @staticmethod
+    def _family() -> CounterMetricFamily:
+        return CounterMetricFamily(
+            "ide_dbt_invocations",
+            "dbt invocations of the installation that finished, by command and status.",
+            labels=("command", "status"),
+        )

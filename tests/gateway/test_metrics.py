@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import Iterator
 
 import httpx
+import psycopg
 import pytest
 import websockets
 from prometheus_client.parser import text_string_to_metric_families
@@ -68,7 +69,12 @@ def test_the_token_or_an_admin_may_scrape_nobody_else(metrics_gateway: GatewayPr
 def test_every_series_exists_from_the_first_scrape(metrics_gateway: GatewayProcess) -> None:
     samples = scrape(metrics_gateway)
     for result in ("success", "failure", "disabled", "throttled"):
-        assert ("ide_login_total", (("result", result),)) in samples
+        for method in ("local", "sso"):
+            assert ("ide_login_total", (("method", method), ("result", result))) in samples
+    for command in ("build", "run", "test", "show", "source freshness"):
+        for status in ("success", "error", "cancelled"):
+            key = (("command", command), ("status", status))
+            assert ("ide_dbt_invocations_total", key) in samples
     for kind in ("ide", "room"):
         assert ("ide_websockets_open", (("kind", kind),)) in samples
     for period in ("24h", "7d", "30d"):
@@ -91,8 +97,8 @@ def test_logins_sessions_and_sockets_move_the_figures(metrics_gateway: GatewayPr
     session = erin.open_session("demo")
     after = scrape(metrics_gateway)
     for result, moved in (("success", 1), ("failure", 1), ("disabled", 0)):
-        grown = value(after, "ide_login_total", result=result) - value(
-            before, "ide_login_total", result=result
+        grown = value(after, "ide_login_total", result=result, method="local") - value(
+            before, "ide_login_total", result=result, method="local"
         )
         assert grown == moved, result
     started = ("ide_session_start_duration_seconds_count", dict(backend="local", status="ready"))
@@ -128,3 +134,33 @@ def test_logins_sessions_and_sockets_move_the_figures(metrics_gateway: GatewayPr
     assert value(grown, "ide_proxy_request_duration_seconds_count") > value(
         after, "ide_proxy_request_duration_seconds_count"
     )
+
+
+def test_finished_dbt_invocations_are_counted(metrics_gateway: GatewayProcess) -> None:
+    def runs(samples: dict, status: str) -> float:
+        return value(samples, "ide_dbt_invocations_total", command="run", status=status)
+
+    before = scrape(metrics_gateway)
+    # Rows as the collector writes them from the pods' spools (one finished, one running).
+    with psycopg.connect(metrics_gateway.database_url, autocommit=True) as conn:
+        ids = conn.execute(
+            "SELECT u.id, p.id FROM users u, projects p"
+            " WHERE u.username = 'erin' AND p.name = 'demo'"
+        ).fetchone()
+        assert ids is not None
+        for n, status in enumerate(("error", "running")):
+            conn.execute(
+                "INSERT INTO dbt_invocations (user_id, project_id, invocation_id, command,"
+                " started_at, status) VALUES (%s, %s, %s, 'run', now(), %s)",
+                (*ids, f"metrics-test-{n}", status),
+            )
+    after = scrape(metrics_gateway)
+    assert runs(after, "error") == runs(before, "error") + 1
+    assert runs(after, "success") == runs(before, "success")
+
+
+def test_the_dbt_commands_are_the_pods() -> None:
+    from ide_server.gateway.metrics import DBT_COMMANDS
+    from ide_server.workspace.dbt.commands import COMMANDS
+
+    assert sorted(DBT_COMMANDS) == sorted(COMMANDS)
