@@ -119,9 +119,6 @@ async def test_syntax_error_position_from_the_guard(duck_kernel: Any) -> None:
     _, client = duck_kernel
     events, _ = await preview(client, {"query_id": "q", "sql": "SELECT n\nFROM nums WHERE ("})
     assert events[-1]["event"] == "error"
-    assert "read-only" in events[-1]["message"].lower()
-    events, _ = await preview(client, {"query_id": "g4", "sql": "SELECT count(*) FROM nums"})
-    assert rows_of(events)[0][0] > 0  # nothing was deleted
     assert events[-1]["position"] == {"line": 2, "column": 17}
 
 
