@@ -11,8 +11,12 @@ Paths measured for ``SELECT * FROM bench_t`` with the default cap (500 rows):
   kernel → the demo warehouse. The gateway has no setting for a PostgreSQL warehouse yet.
 
 Each figure is the median over ``--repeat`` previews after one warm-up (the cold first
-preview, which starts the kernel, is printed apart). Then the kernel's peak RSS (VmHWM) after
-previewing a 1M-row and a 10M-row table, a fresh kernel each time.
+preview, which starts the kernel, is printed apart), and the overhead of the whole path
+over the plain driver (goal: at most 5 ms at the median), also for previews that follow a
+``--pause`` of idle seconds (``--pauses`` of them; the driver is timed after the same pause).
+Then the kernel's peak RSS (VmHWM) after previewing a 1M-row and a 10M-row table, a fresh
+kernel each time (``--skip-memory`` leaves it out). Everything it built under /tmp is
+removed at the end.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ import asyncio
 import json
 import os
 import secrets
+import shutil
 import statistics
 import subprocess
 import sys
@@ -45,6 +50,7 @@ ADMIN_PG = "postgresql://postgres@127.0.0.1:5432/postgres"
 SQL = "SELECT * FROM bench_t{size}"
 Timing = tuple[float, float]  # ms to the first rows batch, ms to query/done
 KERNEL_MS: list[float] = []  # the kernel's own elapsed_ms of each warm preview
+GOAL_MS = 5.0  # issue 15: the whole path adds at most this over the driver (p50)
 
 
 def make_duckdb_tables(path: Path, sizes: list[int]) -> None:
@@ -101,8 +107,22 @@ def postgres_driver(dbname: str, sql: str) -> Callable[[], Timing]:
     return once
 
 
-async def socket_timings(ws: Any, sql: str, repeat: int) -> tuple[Timing, list[Timing]]:
-    """(cold first preview, warm previews) over one IDE socket."""
+class Paused:
+    """Previews after an idle pause, each beside the driver timed after the same pause."""
+
+    def __init__(self, driver: Callable[[], Timing], pause: float, count: int) -> None:
+        self.driver = driver
+        self.pause = pause
+        self.count = count
+        self.path: list[Timing] = []
+        self.base: list[Timing] = []
+
+
+async def socket_timings(
+    ws: Any, sql: str, repeat: int, paused: Paused | None = None
+) -> tuple[Timing, list[Timing]]:
+    """(cold first preview, warm previews) over one IDE socket; then, with ``paused``,
+    previews after idle pauses."""
     ids = iter(range(1, 10**9))
 
     async def once() -> Timing:
@@ -134,7 +154,15 @@ async def socket_timings(ws: Any, sql: str, repeat: int) -> tuple[Timing, list[T
     cold = await once()
     await once()
     KERNEL_MS.clear()
-    return cold, [await once() for _ in range(repeat)]
+    warm = [await once() for _ in range(repeat)]
+    kernel_ms = list(KERNEL_MS)
+    for _ in range(paused.count if paused else 0):
+        assert paused is not None
+        await asyncio.sleep(paused.pause)
+        paused.base.append(paused.driver())
+        paused.path.append(await once())
+    KERNEL_MS[:] = kernel_ms
+    return cold, warm
 
 
 def start_pod(volume: Path, warehouse: dict[str, Any]) -> tuple[subprocess.Popen[bytes], str, str]:
@@ -165,12 +193,14 @@ def start_pod(volume: Path, warehouse: dict[str, Any]) -> tuple[subprocess.Popen
     raise RuntimeError("the pod did not start")
 
 
-async def pod_path(volume: Path, warehouse: dict[str, Any], sql: str, repeat: int) -> Any:
+async def pod_path(
+    volume: Path, warehouse: dict[str, Any], sql: str, repeat: int, paused: Paused | None = None
+) -> Any:
     proc, url, token = start_pod(volume, warehouse)
     try:
         headers = {"Authorization": f"token {token}", "X-IDE-Role": "developer"}
         async with websockets.connect(url, additional_headers=headers, max_size=None) as ws:
-            return await socket_timings(ws, sql, repeat)
+            return await socket_timings(ws, sql, repeat, paused)
     finally:
         proc.terminate()
         proc.wait(timeout=30)
@@ -232,6 +262,15 @@ def median(timings: list[Timing]) -> Timing:
     return statistics.median(t[0] for t in timings), statistics.median(t[1] for t in timings)
 
 
+def overhead(name: str, path: Timing, base: Timing) -> str:
+    added = path[1] - base[1]
+    verdict = "meets" if added <= GOAL_MS else "misses"
+    return (
+        f"    overhead over the driver {name}: {added:6.2f} ms for all 500 rows "
+        f"({verdict} the {GOAL_MS:g} ms goal)"
+    )
+
+
 def row(name: str, timing: Timing, base: Timing) -> str:
     first, total = timing
     return (
@@ -244,6 +283,9 @@ async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeat", type=int, default=15)
     parser.add_argument("--rows", type=int, default=10_000_000)
+    parser.add_argument("--pause", type=float, default=10.0)
+    parser.add_argument("--pauses", type=int, default=3)
+    parser.add_argument("--skip-memory", action="store_true")
     args = parser.parse_args()
     big, small = args.rows, args.rows // 10
     work = Path(tempfile.mkdtemp(prefix="bench-preview-"))
@@ -275,19 +317,28 @@ async def main() -> None:
             base = median(driver_timings(driver, args.repeat))
             print(f" {name}")
             print(row("driver, LIMIT 500", base, base))
-            cold, warm = await pod_path(work / "volume", settings, sql, args.repeat)
+            paused = Paused(driver, args.pause, args.pauses)
+            cold, warm = await pod_path(work / "volume", settings, sql, args.repeat, paused)
             print(row("socket → pod → kernel", median(warm), base))
+            print(overhead("(warm, p50)", median(warm), base))
             print(
                 f"    of which in the kernel (guard, run, send): "
                 f"{statistics.median(KERNEL_MS):.2f} ms"
             )
+            if paused.path:
+                after = median(paused.base)
+                print(row(f"  after {args.pause:g} s idle", median(paused.path), after))
+                print(overhead(f"(after {args.pause:g} s idle, p50)", median(paused.path), after))
             print(row("  cold (starts the kernel)", cold, base))
             if name == "duckdb":
                 meta = f"postgresql://postgres@127.0.0.1:5432/{pg_name}_meta"
                 cold, warm = await gateway_path(data_dir, meta, sql, args.repeat)
                 print(row("socket → gateway → pod → …", median(warm), base))
+                print(overhead("(through the gateway, p50)", median(warm), base))
                 print(f"    of which in the kernel: {statistics.median(KERNEL_MS):.2f} ms")
                 print(row("  cold (starts the kernel)", cold, base))
+        if args.skip_memory:
+            return
         print("\nkernel peak RSS (VmHWM) after previewing SELECT * at the 10,000-row cap:")
         for name, settings in (("duckdb", duck), ("postgres", pg)):
             for size in (small, big):
@@ -301,6 +352,8 @@ async def main() -> None:
         with psycopg.connect(ADMIN_PG, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)')
             conn.execute(f'DROP DATABASE IF EXISTS "{pg_name}_meta" WITH (FORCE)')
+        # The tables, the volume, the gateway's data dir: hundreds of MB otherwise left behind.
+        shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

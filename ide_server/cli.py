@@ -121,6 +121,9 @@ def _serve(config: Config) -> None:
             lifespan="on",
             ws_ping_interval=20,
             ws_ping_timeout=20,
+            # SIGTERM: stop accepting, close WebSockets with 1012 (service restart), give
+            # requests in flight this long, then run the lifespan's shutdown.
+            timeout_graceful_shutdown=config.shutdown_grace,
         )
     )
     try:

@@ -286,6 +286,19 @@ SETTINGS: tuple[Setting, ...] = (
         float,
     ),
     Setting(
+        "shutdown_grace",
+        10,
+        "Seconds a stopping gateway (SIGTERM) gives requests in flight to finish; it stops "
+        "accepting at once and closes WebSockets with 1012 so browsers reconnect at once.",
+        int,
+    ),
+    Setting(
+        "metrics_token",
+        "",
+        "Bearer token a Prometheus scraper sends to `GET /metrics`; empty: only admins "
+        "(logged in) may read the metrics.",
+    ),
+    Setting(
         "max_connections_per_address",
         64,
         "Open connections (WebSockets included) one client address may hold at once.",

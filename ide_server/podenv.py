@@ -55,6 +55,9 @@ class PodEnv:
     warehouse: Mapping[str, Any] = _secret({})  # adapter settings, with the user's login
     save_delay: float = 1.0  # seconds between the last keystroke and the write to disk
     max_message_bytes: int = 8 * 1024 * 1024
+    # Seconds without a word from any gateway (reaper probe, IDE socket, activity) after
+    # which the pod stops itself; 0 = never (see ide_server/workspace/orphan.py).
+    orphan_timeout: float = 0.0
 
     @classmethod
     def variable(cls, name: str) -> str:

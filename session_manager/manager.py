@@ -13,7 +13,7 @@ from ide_server.secrets import SecretError
 
 from .backends.base import Backend, BackendError, PodSpec
 from .pods import PodClients
-from .ports import TokenSealer
+from .ports import SessionMetrics, TokenSealer
 from .states import State
 from .store import Limits, SessionRow, SessionStore
 
@@ -33,8 +33,10 @@ class SessionManager:
         limits: Limits,
         start_timeout: float = 120,
         pods: PodClients | None = None,
+        metrics: SessionMetrics | None = None,
     ) -> None:
         self.limits = limits
+        self.metrics = metrics
         self.pods = pods or PodClients()
         self.store = store
         self.backend = backend
@@ -83,6 +85,17 @@ class SessionManager:
         return row, created
 
     async def _start(self, spec: PodSpec) -> None:
+        began = time.monotonic()
+        status: str | None = "cancelled"
+        try:
+            status = await self._start_pod(spec)
+        finally:
+            if self.metrics is not None and status is not None:
+                self.metrics.start_finished(self.backend.name, status, time.monotonic() - began)
+
+    async def _start_pod(self, spec: PodSpec) -> str | None:
+        """Start the pod of ``spec``; how it ended (ready, failed, timeout, cancelled), or
+        None when it was stopped before it began."""
         session_id = spec.session_id
         try:
             sealed = self.sealer.encrypt(spec.token, f"session:{session_id}")
@@ -92,7 +105,7 @@ class SessionManager:
                 )
                 is None
             ):
-                return  # stopped before it began
+                return None  # stopped before it began
 
             async def progress(line: str) -> None:
                 await self.store.set_progress(session_id, line)
@@ -109,11 +122,11 @@ class SessionManager:
                     f"admin to check the pod logs",
                 )
                 await self.backend.stop(session_id)  # stop is idempotent: make sure
-                return
+                return "timeout"
             except BackendError as exc:
                 await self._fail(session_id, str(exc))
                 await self.backend.stop(session_id)
-                return
+                return "failed"
             if (
                 await self.store.transition(
                     session_id, State.READY, endpoint=endpoint, progress="ready"
@@ -122,6 +135,8 @@ class SessionManager:
             ):
                 # Stopped while starting: do not leave the pod behind.
                 await self.backend.stop(session_id)
+                return "cancelled"
+            return "ready"
         except asyncio.CancelledError:
             await self._fail(session_id, "the gateway shut down while the pod was starting")
             await self.backend.stop(session_id)
@@ -130,6 +145,7 @@ class SessionManager:
             log.exception("start of session %s failed", session_id)
             await self._fail(session_id, f"internal error while starting: {exc}")
             await self.backend.stop(session_id)
+            return "failed"
         finally:
             self._starts.pop(session_id, None)
 

@@ -41,3 +41,16 @@ class TokenSealer(Protocol):
     def encrypt(self, plaintext: str, aad: str) -> str: ...
 
     def decrypt(self, token: str, aad: str) -> str: ...
+
+
+class SessionMetrics(Protocol):
+    """Where the session manager reports what a monitoring system counts (the gateway's
+    Prometheus registry, :mod:`ide_server.gateway.metrics`)."""
+
+    def start_finished(self, backend: str, status: str, seconds: float) -> None:
+        """A start ended: ``status`` is ``ready``, ``failed``, ``timeout`` or ``cancelled``."""
+        ...
+
+    def reaper_pass(self, seconds: float) -> None:
+        """One reaper pass (probe, record, stop) took ``seconds``."""
+        ...

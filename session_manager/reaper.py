@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -84,7 +85,10 @@ class Reaper:
         while True:
             try:
                 if await self._lead():
+                    began = time.monotonic()
                     await self.reap_once()
+                    if self.manager.metrics is not None:
+                        self.manager.metrics.reaper_pass(time.monotonic() - began)
                     await self.manager.reconcile()
             except asyncio.CancelledError:
                 raise

@@ -29,6 +29,7 @@ EVERY_FIELD_CHANGED = PodEnv(
     warehouse={"type": "postgres", "port": 5432, "password": "p=w\"'\n", "options": {"a": [1]}},
     save_delay=0.25,
     max_message_bytes=1024,
+    orphan_timeout=90.0,
 )
 
 

@@ -33,6 +33,7 @@ from .routes_admin import ROUTES as ADMIN_ROUTES
 from .routes_credentials import ROUTES as CREDENTIAL_ROUTES
 from .routes_invocations import ROUTES as INVOCATION_ROUTES
 from .routes_manage import ROUTES as MANAGE_ROUTES
+from .routes_metrics import ROUTES as METRICS_ROUTES
 from .routes_oidc import ROUTES as OIDC_ROUTES
 from .routes_shares import ROUTES as SHARE_ROUTES
 from .routes_warehouse import ROUTES as WAREHOUSE_ROUTES
@@ -97,6 +98,7 @@ def create_app(config: Config, services: Services | None = None) -> Starlette:
         *INVOCATION_ROUTES,
         *OIDC_ROUTES,
         *MANAGE_ROUTES,
+        *METRICS_ROUTES,
     ]
     if FRONTEND_DIST.is_dir():
         routes.append(Mount("/", app=SpaFiles(directory=FRONTEND_DIST, html=True)))

@@ -10,6 +10,7 @@ pod are reachable (:func:`.proxy_filters.allowed_route`). WebSocket traffic is p
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import dataclass
 
 import httpx
@@ -100,7 +101,9 @@ class SessionProxy:
         if body is None:
             await _refusal(413, "too_large", "The request body is too large.")(scope, receive, send)
             return
+        began = time.monotonic()
         response = await self._forward(scope, target, body)
+        self.services.metrics.proxy_request.observe(time.monotonic() - began)
         if response is None:
             await _refusal(
                 502,

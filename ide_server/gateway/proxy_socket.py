@@ -52,10 +52,12 @@ async def proxy_websocket(
         return
     await send({"type": "websocket.accept"})
     sock = _register(services, target, scope)
+    kind = "room" if target.rest.startswith("/api/collaboration/") else "ide"
     try:
-        async with upstream:
-            client = _ClientToPod(services, target, sock, receive, send, upstream)
-            await _pump(client, upstream, send)
+        with services.metrics.websocket_open(kind):
+            async with upstream:
+                client = _ClientToPod(services, target, sock, receive, send, upstream)
+                await _pump(client, upstream, send)
     finally:
         if services.sockets is not None:
             services.sockets.unregister(sock)

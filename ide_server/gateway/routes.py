@@ -41,19 +41,23 @@ async def login(request: Request) -> Response:
         # count (see throttle.py).
         await svc.throttle.reserve(address, username)
     except Throttled as exc:
+        svc.metrics.login("throttled")
         raise ApiError(
             429, "too_many_attempts", str(exc), {"Retry-After": str(exc.retry_after)}
         ) from None
     user, hashed = await svc.accounts.password_hash(username)
     await refuse_sso_user(svc, user)
     if not await verify_password_async(password, hashed) or user is None:
+        svc.metrics.login("failure")
         await audit.record(svc.db, username, "login.failed")
         raise ApiError(401, "invalid_credentials", _BAD_LOGIN)
     await refuse_local_login(svc, user)
     await svc.throttle.succeeded(address, username)
     if user.disabled:
+        svc.metrics.login("disabled")
         await audit.record(svc.db, username, "login.disabled")
         raise ApiError(403, "account_disabled", "This account is disabled; ask an admin.")
+    svc.metrics.login("success")
     await audit.record(svc.db, username, "login")
     # A new token at every login: a token planted before login is worth nothing after it.
     await svc.logins.delete(request.cookies.get(COOKIE))

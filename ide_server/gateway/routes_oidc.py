@@ -150,9 +150,11 @@ async def _finish_sign_in(request: Request) -> Response:
         claims = await sso.provider.verify_id_token(tokens.id_token, nonce=pending["nonce"])
         info = await sso.provider.userinfo(tokens.access_token) if tokens.access_token else {}
     except InvalidToken as exc:
+        svc.metrics.login("failure", "sso")
         await audit.record(svc.db, None, "login.sso_invalid_token", reason=str(exc))
         raise ApiError(401, "invalid_token", f"The sign-in was refused: {exc}.") from None
     except ProviderRefused as exc:
+        svc.metrics.login("failure", "sso")
         raise ApiError(401, "code_refused", f"The provider refused the sign-in: {exc}.") from None
     except ProviderUnavailable:
         raise ApiError(
@@ -166,8 +168,10 @@ async def _finish_sign_in(request: Request) -> Response:
     try:
         user = await sso.identities.sign_in(sso.provider.settings.issuer, claims)
     except SsoRefused as exc:
+        svc.metrics.login("failure", "sso")
         await audit.record(svc.db, None, "login.sso_refused", sub=claims["sub"], reason=str(exc))
         raise ApiError(403, "sso_refused", str(exc)) from None
+    svc.metrics.login("success", "sso")
     await audit.record(svc.db, user.username, "login.sso")
     await svc.logins.delete(request.cookies.get(COOKIE))
     token = await svc.logins.create(user)

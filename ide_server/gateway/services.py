@@ -26,6 +26,7 @@ from .credentials import GIT_TOKEN, Credentials
 from .embedded_pg import EmbeddedPostgres
 from .invocations import InvocationIndex
 from .logins import Logins
+from .metrics import GatewayMetrics
 from .migrations import MIGRATIONS
 from .objectstore import ObjectStore, create_store
 from .revocation import SocketRegistry
@@ -57,6 +58,7 @@ class Services:
         self.secret_box: SecretBox
         self.warehouses: WarehouseStore
         self.pods = PodClients()
+        self.metrics = GatewayMetrics()  # this replica's own registry
         self.reaper: Reaper | None = None
         self.objects: ObjectStore | None = None  # dbt logs and artifacts
         self.collector: InvocationCollector | None = None
@@ -111,6 +113,7 @@ class Services:
             limits=limits,
             start_timeout=self.config.start_timeout,
             pods=self.pods,
+            metrics=self.metrics,
         )
         self.activity = ActivityBuffer(self.store.touch, interval=ACTIVITY_WRITE_INTERVAL)
         self.activity.start()
@@ -141,9 +144,11 @@ class Services:
             await self.sockets.start()
             if self.sso is not None:
                 await self.sso.logins.start()
+            self.metrics.start()
 
     async def stop(self) -> None:
         """Undo whatever ``start()`` got to, even part-way; safe to call twice."""
+        await self.metrics.stop()
         sso, self.sso = self.sso, None
         if sso is not None:
             await sso.stop()
@@ -249,6 +254,9 @@ class Services:
             save_delay=self.config.save_delay,
             git_ca_bundle=self.config.git_ca_bundle,
             max_message_bytes=self.config.max_message_bytes,
+            # A live gateway's reaper asks every pod at each pass: a pod that hears nothing
+            # for this long has lost its gateway and stops itself.
+            orphan_timeout=float(max(self.config.idle_timeout, 3 * self.config.cull_interval)),
             warehouse=warehouse,
         )
 

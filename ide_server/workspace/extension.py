@@ -13,6 +13,7 @@ from .collab import reload_open_documents
 from .config import PodConfig
 from .dbt.spool_handlers import spool_handlers
 from .methods import build_registry
+from .orphan import OrphanWatch
 from .socket import IdeSocketHandler
 from .workspace import Workspace
 
@@ -33,6 +34,7 @@ class ActivityHandler(JupyterHandler):
 
     @web.authenticated
     def get(self) -> None:
+        self.workspace.last_contact = time.time()
         busy = self.workspace.is_busy()
         if busy:
             self.workspace.mark_active()
@@ -57,6 +59,7 @@ class IdeExtension(ExtensionApp):  # type: ignore[misc]
     name = "ide_workspace"
     load_other_extensions = True
     workspace: Workspace | None = None
+    orphan_watch: OrphanWatch | None = None
 
     def initialize_handlers(self) -> None:
         config = PodConfig.from_env()
@@ -76,8 +79,12 @@ class IdeExtension(ExtensionApp):  # type: ignore[misc]
             ]
         )
         serverapp.web_app.settings["ide_workspace"] = workspace
+        self.orphan_watch = OrphanWatch(workspace, config.orphan_timeout, serverapp.stop)
+        self.orphan_watch.start()
         log.info("IDE workspace for session %s at %s", config.session_id, config.root)
 
     async def stop_extension(self) -> None:
+        if self.orphan_watch is not None:
+            self.orphan_watch.stop()
         if self.workspace is not None:
             await self.workspace.shutdown()

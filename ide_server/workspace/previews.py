@@ -14,6 +14,7 @@ the one :class:`QueryService`.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import logging
 import os
@@ -94,7 +95,7 @@ class QueryService:
             raise RpcError(NO_WAREHOUSE, NO_WAREHOUSE_MESSAGE)
         try:
             dialect = dialect_of(settings)
-            guard(
+            guarded = guard(
                 params.sql, dialect, cap=validate_cap(params.limit), source_dialect=params.dialect
             )
         except WarehouseError as exc:
@@ -112,6 +113,8 @@ class QueryService:
         }
         if params.dialect:
             request["dialect"] = params.dialect
+        # The kernel runs the checked statement as is instead of parsing it again.
+        request["guarded"] = dataclasses.asdict(guarded)
         query = _Query(params.query_id, client, kernel_query_id, request, compiled_sql=compiled_sql)
         self._queries.claim(client, params.query_id, query)
         task = asyncio.ensure_future(self._run(query))

@@ -32,6 +32,9 @@ class Workspace:
     kernel_manager: Any = None  # jupyter_server's kernel manager, for query previews
     clients: set[Client] = field(default_factory=set)
     last_activity: float = field(default_factory=time.time)
+    # When a gateway last asked for the activity: a live gateway's reaper asks at every
+    # pass, so a long silence means the pod is orphaned (see orphan.py).
+    last_contact: float = field(default_factory=time.time)
     # Callables answering "is something running right now?" (a preview, a dbt command).
     busy_checks: list[Callable[[], bool]] = field(default_factory=list)
     # Called after the pod itself rewrote files (git, fs/*), so that open documents reload

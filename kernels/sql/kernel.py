@@ -48,6 +48,8 @@ class PreviewRequest:
     sql: str
     limit: int = DEFAULT_ROW_CAP
     dialect: str | None = None
+    # The statement as the pod's guard already checked and capped it (see _preview).
+    guarded: GuardedQuery | None = None
 
     @classmethod
     def parse(cls, code: str) -> PreviewRequest:
@@ -64,7 +66,8 @@ class PreviewRequest:
             raise ValueError("sql must be a string")
         if dialect is not None and not isinstance(dialect, str):
             raise ValueError("dialect must be a string")
-        return cls(query_id, sql, validate_cap(raw.get("limit")), dialect or None)
+        cap = validate_cap(raw.get("limit"))
+        return cls(query_id, sql, cap, dialect or None, _guarded(raw.get("guarded"), sql, cap))
 
 
 class SqlKernel(Kernel):
@@ -135,12 +138,14 @@ class SqlKernel(Kernel):
         guarded: GuardedQuery | None = None
         try:
             warehouse = self._get_warehouse()
-            guarded = guard(
-                request.sql,
-                warehouse.dialect,
-                cap=request.limit,
-                source_dialect=request.dialect,
-            )
+            guarded = request.guarded
+            if guarded is None or guarded.dialect != warehouse.dialect:
+                guarded = guard(
+                    request.sql,
+                    warehouse.dialect,
+                    cap=request.limit,
+                    source_dialect=request.dialect,
+                )
             async for event in _run_in_thread(warehouse, guarded):
                 self._emit(request.query_id, _event_payload(event, started))
         except QueryRefused as exc:
@@ -209,6 +214,31 @@ async def _run_in_thread(warehouse: Warehouse, guarded: GuardedQuery) -> AsyncIt
         if isinstance(item, BaseException):
             raise item
         yield item
+
+
+def _guarded(raw: Any, sql: str, cap: int) -> GuardedQuery | None:
+    """The pod's guarded statement for ``sql``, when the request carries a well-formed one.
+
+    Parsing a statement with sqlglot costs milliseconds, and the pod has just done it to
+    answer a refusal at once: the kernel takes its result rather than parse again. Only the
+    pod reaches the kernel's channels (the gateway forwards no kernel route), and the
+    warehouses refuse writes on their own (DuckDB read-only and locked, PostgreSQL
+    ``BEGIN READ ONLY``). A request without it (or for another dialect) is guarded here.
+    """
+    if not isinstance(raw, dict):
+        return None
+    fields = ("sql", "dialect", "source_sql", "source_dialect")
+    if not all(isinstance(raw.get(f), str) for f in fields) or raw.get("cap") != cap:
+        return None
+    if raw["source_sql"] != sql:
+        return None
+    return GuardedQuery(
+        sql=raw["sql"],
+        cap=cap,
+        dialect=raw["dialect"],
+        source_sql=sql,
+        source_dialect=raw["source_dialect"],
+    )
 
 
 def _event_payload(event: Event, started: float) -> dict[str, Any]:

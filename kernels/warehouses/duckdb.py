@@ -19,11 +19,13 @@ import duckdb
 
 from .base import Column, ResultCursor, Warehouse, WarehouseError
 
-# DuckDB allows one writer *or* any number of readers per file across processes, and a
-# dbt run writes to the same file. Holding the file open between previews would make
-# every dbt run fail on the lock, so an idle connection is closed after a few seconds;
-# previews in quick succession still reuse it (opening costs ~25 ms).
-DEFAULT_IDLE_CLOSE_SECONDS = 5.0
+# DuckDB allows one writer *or* any number of readers per file across processes. The
+# kernel's file is the warehouse, which dbt only ever attaches read-only (it builds into
+# the developer's own dev database, see docs/dbt.md), so the connection stays open between
+# previews: reopening costs ~25 ms and a cold cache makes the next previews slower still.
+# Where something else writes the warehouse file, the warehouse setting
+# ``idle_close_seconds`` releases it after that many idle seconds (0, the default: never).
+DEFAULT_IDLE_CLOSE_SECONDS = 0.0
 DEFAULT_MEMORY_LIMIT = "1GB"
 
 # DuckDB echoes the failing line and marks the spot: "LINE 1: select x from t\n  ^^^".
@@ -118,6 +120,9 @@ class DuckDBWarehouse(Warehouse):
     def _schedule_idle_close(self) -> None:
         if self._idle_timer is not None:
             self._idle_timer.cancel()
+            self._idle_timer = None
+        if self.idle_close_seconds <= 0:
+            return
         self._idle_timer = threading.Timer(self.idle_close_seconds, self._close_if_idle)
         self._idle_timer.daemon = True
         self._idle_timer.start()

@@ -187,3 +187,38 @@ async def test_interrupt_naming_another_query_is_ignored(duck_kernel: Any) -> No
     events, _ = await preview(client, {"query_id": "current", "sql": HUGE_CROSS_JOIN})
     await aimed
     assert events[-1]["event"] == "error" and events[-1]["cancelled"] is True
+
+
+async def test_the_pods_guarded_statement_is_run_without_parsing_again(duck_kernel: Any) -> None:
+    from kernels.sql.guard import guard
+
+    _, client = duck_kernel
+    sql = "SELECT 1 AS x"
+    checked = guard(sql, "duckdb", cap=5)
+    # What the pod sends: the statement it checked and capped. The kernel runs that one
+    # (here visibly not what parsing ``sql`` again would give).
+    pods = {**checked.__dict__, "sql": "SELECT 2 AS x LIMIT 6"}
+    events, reply = await preview(
+        client, {"query_id": "g1", "sql": sql, "limit": 5, "guarded": pods}
+    )
+    assert reply["status"] == "ok" and rows_of(events) == [[2]]
+    # One for another statement, dialect or cap is not taken: the kernel guards itself.
+    for mismatch in (
+        {**pods, "source_sql": "SELECT 3"},
+        {**pods, "dialect": "postgres"},
+        {**pods, "cap": 6},
+        "not a statement",
+    ):
+        events, reply = await preview(
+            client, {"query_id": "g2", "sql": sql, "limit": 5, "guarded": mismatch}
+        )
+        assert reply["status"] == "ok" and rows_of(events) == [[1]], mismatch
+    refused = {**pods, "source_sql": "DELETE FROM nums", "sql": "DELETE FROM nums"}
+    events, _ = await preview(
+        client, {"query_id": "g3", "sql": "DELETE FROM nums", "limit": 5, "guarded": refused}
+    )
+    # A forged "checked" write still meets the read-only warehouse.
+    assert events[-1]["event"] == "error"
+    assert "read-only" in events[-1]["message"].lower()
+    events, _ = await preview(client, {"query_id": "g4", "sql": "SELECT count(*) FROM nums"})
+    assert rows_of(events)[0][0] > 0  # nothing was deleted

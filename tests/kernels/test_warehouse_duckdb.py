@@ -185,6 +185,17 @@ def test_idle_connection_is_released_for_writers(tmp_path: Path) -> None:
     wh.close()
 
 
+def test_the_connection_stays_open_between_previews(tmp_path: Path) -> None:
+    path = str(tmp_path / "kept.duckdb")
+    duckdb.connect(path).close()
+    wh = DuckDBWarehouse({"type": "duckdb", "path": path})
+    collect(wh.run("SELECT 1", 10))
+    time.sleep(6)  # longer than the 5 s after which it used to be closed
+    assert not _can_open_for_writing_elsewhere(path)  # still held: no reopen next time
+    wh.close()
+    assert _can_open_for_writing_elsewhere(path)
+
+
 def test_busy_while_another_process_writes(tmp_path: Path) -> None:
     path = str(tmp_path / "written.duckdb")
     duckdb.connect(path).close()

@@ -53,6 +53,9 @@ interface Incoming {
   error?: { code: number; message: string; data?: unknown };
 }
 
+/** Close code of a server restart (RFC 6455): reconnect at once. */
+export const CLOSE_SERVICE_RESTART = 1012;
+
 export class RpcClient {
   private ws: WebSocket | null = null;
   private nextId = 1;
@@ -154,7 +157,7 @@ export class RpcClient {
     ws.onmessage = (event) => {
       if (typeof event.data === "string") this.receive(event.data);
     };
-    ws.onclose = () => {
+    ws.onclose = (event) => {
       if (this.ws !== ws) return;
       this.ws = null;
       this.stopHeartbeat();
@@ -165,18 +168,21 @@ export class RpcClient {
         this.pending.delete(id);
         pending.reject(new RpcError(RPC_DISCONNECTED, "The connection to the session was lost."));
       }
-      this.scheduleReconnect();
+      // 1012 (service restart): the gateway is going away on purpose and another replica,
+      // or this one once it is back, takes the socket. Reconnect at once, not after a backoff.
+      this.scheduleReconnect(event.code === CLOSE_SERVICE_RESTART && this.failedAttempts === 0);
     };
   }
 
-  private scheduleReconnect(): void {
+  private scheduleReconnect(now = false): void {
     if (!this.running) return;
     this.failedAttempts += 1;
     const base = Math.min(
       this.options.minBackoffMs * 2 ** (this.failedAttempts - 1),
       this.options.maxBackoffMs,
     );
-    const delay = base / 2 + Math.random() * (base / 2);
+    // A little jitter even "at once", so that every tab of a replica does not arrive together.
+    const delay = now ? Math.random() * 50 : base / 2 + Math.random() * (base / 2);
     this.setState("reconnecting");
     this.reconnectTimer = setTimeout(() => this.connect(), delay);
   }
