@@ -23,9 +23,7 @@ import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
-from kernels.sql.guard import QueryRefused, guard, validate_cap
-from kernels.sql.kernel import MIMETYPE, WAREHOUSE_ENV
-from kernels.sql.kernelspec import KERNEL_NAME, write_kernelspec
+from kernels.sql.kernelspec import KERNEL_NAME, MIMETYPE, WAREHOUSE_ENV, write_kernelspec
 from kernels.warehouses import WarehouseError, dialect_of
 
 from .errors import (
@@ -93,6 +91,10 @@ class QueryService:
         settings = self._workspace.config.warehouse
         if not settings:  # never another project's warehouse, nor a default one
             raise RpcError(NO_WAREHOUSE, NO_WAREHOUSE_MESSAGE)
+        # sqlglot takes a good part of a second to import: the first preview pays it (while
+        # its kernel starts anyway), not every pod start.
+        from kernels.sql.guard import QueryRefused, guard, validate_cap
+
         try:
             dialect = dialect_of(settings)
             guarded = guard(

@@ -12,10 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal, NotRequired, TypedDict
 
-from sqlglot.dialects.dialect import Dialect
-
-from kernels.sql.guard import validate_cap
-
 from .errors import (
     ALREADY_EXISTS,
     COMPILE_ERROR,
@@ -41,7 +37,12 @@ class PreviewParams:
     path: str | None = None  # the dbt node the SQL belongs to: compiled in its context
 
     def __post_init__(self) -> None:
-        # A ValueError here becomes an INVALID_PARAMS answer.
+        # A ValueError here becomes an INVALID_PARAMS answer. sqlglot is imported by the first
+        # preview, not at pod start (it takes a good part of a second).
+        from sqlglot.dialects.dialect import Dialect
+
+        from kernels.sql.guard import validate_cap
+
         check_client_id(self.query_id, "query_id")
         validate_cap(self.limit)
         if self.dialect is not None:

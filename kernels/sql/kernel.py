@@ -33,10 +33,10 @@ from kernels.warehouses import Columns, Done, Event, Rows, Warehouse, WarehouseE
 from kernels.warehouses import open_warehouse as _open_warehouse
 
 from .guard import DEFAULT_ROW_CAP, GuardedQuery, Position, QueryRefused, guard, validate_cap
+from .kernelspec import MIMETYPE, WAREHOUSE_ENV
 from .positions import map_to_source
 
-MIMETYPE = "application/vnd.ide.query+json"
-WAREHOUSE_ENV = "IDE_SQL_WAREHOUSE"  # JSON settings of the warehouse, set by the pod
+__all__ = ["MIMETYPE", "WAREHOUSE_ENV", "SqlKernel"]
 
 log = logging.getLogger(__name__)
 _END = object()

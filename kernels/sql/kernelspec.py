@@ -16,6 +16,10 @@ from pathlib import Path
 from typing import Any
 
 KERNEL_NAME = "ide-sql"
+# What the pod and the kernel agree on: the MIME type of the kernel's query events, and the
+# variable that hands the kernel its warehouse settings (JSON).
+MIMETYPE = "application/vnd.ide.query+json"
+WAREHOUSE_ENV = "IDE_SQL_WAREHOUSE"
 
 
 def kernelspec_json() -> dict[str, Any]:

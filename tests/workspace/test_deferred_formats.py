@@ -1,5 +1,7 @@
 """The pod's start path leaves jsonschema's two slowest format libraries unimported, and the
-checks they back still refuse what they refused before, importing the library on first use."""
+checks they back still refuse what they refused before, importing the library on first use.
+sqlglot (the preview guard) and ipykernel (the SQL kernel's own process) are not imported by
+the pod's server before its first preview either."""
 
 from __future__ import annotations
 
@@ -14,7 +16,8 @@ defer()
 import ide_server.workspace.pod_server, ide_server.workspace.extension
 import jupyter_server.serverapp
 import jsonschema
-started = sorted(m for m in ("rfc3987_syntax", "lark", "isoduration", "arrow") if m in sys.modules
+slow = ("rfc3987_syntax", "lark", "isoduration", "arrow", "sqlglot", "ipykernel")
+started = sorted(m for m in slow if m in sys.modules
                  and getattr(sys.modules[m], "__file__", None))
 check = jsonschema.Draft202012Validator.FORMAT_CHECKER
 def errors(fmt, value):

@@ -13,8 +13,6 @@ import dataclasses
 import logging
 from typing import Any
 
-from kernels.sql.guard import QueryRefused, guard, validate_cap
-
 from .. import paths
 from ..errors import INVALID_PARAMS, SQL_REFUSED, RpcError
 from ..rpc import Client, Context
@@ -47,6 +45,8 @@ async def compile_sql(service: DbtService, path: str | None, text: str | None) -
 
 async def preview(ctx: Context, params: Any, service: DbtService, query_service: Any) -> None:
     """Compile ``params.sql`` with dbt, then preview it under the client's ``query_id``."""
+    from kernels.sql.guard import QueryRefused, guard, validate_cap  # sqlglot: slow to import
+
     path = relative_path(ctx.workspace, params.path)
     with service_errors():
         setup = service.setup()
