@@ -92,9 +92,13 @@ async def me(request: Request) -> Response:
     user = current_user(request)
     credentials = services(request).credentials
     git_token = await credentials.get(GIT_TOKEN, user_id=user.id)
+    identity = await services(request).db.fetchone(
+        "SELECT 1 AS one FROM user_identities WHERE user_id = %s", (user.id,)
+    )
     return JSONResponse(
         {
             **user.public(),
+            "sso": identity is not None,
             "git_token_set": git_token is not None,
             "git_token_hint": token_hint(git_token) if git_token is not None else None,
         }

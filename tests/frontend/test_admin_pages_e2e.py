@@ -152,7 +152,8 @@ async def test_admin_sets_a_connection_and_a_developer_tests_their_credentials(
     web.cli("project", "add", project, remote)
     web.cli("user", "add", name, "--password", PASSWORD)
     web.cli("member", "add", project, name, "developer")
-    if login_as(web, name).http.get(f"/api/projects/{project}/credentials").status_code == 404:
+    probe = login_as(web, name).http.get(f"/api/projects/{project}/credentials")
+    if not probe.headers.get("content-type", "").startswith("application/json"):
         pytest.skip("the connections and credentials API is not on this branch yet")
 
     admin_page = await _page(new_context)

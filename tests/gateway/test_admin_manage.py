@@ -51,6 +51,7 @@ def test_developers_and_strangers_cannot_reach_the_new_admin_endpoints(
         ("PUT", "/api/admin/projects/demo/deploy-token", {"token": "t" * 20}),
         ("DELETE", "/api/admin/projects/demo/deploy-token", None),
         ("GET", "/api/admin/audit", None),
+        ("PUT", "/api/admin/users/alice/break-glass", {"break_glass": True}),
     ]
     for method, path, body in calls:
         response = alice.http.request(method, path, json=body)
@@ -85,8 +86,15 @@ def test_admin_adds_a_user_makes_them_admin_and_back(gateway: GatewayProcess, ad
     assert user.http.get("/api/admin/users").status_code == 403
     self_demotion = admin.http.put("/api/admin/users/admin/admin", json={"is_admin": False})
     assert self_demotion.status_code == 400
+    listed = {u["username"]: u for u in admin.http.get("/api/admin/users").json()}
+    assert listed[name]["sso"] is False and listed[name]["break_glass"] is False
+    assert user.http.get("/api/me").json()["sso"] is False
+    marked = admin.http.put(f"/api/admin/users/{name}/break-glass", json={"break_glass": True})
+    assert marked.json() == {"username": name, "break_glass": True}
+    listed = {u["username"]: u for u in admin.http.get("/api/admin/users").json()}
+    assert listed[name]["break_glass"] is True
     entries = _audit(admin, actor="admin", action="user.")
-    assert {"user.add", "user.admin"} <= {e["action"] for e in entries}
+    assert {"user.add", "user.admin", "user.break_glass"} <= {e["action"] for e in entries}
     assert any(e["detail"].get("user") == name for e in entries)
     assert all(e["actor"] == "admin" and e["action"].startswith("user.") for e in entries)
     assert not any("password" in str(e["detail"]).lower() for e in entries)

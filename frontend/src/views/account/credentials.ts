@@ -120,7 +120,7 @@ export function credentialsSection(): { el: HTMLElement; load: () => Promise<voi
                 throw e;
               }),
             ]);
-            return projectCard(project, connection, saved);
+            return projectCard(project, connection?.type ? connection : null, saved ?? {});
           } catch (error) {
             return h("div", { class: "subcard form-error" }, `${project.name}: ${errorMessage(error)}`);
           }

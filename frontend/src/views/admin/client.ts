@@ -97,6 +97,9 @@ export const resetPassword = (name: string, password: string): Promise<AdminUser
 export const setAdmin = (name: string, is_admin: boolean): Promise<AdminUser> =>
   apiRequest("PUT", `/api/admin/users/${enc(name)}/admin`, { is_admin });
 
+export const setBreakGlass = (name: string, break_glass: boolean): Promise<unknown> =>
+  apiRequest("PUT", `/api/admin/users/${enc(name)}/break-glass`, { break_glass });
+
 // Projects and members.
 export const listAdminProjects = (): Promise<AdminProject[]> => apiRequest("GET", "/api/admin/projects");
 export const addProject = (body: Record<string, string>): Promise<AdminProject> =>

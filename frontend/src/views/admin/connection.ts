@@ -74,7 +74,9 @@ export function connectionSection(project: string): { el: HTMLElement; load: () 
   showKind();
   const load = async (): Promise<void> => {
     try {
-      fill(await getConnection(project));
+      const connection = await getConnection(project);
+      if (connection?.type) fill(connection);
+      else note.textContent = "This server does not manage connections per project.";
     } catch (error) {
       note.textContent =
         error instanceof ApiError && error.status === 404 && error.code !== "project_not_found"

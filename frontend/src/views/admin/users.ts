@@ -2,7 +2,7 @@
 // How a user signs in (SSO or local) and the break-glass flag show when the server has them.
 import { h, replaceChildren } from "../../dom";
 import { promptDialog, confirmDialog } from "../../ui/dialog";
-import { createUser, listUsers, resetPassword, setAdmin, setDisabled, signInKind, type AdminUser } from "./client";
+import { createUser, listUsers, resetPassword, setAdmin, setBreakGlass, setDisabled, signInKind, type AdminUser } from "./client";
 import { actionButton, checkbox, field, form, input, section, statusLine } from "./forms";
 
 export function usersTab(me: string): { el: HTMLElement; load: () => Promise<void> } {
@@ -41,6 +41,15 @@ export function usersTab(me: string): { el: HTMLElement; load: () => Promise<voi
         await run(() => setAdmin(u.username, !u.is_admin), `${u.username} is ${u.is_admin ? "no longer an admin" : "an admin"}.`);
       }, "small"),
     ];
+    if (typeof u.break_glass === "boolean") {
+      const on = u.break_glass;
+      actions.push(
+        actionButton(on ? "End break-glass" : "Make break-glass", on ? "user-break-glass-off" : "user-break-glass-on", async () => {
+          await run(() => setBreakGlass(u.username, !on), `${u.username} ${on ? "is no longer" : "is now"} a break-glass account.`);
+        }, "small"),
+      );
+    }
+    if (signInKind(u) === "SSO") actions.splice(1, 1); // no local password to reset
     if (u.username === me) for (const b of actions) if (b.dataset.testid !== "user-reset-password") (b as HTMLButtonElement).disabled = true;
     const kind = signInKind(u);
     return h(
