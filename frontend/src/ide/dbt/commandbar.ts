@@ -77,6 +77,11 @@ export class CommandBar implements View {
     this.input.focus();
   }
 
+  /** A control of another view in the bar's row (the lineage toggle). */
+  addControl(control: HTMLElement): void {
+    this.modelActions.el.after(control);
+  }
+
   /** Runs a command line (the typed one, or one given: rerun from the history). */
   async submit(line = this.input.value): Promise<void> {
     if (this.readOnly) return;
