@@ -63,7 +63,8 @@ async def test_lineage_tab_shows_the_parents_and_opens_a_node(
         '[data-to="model.demo_shop.customers"]'
     )
     await expect(edge).to_have_count(1)
-    # The orders source is three levels up (customers ← orders ← stg_orders ← raw.orders): shown only once the graph is wider.
+    # The orders source is three levels up (customers ← orders ← stg_orders ← raw.orders):
+    # shown only once the graph is wider.
     source = node(page, "source.demo_shop.raw.orders")
     await expect(source).to_have_count(0)
     await page.get_by_test_id("dbt-lineage-wider-upstream").click()
@@ -120,3 +121,44 @@ async def test_editor_completes_refs_sources_and_macros(
     label = page.locator(".cm-tooltip-autocomplete li", has_text="cents_to_currency")
     await expect(label).to_have_count(1)
     await expect(label.locator(".cm-completionDetail")).to_contain_text("(")
+
+
+async def test_a_second_tab_follows_the_run_and_the_log_shows_debug_lines(
+    web: GatewayProcess, new_context: NewContext, lineage_user: str
+) -> None:
+    first = await open_ide(new_context, web, lineage_user)
+    second = await open_ide(new_context, web, lineage_user)
+    command = first.get_by_test_id("dbt-command")
+    await command.fill("seed")
+    await command.press("Enter")
+    await expect(first.get_by_test_id("dbt-panel")).to_have_attribute(
+        "data-state", "success", timeout=PARSE_MS
+    )
+    # The other tab saw the run: its command, its node results, its end.
+    panel = second.get_by_test_id("dbt-panel")
+    await expect(panel).to_have_attribute("data-state", "success", timeout=30_000)
+    await expect(panel).to_have_attribute("data-foreign", "true")
+    await expect(second.get_by_test_id("dbt-panel-command")).to_have_text("dbt seed (another tab)")
+    seed = second.locator('[data-testid=dbt-node][data-unique-id="seed.demo_shop.country_codes"]')
+    await expect(seed).to_have_attribute("data-status", "success")
+
+    # dbt's debug lines are there, hidden until asked for.
+    debug = first.locator("[data-testid=dbt-log-line][data-level=debug]")
+    assert await debug.count() > 0
+    await expect(debug.first).to_be_hidden()
+    await first.get_by_test_id("dbt-log-debug").click()
+    await expect(debug.first).to_be_visible()
+    await first.get_by_test_id("dbt-log-debug").click()
+    await expect(debug.first).to_be_hidden()
+
+    # Filters by outcome, and Rerun.
+    nodes = first.get_by_test_id("dbt-node")
+    await first.locator("[data-testid=dbt-filter][data-outcome=error]").click()
+    await expect(nodes.locator("visible=true")).to_have_count(0)
+    await first.locator("[data-testid=dbt-filter][data-outcome=pass]").click()
+    await expect(nodes.locator("visible=true")).to_have_count(1)
+    await first.get_by_test_id("dbt-rerun").click()
+    await expect(first.get_by_test_id("dbt-panel")).to_have_attribute(
+        "data-state", "success", timeout=PARSE_MS
+    )
+    await expect(second.get_by_test_id("dbt-panel-command")).to_have_text("dbt seed (another tab)")

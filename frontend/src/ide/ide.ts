@@ -63,6 +63,7 @@ export class Ide implements View {
   private readonly cleanups: (() => void)[] = [];
   private connectedOnce = false;
   private catalogCache: { at: number; catalog: Promise<CatalogResult> } | null = null;
+  private lastCatalog: CatalogResult | null = null;
 
   constructor(private readonly options: IdeOptions) {
     const { session, user } = options;
@@ -140,6 +141,8 @@ export class Ide implements View {
         this.commandBar.setFile(file?.path ?? null);
         this.compiled.setActivePath(file?.path ?? null);
         this.lineage.setActivePath(file?.path ?? null);
+        // Read the names before the first keystroke wants them.
+        if (file?.path.endsWith(".sql")) this.catalog().catch(() => undefined);
       }),
     );
   }
@@ -181,16 +184,25 @@ export class Ide implements View {
     this.tabs.dispose();
   }
 
-  /** The project's dbt/catalog, for completion: read again at most every few seconds. */
+  /**
+   * The project's dbt/catalog, for completion: read again at most every few seconds. While
+   * the project does not parse (a half-typed `{{ ref(` saved a moment ago), the last catalog
+   * read serves.
+   */
   private catalog(): Promise<CatalogResult> {
     // Tab after Tab, key after key, should not ask the pod each time.
     const now = Date.now();
     if (this.catalogCache && now - this.catalogCache.at < CATALOG_TTL_MS) return this.catalogCache.catalog;
-    const catalog = this.rpc.request("dbt/catalog");
-    this.catalogCache = { at: now, catalog };
-    catalog.catch(() => {
+    const read = this.rpc.request("dbt/catalog");
+    read.then((catalog) => {
+      this.lastCatalog = catalog;
+    }, () => undefined);
+    const catalog = read.catch((error: unknown) => {
       if (this.catalogCache?.catalog === catalog) this.catalogCache = null;
+      if (this.lastCatalog) return this.lastCatalog;
+      throw error;
     });
+    this.catalogCache = { at: now, catalog };
     return catalog;
   }
 
