@@ -1,6 +1,6 @@
 // The streamed log of one invocation: dbt/log lines, coloured by level, following the end
 // unless the reader scrolled up. dbt's debug lines arrive too and are shown on request
-// (the "debug" toggle, remembered in this browser).
+// (the "debug" toggle, remembered in this browser): kept, and drawn only while it is on.
 import { h } from "../../dom";
 import type { DbtLog } from "../generated/protocol";
 
@@ -15,6 +15,8 @@ export class LogList {
   readonly el: HTMLElement;
   /** The debug-lines toggle, for the drawer's header. */
   readonly debugToggle: HTMLButtonElement;
+  private lines: DbtLog[] = [];
+  private debug = false;
 
   constructor() {
     this.el = h("div", { class: "dbt-log", "data-testid": "dbt-log", role: "log" });
@@ -32,6 +34,11 @@ export class LogList {
   setDebug(on: boolean, remember = true): void {
     this.debugToggle.setAttribute("aria-pressed", String(on));
     this.el.dataset.debug = String(on);
+    if (on !== this.debug) {
+      this.debug = on;
+      this.el.replaceChildren(...this.lines.filter((line) => this.shows(line)).map((line) => this.render(line)));
+      this.el.scrollTop = this.el.scrollHeight;
+    }
     if (!remember) return;
     try {
       localStorage.setItem(DEBUG_KEY, String(on));
@@ -41,19 +48,31 @@ export class LogList {
   }
 
   clear(): void {
+    this.lines = [];
     this.el.replaceChildren();
   }
 
   add(line: DbtLog): void {
+    this.lines.push(line);
+    if (this.lines.length > MAX_LINES) this.lines.splice(0, this.lines.length - MAX_LINES);
+    if (!this.shows(line)) return;
     const atEnd = this.el.scrollTop + this.el.clientHeight >= this.el.scrollHeight - 4;
+    this.el.append(this.render(line));
+    while (this.el.childElementCount > MAX_LINES) this.el.firstElementChild!.remove();
+    if (atEnd) this.el.scrollTop = this.el.scrollHeight;
+  }
+
+  private shows(line: DbtLog): boolean {
+    return this.debug || line.level !== "debug";
+  }
+
+  private render(line: DbtLog): HTMLElement {
     const time = line.ts ? line.ts.replace(/^.*T/, "").replace(/\..*$/, "") : "";
-    this.el.append(h(
+    return h(
       "div",
       { class: `dbt-log-line ${line.level}`, "data-testid": "dbt-log-line", "data-level": line.level },
       h("span", { class: "dbt-log-time" }, time),
       h("span", { class: "dbt-log-msg" }, line.msg.replace(ANSI_ESCAPE, "")),
-    ));
-    while (this.el.childElementCount > MAX_LINES) this.el.firstElementChild!.remove();
-    if (atEnd) this.el.scrollTop = this.el.scrollHeight;
+    );
   }
 }
