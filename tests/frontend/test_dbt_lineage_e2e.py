@@ -163,3 +163,28 @@ async def test_a_second_tab_follows_the_run_and_the_log_shows_debug_lines(
         "data-state", "success", timeout=PARSE_MS
     )
     await expect(second.get_by_test_id("dbt-panel-command")).to_have_text("dbt seed (another tab)")
+
+
+async def test_command_bar_completes_flag_values_and_selector_methods(
+    web: GatewayProcess, new_context: NewContext, lineage_user: str
+) -> None:
+    page = await open_ide(new_context, web, lineage_user)
+    command = page.get_by_test_id("dbt-command")
+    await command.fill("ls --resource-type se")
+    await command.press("Tab")
+    await expect(command).to_have_value("ls --resource-type seed ")
+    await command.press_sequentially("-s stg_orders ta")
+    await command.press("Tab")
+    # A second selector after the first, and a method keeps no space for its value.
+    await expect(command).to_have_value(
+        "ls --resource-type seed -s stg_orders tag:", timeout=60_000
+    )
+    await command.fill("ls -s stg_orders stg_pay")
+    await command.press("Tab")
+    await expect(command).to_have_value("ls -s stg_orders stg_payments ")
+    # ↑ brings back what was run.
+    await command.fill("ls -s stg_orders")
+    await command.press("Enter")
+    await expect(page.get_by_test_id("dbt-panel-command")).to_have_text("dbt ls -s stg_orders")
+    await command.press("ArrowUp")
+    await expect(command).to_have_value("ls -s stg_orders")

@@ -56,8 +56,13 @@ class Shadow:
         stamp = self._stamp()
         if stamp == self._copied:
             return False
-        relations = self._read_dev() if self._dev.is_file() else {}
-        self._write_scratch(relations)
+        try:
+            relations = self._read_dev() if self._dev.is_file() else {}
+            self._write_scratch(relations)
+        except duckdb.IOException:
+            # A `dbt compile` through dbt/run has the scratch file open right now: the
+            # compile goes ahead with the last picture, the next one copies again.
+            return False
         self._copied = stamp
         return True
 
