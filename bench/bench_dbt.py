@@ -9,7 +9,7 @@ On a copy of the demo project and its warehouse, built once with ``dbt build``:
 - preview: ``query/preview`` of the same model (first rows batch and all 500 rows) against
   ``dbt show -s <model> --limit 500`` from the command line.
 
-Then on a generated project of ``--models`` (500) views in layers, each ref-ing up to three
+Then on a generated project of ``--models`` (500) table models, each ref-ing up to three
 earlier ones, built once in the pod:
 
 - first parse: a fresh pod's first ``dbt/lineage`` (starts the worker, parses everything)
@@ -184,12 +184,14 @@ GENERATED_PROFILE = "bench_generated"
 
 
 def generate_project(root: Path, count: int) -> None:
-    """``count`` view models m_000...: the first ten from ``range``, each later one joining
-    up to three earlier ones (a deep, wide graph, as a real project's)."""
+    """``count`` table models m_000...: the first ten from ``range``, each later one joining
+    up to three earlier ones (a deep, wide graph, as a real project's). Tables, not views:
+    DuckDB expands nested views when it binds one, and a 500-deep chain of views sharing
+    parents expands without end."""
     (root / "models").mkdir(parents=True)
     (root / "dbt_project.yml").write_text(
         f"name: {GENERATED_PROFILE}\nversion: '1.0'\nprofile: {GENERATED_PROFILE}\n"
-        "model-paths: [models]\nmodels:\n  +materialized: view\n"
+        "model-paths: [models]\nmodels:\n  +materialized: table\n"
     )
     for i in range(count):
         (root / "models" / f"{_name(i)}.sql").write_text(_model_sql(i))
