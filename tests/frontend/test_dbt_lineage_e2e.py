@@ -178,14 +178,14 @@ async def test_command_bar_completes_flag_values_and_selector_methods(
 ) -> None:
     page = await open_ide(new_context, web, lineage_user)
     command = page.get_by_test_id("dbt-command")
-    await command.fill("ls --resource-type se")
+    await command.fill("ls --resource-type sna")
     await command.press("Tab")
-    await expect(command).to_have_value("ls --resource-type seed ")
+    await expect(command).to_have_value("ls --resource-type snapshot ")
     await command.press_sequentially("-s stg_orders ta")
     await command.press("Tab")
     # A second selector after the first, and a method keeps no space for its value.
     await expect(command).to_have_value(
-        "ls --resource-type seed -s stg_orders tag:", timeout=60_000
+        "ls --resource-type snapshot -s stg_orders tag:", timeout=60_000
     )
     await command.fill("ls -s stg_orders stg_pay")
     await command.press("Tab")
