@@ -281,7 +281,8 @@ class DbtService:
                 return
             if setup.adapter == "duckdb" and invocation.command.name == "show":
                 invocation.started.set()
-                await run_show(self, invocation)
+                debug_log = self.spool.path(invocation.invocation_id) / DEBUG_LOG
+                await run_show(self, invocation, str(debug_log))
                 return
             process = DbtProcess(WRITER_MODULE, self.project_dir, dbt_env(setup.env))
             invocation.process = process

@@ -7,7 +7,8 @@ pod does what ``dbt show`` does with its own parts: the warm worker compiles the
 the ``--inline`` SQL) and the preview path runs it capped at ``--limit`` (where the dev
 database may be opened: the worker read-only, or the running build's own process). The
 table goes out as one ``dbt/log`` line, as dbt prints it; its rows are in memory only (no
-log file, no artifact), like every preview's.
+artifact; the invocation's debug log for the history has every line but the rows, as the
+writer's has for dbt's own show), like every preview's.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from .commands import Command
+from .debuglog import DebugLog
 
 if TYPE_CHECKING:
     from .invocations import Invocation
@@ -79,11 +81,27 @@ def parse_show(command: Command) -> ShowRequest:
     return ShowRequest(select, inline, max(1, min(limit, MAX_LIMIT)), output)
 
 
-async def run_show(service: DbtService, invocation: Invocation) -> None:
+async def run_show(service: DbtService, invocation: Invocation, debug_log: str | None) -> None:
     """Compile, preview, report: the whole invocation, ending with ``dbt/done``."""
+    log_file = None
+    if debug_log is not None:
+        try:
+            log_file = DebugLog(debug_log, hide_rows=True)
+        except OSError:  # the history's log misses it; the show still runs
+            log_file = None
+    try:
+        await _show(service, invocation, log_file)
+    finally:
+        if log_file is not None:
+            log_file.close()
+
+
+async def _show(service: DbtService, invocation: Invocation, log_file: DebugLog | None) -> None:
     started = time.monotonic()
 
-    async def log(level: str, msg: str, node: str | None = None) -> None:
+    async def log(level: str, msg: str, node: str | None = None, rows: bool = False) -> None:
+        if log_file is not None:
+            log_file.line(level, "ShowNode: (the rows shown are not logged)" if rows else msg)
         body: dict[str, Any] = {"event": "log", "ts": _now(), "level": level, "msg": msg}
         if node:
             body["node"] = node
@@ -145,7 +163,7 @@ async def run_show(service: DbtService, invocation: Invocation) -> None:
         if request.output == "json"
         else format_table(columns, rows)
     )
-    await log("info", f"{title}\n{table}", unique_id)
+    await log("info", f"{title}\n{table}", unique_id, rows=True)
     await invocation.on_event(
         {"event": "node", "unique_id": unique_id, "status": "success", "elapsed_ms": elapsed_ms}
     )
