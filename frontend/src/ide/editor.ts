@@ -23,6 +23,7 @@ import {
 } from "@codemirror/language";
 import { highlightSelectionMatches, searchKeymap } from "@codemirror/search";
 import {
+  type CompletionSource,
   autocompletion,
   closeBrackets,
   closeBracketsKeymap,
@@ -80,6 +81,8 @@ export interface EditorOptions {
   onPreview: () => void;
   /** Ctrl/Cmd-Shift-Enter: compile the file with dbt. */
   onCompile: () => void;
+  /** Completion beside the language's own (dbt names in a model). */
+  completions?: CompletionSource;
 }
 
 export function createEditor(file: CollabFile, options: EditorOptions): EditorView {
@@ -140,6 +143,7 @@ export function createEditor(file: CollabFile, options: EditorOptions): EditorVi
     options.language,
     previewErrorMarks,
     yCollab(file.text, file.provider.awareness),
+    options.completions ? EditorState.languageData.of(() => [{ autocomplete: options.completions }]) : [],
     EditorState.readOnly.of(options.readOnly),
     EditorView.contentAttributes.of({
       "aria-label": "File contents",

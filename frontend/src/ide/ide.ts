@@ -7,12 +7,15 @@ import type { CollabUser } from "./collab";
 import { CommandBar } from "./dbt/commandbar";
 import { formatCommandLine } from "./dbt/commandline";
 import { CompiledPane } from "./dbt/compiled";
+import { dbtCompletionSource } from "./dbt/editorcompletion";
 import { DbtInvocations } from "./dbt/invocations";
+import { LineagePane } from "./dbt/lineage";
 import { InvocationPanel } from "./dbt/panel";
 import { FileTree } from "./filetree";
 import { GitPanel } from "./git/panel";
 import { ResultsPane, type ActiveFile } from "./results/pane";
 import { Sidebar } from "./sidebar";
+import type { CatalogResult } from "./generated/protocol";
 import type { FsChanged } from "./protocol";
 import { RpcClient } from "./rpc";
 import { StatusBar } from "./statusbar";
@@ -21,8 +24,8 @@ import type { OpenFileContext } from "./openfile";
 
 /** Every this many failed reconnects, the caller checks whether the session still runs. */
 const RECONNECTS_BEFORE_CHECK = 3;
-/** How long the node names read for completion are used before reading them again. */
-const NODE_NAMES_TTL_MS = 10_000;
+/** How long the catalog read for completion is used before reading it again. */
+const CATALOG_TTL_MS = 10_000;
 
 export interface IdeOptions {
   session: Session;
@@ -55,10 +58,12 @@ export class Ide implements View {
   private readonly commandBar: CommandBar;
   private readonly dbtPanel: InvocationPanel;
   private readonly compiled: CompiledPane;
+  private readonly lineage: LineagePane;
   private readonly context: OpenFileContext;
   private readonly cleanups: (() => void)[] = [];
   private connectedOnce = false;
-  private catalogNames: { at: number; names: Promise<string[]> } | null = null;
+  private catalogCache: { at: number; catalog: Promise<CatalogResult> } | null = null;
+  private lastCatalog: CatalogResult | null = null;
 
   constructor(private readonly options: IdeOptions) {
     const { session, user } = options;
@@ -68,6 +73,7 @@ export class Ide implements View {
       readOnly: true,
       preview: () => this.results.preview(),
       compile: () => void this.compiled.compile(this.activeFile()),
+      dbtCompletions: dbtCompletionSource(() => this.catalog()),
     };
     this.rpc = new RpcClient(ideSocketUrl(session.id, "ide"));
     this.status = new StatusBar(user);
@@ -90,8 +96,12 @@ export class Ide implements View {
     });
     this.results = new ResultsPane(this.rpc, () => this.activeFile());
     this.compiled = new CompiledPane(this.rpc);
+    this.lineage = new LineagePane(this.rpc, (path) => this.tabs.open(path));
     this.invocations = new DbtInvocations(this.rpc);
     this.commandBar = new CommandBar(this.invocations, session.project, () => this.nodeNames());
+    const lineageButton = h("button", { type: "button", class: "button small", "data-testid": "dbt-lineage-toggle", title: "Show the open model's lineage" }, "Lineage");
+    lineageButton.addEventListener("click", () => this.lineage.toggle());
+    this.commandBar.addControl(lineageButton);
     this.dbtPanel = new InvocationPanel(this.invocations, (command, args) => {
       void this.commandBar.submit(formatCommandLine(command, args));
     }, session.project);
@@ -102,7 +112,7 @@ export class Ide implements View {
       h(
         "div",
         { class: "main-column" },
-        h("div", { class: "editor-row" }, this.tabs.el, this.compiled.el),
+        h("div", { class: "editor-row" }, this.tabs.el, this.compiled.el, this.lineage.el),
         this.commandBar.el,
         this.dbtPanel.el,
         this.results.el,
@@ -130,6 +140,9 @@ export class Ide implements View {
         this.status.setFile(file);
         this.commandBar.setFile(file?.path ?? null);
         this.compiled.setActivePath(file?.path ?? null);
+        this.lineage.setActivePath(file?.path ?? null);
+        // Read the names before the first keystroke wants them.
+        if (file?.path.endsWith(".sql")) this.catalog().catch(() => undefined);
       }),
     );
   }
@@ -164,24 +177,39 @@ export class Ide implements View {
     this.git.dispose();
     this.results.dispose();
     this.compiled.dispose();
+    this.lineage.dispose();
     this.commandBar.dispose();
     this.dbtPanel.dispose();
     this.invocations.dispose();
     this.tabs.dispose();
   }
 
-  /** The dbt project's models, seeds and snapshots, for the command bar's completion. */
-  private nodeNames(): Promise<string[]> {
-    // Read again at most every few seconds: Tab after Tab should not ask the pod each time.
+  /**
+   * The project's dbt/catalog, for completion: read again at most every few seconds. While
+   * the project does not parse (a half-typed `{{ ref(` saved a moment ago), the last catalog
+   * read serves.
+   */
+  private catalog(): Promise<CatalogResult> {
+    // Tab after Tab, key after key, should not ask the pod each time.
     const now = Date.now();
-    if (this.catalogNames && now - this.catalogNames.at < NODE_NAMES_TTL_MS) return this.catalogNames.names;
-    const names = this.rpc.request("dbt/catalog").then((catalog) =>
-      [...catalog.models, ...catalog.seeds, ...catalog.snapshots].map((node) => node.name));
-    this.catalogNames = { at: now, names };
-    names.catch(() => {
-      if (this.catalogNames?.names === names) this.catalogNames = null;
+    if (this.catalogCache && now - this.catalogCache.at < CATALOG_TTL_MS) return this.catalogCache.catalog;
+    const read = this.rpc.request("dbt/catalog");
+    read.then((catalog) => {
+      this.lastCatalog = catalog;
+    }, () => undefined);
+    const catalog = read.catch((error: unknown) => {
+      if (this.catalogCache?.catalog === catalog) this.catalogCache = null;
+      if (this.lastCatalog) return this.lastCatalog;
+      throw error;
     });
-    return names;
+    this.catalogCache = { at: now, catalog };
+    return catalog;
+  }
+
+  /** The dbt project's models, seeds and snapshots, for the command bar's completion. */
+  private async nodeNames(): Promise<string[]> {
+    const catalog = await this.catalog();
+    return [...catalog.models, ...catalog.seeds, ...catalog.snapshots].map((node) => node.name);
   }
 
   private activeFile(): ActiveFile | null {

@@ -1,4 +1,5 @@
 // One tab's file: its collaborative document, its editor view, and its save state.
+import type { CompletionSource } from "@codemirror/autocomplete";
 import type { EditorView } from "@codemirror/view";
 import { CollabFile, type Collaborator, type CollabUser, type SaveStatus } from "./collab";
 import { DocumentNotice } from "./docnotice";
@@ -27,6 +28,8 @@ export interface OpenFileContext {
   preview: () => void;
   /** Compiles the active editor's text with dbt (Ctrl/Cmd-Shift-Enter). */
   compile: () => void;
+  /** Completion of dbt names (ref, source, macros, columns) in SQL files. */
+  dbtCompletions?: CompletionSource;
 }
 
 export class OpenFile {
@@ -117,6 +120,7 @@ export class OpenFile {
         onSave: () => void this.save(),
         onPreview: () => this.context.preview(),
         onCompile: () => this.context.compile(),
+        completions: languageFor(this.path) === "sql" ? this.context.dbtCompletions : undefined,
       });
       this.notice = new DocumentNotice(file, this.context.sessionId, this.path, this.context.readOnly);
       this.host.replaceChildren(this.notice.el, this.view.dom);

@@ -1,8 +1,8 @@
 """dbt's structured events turned into the pod's ``dbt/log`` and ``dbt/node`` messages.
 
-Runs in the dbt processes, as a dbtRunner callback. Debug-level events are not forwarded
-(dbt's own debug log file has them); the rest become one log line each, and the end of a
-node becomes a node result counted into pass / warn / error / skip.
+Runs in the dbt processes, as a dbtRunner callback. Every event with a message becomes one
+log line with its level (debug ones too: the drawer hides them unless its debug toggle is
+on), and the end of a node becomes a node result counted into pass / warn / error / skip.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-_FORWARDED_LEVELS = frozenset({"info", "warn", "error"})
+_FORWARDED_LEVELS = frozenset({"debug", "info", "warn", "error"})
 _NODE_FINISHED = "NodeFinished"
 _STATUS_COUNTS = {
     "success": "pass",

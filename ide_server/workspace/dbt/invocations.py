@@ -1,14 +1,17 @@
-"""One dbt command run through ``dbt/run``: its process, notifications, cancel and record."""
+"""One dbt command run through ``dbt/run``: its process, notifications, cancel and record.
+
+Its ``dbt/log``, ``dbt/node`` and ``dbt/done`` go to every socket of the session (``notify``
+is the workspace's broadcast), so a second tab of the developer sees the run too.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..rpc import Client
 from .commands import Command
 from .processes import CANCEL_GRACE_SECONDS, DbtProcess
 
@@ -20,7 +23,7 @@ HISTORY_LIMIT = 200
 class Invocation:
     invocation_id: str
     command: Command
-    client: Client
+    notify: Callable[[str, Mapping[str, Any]], Awaitable[None]]  # to every socket
     user: str
     branch: str | None
     commit: str | None
@@ -33,6 +36,7 @@ class Invocation:
         ("pass", "warn", "error", "skip"), 0))  # fmt: skip
     elapsed_ms: float | None = None
     cancel_requested: bool = False
+    show_run_id: str | None = None  # a DuckDB show's preview, run by the pod (see .show)
     started: asyncio.Event = field(default_factory=asyncio.Event)  # its process runs
     done: asyncio.Event = field(default_factory=asyncio.Event)  # dbt/done was sent
     db_released: asyncio.Event = field(default_factory=asyncio.Event)  # process exited
@@ -61,9 +65,9 @@ class Invocation:
         body = {k: v for k, v in message.items() if k not in ("event", "name")}
         body["invocation_id"] = self.invocation_id
         if kind == "log":
-            await self.client.notify("dbt/log", body)
+            await self.notify("dbt/log", body)
         elif kind == "node":
-            await self.client.notify("dbt/node", body)
+            await self.notify("dbt/node", body)
         elif kind == "done":
             await self.finish(
                 success=bool(message.get("success")),
@@ -80,7 +84,7 @@ class Invocation:
         self.done.set()
         if self.on_finish is not None:
             await self.on_finish(self)
-        await self.client.notify(
+        await self.notify(
             "dbt/done",
             {
                 "invocation_id": self.invocation_id,
@@ -114,7 +118,7 @@ class Invocation:
         await asyncio.wait({done_wait, exit_wait}, return_when=asyncio.FIRST_COMPLETED)
         done_wait.cancel()
         if not self.done.is_set():  # killed from outside before it could report
-            await self.client.notify("dbt/log", {
+            await self.notify("dbt/log", {
                 "invocation_id": self.invocation_id, "ts": None, "level": "error",
                 "msg": "the dbt process ended unexpectedly"})  # fmt: skip
             await self.finish(success=False, cancelled=self.cancel_requested, counts=self.counts)

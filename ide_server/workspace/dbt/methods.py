@@ -74,7 +74,7 @@ async def run(ctx: Context, params: RunParams) -> dict[str, Any]:
             command = check_command(params.command, params.args, service.project_dir)
         except BadArgs as exc:
             raise RpcError(INVALID_PARAMS, str(exc)) from None
-        await service.run(ctx.client, command, params.invocation_id, ctx.client.user)
+        await service.run(command, params.invocation_id, ctx.client.user)
     return {"invocation_id": params.invocation_id}
 
 

@@ -38,7 +38,7 @@ def relative_path(workspace: Any, path: str | None) -> str | None:
 
 async def compile_sql(service: DbtService, path: str | None, text: str | None) -> str:
     with service_errors():
-        answer = await service.ask("compile", path=path, text=text)
+        answer = await service.compile(path, text)
     raise_for_compile(answer)
     return str(answer["result"]["compiled_sql"])
 

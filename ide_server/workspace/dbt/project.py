@@ -66,6 +66,20 @@ class Project:
                 return node
         return None
 
+    def path_of(self, name: str) -> str:
+        """The file of the model, snapshot, analysis or seed called ``name``."""
+        for node in self.manifest().nodes.values():
+            if node.name == name and node.resource_type in (*_REFABLE, "analysis"):
+                return str(node.original_file_path)
+        raise CompileFailed(f"there is no model, seed or snapshot named {name!r}", None, None)
+
+    def seed_relation(self, name: str) -> tuple[str, str] | None:
+        """A seed's (unique_id, relation name), or None if ``name`` is not a seed."""
+        for node in self.manifest().nodes.values():
+            if node.name == name and node.resource_type == "seed":
+                return str(node.unique_id), str(node.relation_name)
+        return None
+
     def compile(self, path: str | None, text: str | None) -> Compiled:
         """Compile the node at ``path`` (with ``text`` as its code, if given), or ``text``."""
         from dbt.cli.main import dbtRunner

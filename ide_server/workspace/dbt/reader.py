@@ -21,6 +21,7 @@ from .channel import Channel
 from .devdb import DevDatabase, PreviewRunner, open_read_only
 from .graph import UnknownNode, catalog, find_node, lineage
 from .project import CompileFailed, Project
+from .shadow import Shadow
 
 
 def common_args(setup: dict[str, Any]) -> list[str]:
@@ -49,6 +50,8 @@ class Reader:
         self.previews = PreviewRunner(
             DevDatabase(lambda: open_read_only(dev, attach), close_after=True), channel.send
         )
+        scratch = Path(setup["scratch_path"]) if setup.get("scratch_path") else None
+        self.shadow = Shadow(dev, scratch, "dev")
 
     def handle(self, request: dict[str, Any]) -> None:
         request_id = request["id"]
@@ -81,7 +84,15 @@ class Reader:
             manifest = self.project.manifest()
             return {"nodes": len(manifest.nodes)}
         if op == "compile":
-            compiled = self.project.compile(request.get("path"), request.get("text"))
+            if request.get("dev_free"):  # no command holds the dev file: read its relations
+                self.shadow.refresh()
+            path = request.get("path")
+            if request.get("name"):
+                path = self.project.path_of(str(request["name"]))
+                seed = self.project.seed_relation(str(request["name"]))
+                if seed is not None:
+                    return {"compiled_sql": f"select * from {seed[1]}", "unique_id": seed[0]}
+            compiled = self.project.compile(path, request.get("text"))
             return {"compiled_sql": compiled.sql, "unique_id": compiled.unique_id}
         if op == "query":
             self.previews.run(request["id"], request["sql"], int(request["cap"]))

@@ -26,20 +26,17 @@ from pathlib import Path
 from typing import Any
 
 from ..private_dirs import PrivateDirs
-from ..rpc import Client
 from ..runs import ClientRuns
 from .commands import Command
 from .invocations import HISTORY_LIMIT, WRITER_MODULE, Invocation
 from .processes import DbtProcess, ProcessGone, dbt_env
 from .profiles import DbtSetup, NoWarehouse, write_profiles
+from .show import run_show
 from .spool import DEBUG_LOG, POD_STOPPED, Spool
 
 log = logging.getLogger(__name__)
 
 READER_MODULE = "ide_server.workspace.dbt.reader"
-# Commands that read a DuckDB dev database's data open it for writing (dbt-duckdb always
-# does), so on DuckDB they take the write slot too.
-_DUCKDB_DATA_READS = frozenset({"show", "source freshness", "debug"})
 
 
 class NotDbtProject(Exception):
@@ -134,6 +131,11 @@ class DbtService:
             "target": "read",
             "adapter": setup.adapter,
             "dev_path": str(setup.dev_path) if setup.dev_path else None,
+            # The read target's scratch database (profiles.py), which the worker keeps a
+            # rowless copy of the dev database's relations in (see .shadow).
+            "scratch_path": str(setup.profiles_dir / "scratch" / "dev.duckdb")
+            if setup.adapter == "duckdb"
+            else None,
             "attach": [list(a) for a in setup.attach],
         }
 
@@ -204,6 +206,18 @@ class DbtService:
         finally:
             process.close_request(request_id)
 
+    async def compile(self, path: str | None, text: str | None, name: str | None = None) -> dict:
+        """The worker's compile of a node (by path or name) or of SQL, in the node's context.
+
+        On DuckDB, while no command holds the dev file, the worker may read its relations
+        first (so `is_incremental()` and `{{ this }}` see what was built): a counted read.
+        """
+        if self.setup().adapter != "duckdb":
+            return await self.ask("compile", path=path, text=text, name=name)
+        await self._running_holder()  # a command that just finished lets go of the file
+        async with self._worker_dev_read() as free:
+            return await self.ask("compile", path=path, text=text, name=name, dev_free=free)
+
     async def catalog(self) -> dict[str, Any]:
         """The worker's catalog, with built relations' columns when the dev file is free."""
         if self.setup().adapter == "duckdb" and await self._running_holder() is None:
@@ -231,19 +245,19 @@ class DbtService:
 
     # -- dbt/run ------------------------------------------------------------------------
 
-    async def run(
-        self, client: Client, command: Command, invocation_id: str, user: str
-    ) -> Invocation:
+    async def run(self, command: Command, invocation_id: str, user: str) -> Invocation:
         setup = self.setup()
-        exclusive = command.writes or (
-            setup.adapter == "duckdb" and command.name in _DUCKDB_DATA_READS
-        )
+        # Only writers hold the slot. On DuckDB, reads never open the dev database for
+        # writing: show runs as the pod's preview (see .show), the others on the read target.
+        exclusive = command.writes
         if exclusive and (holder := await self._running_holder()) is not None:
             raise Busy(holder)
         if self.known(invocation_id):
             raise InvocationIdTaken(f"invocation_id {invocation_id!r} is taken; choose a new one")
         branch, commit = self._head()
-        invocation = Invocation(invocation_id, command, client, user, branch, commit, exclusive)
+        invocation = Invocation(
+            invocation_id, command, self._workspace.broadcast, user, branch, commit, exclusive
+        )
         invocation.on_finish = self._keep_finished
         try:
             self.spool.begin(invocation.record())
@@ -264,6 +278,11 @@ class DbtService:
                     await self._worker_idle.wait_for(lambda: self._worker_readers == 0)
             if invocation.cancel_requested:
                 await invocation.finish(success=False, cancelled=True, counts={})
+                return
+            if setup.adapter == "duckdb" and invocation.command.name == "show":
+                invocation.started.set()
+                debug_log = self.spool.path(invocation.invocation_id) / DEBUG_LOG
+                await run_show(self, invocation, str(debug_log))
                 return
             process = DbtProcess(WRITER_MODULE, self.project_dir, dbt_env(setup.env))
             invocation.process = process
@@ -347,6 +366,8 @@ class DbtService:
         invocation = self._invocations.get(invocation_id)
         if invocation is None or invocation.done.is_set():
             return False
+        if invocation.show_run_id is not None:
+            self.cancel_query(invocation.show_run_id)
         await invocation.cancel()
         return True
 

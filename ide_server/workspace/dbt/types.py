@@ -133,7 +133,7 @@ class CatalogResult(TypedDict):
 class DbtLog(TypedDict):
     invocation_id: str
     ts: str | None  # ISO 8601, from dbt's event
-    level: str  # info | warn | error
+    level: str  # debug | info | warn | error
     msg: str
     node: NotRequired[str]  # unique_id of the node the line is about
 

@@ -77,6 +77,11 @@ export class CommandBar implements View {
     this.input.focus();
   }
 
+  /** A control of another view in the bar's row (the lineage toggle). */
+  addControl(control: HTMLElement): void {
+    this.modelActions.el.after(control);
+  }
+
   /** Runs a command line (the typed one, or one given: rerun from the history). */
   async submit(line = this.input.value): Promise<void> {
     if (this.readOnly) return;
@@ -140,7 +145,9 @@ export class CommandBar implements View {
     if (this.input.value !== line) return;
     const { from, to, options } = complete(line, cursor, nodes);
     if (options.length === 0) return;
-    const text = options.length === 1 ? `${options[0]} ` : commonPrefix(options);
+    // A selector method (`tag:`) is completed without the space: its value follows.
+    const only = options.length === 1 ? options[0]! : null;
+    const text = only !== null ? (only.endsWith(":") ? only : `${only} `) : commonPrefix(options);
     if (text.length < to - from) return;
     this.input.value = line.slice(0, from) + text + line.slice(to);
     const end = from + text.length;

@@ -43,7 +43,7 @@ export class InvocationPanel implements View {
     this.summary = h("div", { class: "dbt-summary", role: "status", "data-testid": "dbt-summary" });
     const rerunButton = h("button", { type: "button", class: "button small", "data-testid": "dbt-rerun", title: "Run this command again" }, "Rerun");
     rerunButton.addEventListener("click", () => {
-      if (this.shown) this.rerun(this.shown.command, this.shown.args);
+      if (this.shown?.command) this.rerun(this.shown.command, this.shown.args);
     });
     const toggle = h("button", { type: "button", class: "icon-button dbt-panel-toggle", title: "Show or hide the dbt panel", "aria-label": "Show or hide the dbt panel", "data-testid": "dbt-panel-toggle" }, "▾");
     toggle.addEventListener("click", () => this.el.classList.toggle("collapsed"));
@@ -53,13 +53,20 @@ export class InvocationPanel implements View {
       { class: "dbt-panel collapsed", "data-testid": "dbt-panel", "data-state": "idle", "data-view": "run" },
       h("header", { class: "dbt-panel-header" },
         h("strong", null, "dbt"), this.viewButton("run", "Invocation"), this.viewButton("history", "History"),
-        this.title, this.summary, rerunButton, toggle),
+        this.title, this.summary, this.log.debugToggle, rerunButton, toggle),
       h("div", { class: "dbt-panel-body" }, this.runView, this.history.el),
     );
     this.setView("run");
     const events = invocations.events;
     this.cleanups.push(
-      events.on("started", (inv) => this.showInvocation(inv)),
+      events.on("started", (inv) => {
+        // Another tab's run: shown unless this tab's own is still running, in any view.
+        if (!inv.foreign) this.showInvocation(inv);
+        else if (!this.shown || this.shown.done) this.showInvocation(inv, false);
+      }),
+      events.on("described", (inv) => {
+        if (inv === this.shown) this.title.textContent = this.titleOf(inv);
+      }),
       events.on("log", (inv, line) => {
         if (inv === this.shown) this.log.add(line);
       }),
@@ -82,14 +89,23 @@ export class InvocationPanel implements View {
     for (const cleanup of this.cleanups.splice(0)) cleanup();
   }
 
-  private showInvocation(inv: LiveInvocation): void {
+  private showInvocation(inv: LiveInvocation, switchView = true): void {
     this.shown = inv;
     this.nodes.clear();
     this.log.clear();
-    this.title.textContent = formatCommandLine(inv.command, inv.args);
+    for (const node of inv.nodes) this.nodes.add(node);
+    for (const line of inv.log) this.log.add(line);
+    this.title.textContent = this.titleOf(inv);
+    this.el.dataset.foreign = String(inv.foreign);
     this.el.classList.remove("collapsed");
-    this.setView("run");
+    if (switchView) this.setView("run");
     this.setState("running", "Running…");
+  }
+
+  private titleOf(inv: LiveInvocation): string {
+    if (inv.foreign && !inv.command) return "dbt … (started in another tab)";
+    const line = formatCommandLine(inv.command, inv.args);
+    return inv.foreign ? `${line} (another tab)` : line;
   }
 
   private finish(done: DbtDone): void {
