@@ -68,6 +68,17 @@ export class Ide implements View {
       readOnly: true,
       preview: () => this.results.preview(),
       compile: () => void this.compiled.compile(this.activeFile()),
+      saveAs: async (from, to, content) => {
+        await this.rpc.request("fs/write", { path: to, content });
+        this.tree.scheduleRefresh();
+        this.git.scheduleRefresh();
+        // The same path: the room finds its file again and settles; elsewhere: follow it.
+        if (to !== from) {
+          this.tabs.close(from);
+          this.tabs.open(to);
+        }
+      },
+      closeTab: (path) => this.tabs.close(path),
     };
     this.rpc = new RpcClient(ideSocketUrl(session.id, "ide"));
     this.status = new StatusBar(user);

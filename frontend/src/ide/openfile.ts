@@ -1,13 +1,21 @@
 // One tab's file: its collaborative document, its editor view, and its save state.
 import type { EditorView } from "@codemirror/view";
 import { CollabFile, type Collaborator, type CollabUser, type SaveStatus } from "./collab";
-import { DocumentNotice } from "./docnotice";
+import { DocumentNotice, missingOf } from "./docnotice";
 import { createEditor } from "./editor";
 import { Emitter } from "../events";
 import { languageFor, loadLanguage } from "./languages";
 import { errorMessage } from "../ui/notice";
 
-export type SaveState = "loading" | "saved" | "dirty" | "saving" | "failed" | "offline" | "error";
+export type SaveState =
+  | "loading"
+  | "saved"
+  | "dirty"
+  | "saving"
+  | "failed"
+  | "missing"
+  | "offline"
+  | "error";
 
 export const SAVE_STATE_LABELS: Record<SaveState, string> = {
   loading: "Opening…",
@@ -15,6 +23,7 @@ export const SAVE_STATE_LABELS: Record<SaveState, string> = {
   dirty: "Unsaved changes",
   saving: "Saving…",
   failed: "Save failed",
+  missing: "File gone: edits not saved",
   offline: "Offline: edits are kept in this tab",
   error: "Cannot open",
 };
@@ -27,6 +36,10 @@ export interface OpenFileContext {
   preview: () => void;
   /** Compiles the active editor's text with dbt (Ctrl/Cmd-Shift-Enter). */
   compile: () => void;
+  /** Writes a tab's text (its file is gone) to `to`, and has the tab follow that file. */
+  saveAs?: (from: string, to: string, content: string) => Promise<void>;
+  /** Closes the tab of `path`. */
+  closeTab?: (path: string) => void;
 }
 
 export class OpenFile {
@@ -62,6 +75,7 @@ export class OpenFile {
     if (!this.file || !this.view) return "loading";
     if (this.saving > 0) return "saving";
     if (this.file.status !== "connected") return "offline";
+    if (missingOf(this.file)) return "missing";
     if (this.lastSave === "failed") return "failed";
     return this.file.dirty ? "dirty" : "saved";
   }
@@ -101,7 +115,10 @@ export class OpenFile {
     }
     this.file = file;
     file.on("dirty", () => {
-      if (this.lastSave === "failed" && !file.dirty) this.lastSave = null;
+      if (this.lastSave === "failed" && !file.dirty) {
+        this.lastSave = null;
+        this.notice?.setSaveFailure(null);
+      }
       this.notify();
     });
     file.on("status", () => this.notify());
@@ -118,7 +135,13 @@ export class OpenFile {
         onPreview: () => this.context.preview(),
         onCompile: () => this.context.compile(),
       });
-      this.notice = new DocumentNotice(file, this.context.sessionId, this.path, this.context.readOnly);
+      this.notice = new DocumentNotice(file, this.context.sessionId, this.path, this.context.readOnly, {
+        saveAs: async (to, content) => {
+          if (!this.context.saveAs) throw new Error("saving elsewhere is not available here");
+          await this.context.saveAs(this.path, to, content);
+        },
+        close: () => this.context.closeTab?.(this.path),
+      });
       this.host.replaceChildren(this.notice.el, this.view.dom);
       this.host.dataset.synced = "true";
       this.notify();
@@ -147,11 +170,19 @@ export class OpenFile {
     if (!this.file || this.context.readOnly) return "skipped";
     this.saving += 1;
     this.notify();
+    const file = this.file;
     try {
-      this.lastSave = await this.file.save();
+      this.lastSave = await file.save();
     } finally {
       this.saving -= 1;
       this.notify();
+    }
+    // Every failed save is said where the person looks: over the editor.
+    if (this.lastSave === "failed" && this.file === file) {
+      const why = file.status !== "connected" ? "the connection to the session is down" : "the session could not write the file";
+      this.notice?.setSaveFailure(`Save failed: ${why}. Your edits are kept in this tab; try again.`);
+    } else if (this.lastSave === "success") {
+      this.notice?.setSaveFailure(null);
     }
     return this.lastSave;
   }

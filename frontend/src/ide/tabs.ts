@@ -163,7 +163,8 @@ export class Tabs {
 
   /** A change made by another client of the session (fs/changed notification). */
   applyRemoteChange(change: FsChanged): void {
-    if (change.kind !== "delete" && change.kind !== "rename") return;
+    // A delete keeps the tabs: their rooms say the file is gone, the text stays to be saved.
+    if (change.kind !== "rename") return;
     for (const p of this.affectedBy(change.path)) {
       const wasActive = p === this.activePath;
       this.close(p);
