@@ -44,6 +44,7 @@ METHODS: dict[str, tuple[bool, tuple[int, ...]]] = {
     "fs/mkdir": (True, (-32002, -32004)),
     "fs/read": (False, (-32002, -32003, -32005, -32008)),
     "fs/rename": (True, (-32002, -32003, -32004)),
+    "fs/search": (False, ()),
     "fs/write": (True, (-32002, -32004, -32006, -32008)),
     "git/abort_merge": (True, (-32016, -32021, -32022)),
     "git/branches": (False, (-32016,)),

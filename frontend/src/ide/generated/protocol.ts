@@ -148,6 +148,29 @@ export interface RenameParams {
   new_path: string;
 }
 
+export interface SearchParams {
+  query: string;
+  regex?: boolean;
+  case_sensitive?: boolean;
+  glob?: string | null;
+  max_results?: number;
+}
+
+export interface SearchMatch {
+  path: string;
+  line: number;
+  column: number;
+  length: number;
+  text: string;
+}
+
+export interface SearchResult {
+  matches: SearchMatch[];
+  files_searched: number;
+  truncated: boolean;
+  truncated_by: "results" | "time" | null;
+}
+
 export interface WriteParams {
   path: string;
   content: string;
@@ -571,6 +594,12 @@ export interface Methods {
     result: PathResult;
     writes: true;
     errors: -32002 | -32003 | -32004;
+  };
+  "fs/search": {
+    params: SearchParams;
+    result: SearchResult;
+    writes: false;
+    errors: never;
   };
   "fs/write": {
     params: WriteParams;
