@@ -40,6 +40,7 @@ METHODS: dict[str, tuple[bool, tuple[int, ...]]] = {
     "dbt/lineage": (False, (-32002, -32003, -32040, -32042, -32043)),
     "dbt/run": (True, (-32004, -32041, -32042, -32043)),
     "fs/delete": (True, (-32002, -32003)),
+    "fs/files": (False, ()),
     "fs/list": (False, (-32002, -32003)),
     "fs/mkdir": (True, (-32002, -32004)),
     "fs/read": (False, (-32002, -32003, -32005, -32008)),

@@ -1,4 +1,4 @@
-"""``fs/search``: find text in the project's files, in the pod, bounded in time and results.
+"""``fs/search`` and ``fs/files``: find text and files in the project, bounded in time.
 
 Walks the volume without following symlinks (a link out of the volume is never read, a
 link inside it is found at its target's own path), skips the pod's hidden directories,
@@ -15,6 +15,7 @@ import os
 import re
 import stat
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, TypedDict
@@ -25,6 +26,7 @@ from pygit2.enums import RepositoryOpenFlag
 from ..durable import is_write_leftover
 from .limits import document_limit
 from .paths import HIDDEN_NAMES
+from .registry import NoParams
 from .rpc import INVALID_PARAMS, MethodRegistry, RpcError
 from .workspace import CallContext
 
@@ -33,6 +35,7 @@ methods = MethodRegistry()
 DEFAULT_RESULTS = 500
 MAX_RESULTS = 5000
 TIME_BUDGET_SECONDS = 5.0
+MAX_FILES = 20_000
 # A line longer than this is shown cut; a match is looked for in the whole line.
 SHOWN_LINE_CHARS = 400
 # Lines this long (minified data, not code) are not searched: a regex on them can crawl.
@@ -54,6 +57,11 @@ class SearchMatch(TypedDict):
     column: int  # 1-based, in characters
     length: int  # characters matched
     text: str  # the line, cut at SHOWN_LINE_CHARS
+
+
+class FilesResult(TypedDict):
+    paths: list[str]
+    truncated: bool
 
 
 class SearchResult(TypedDict):
@@ -107,13 +115,9 @@ def _glob_matches(glob: str | None, relative: str) -> bool:
     return fnmatch.fnmatchcase(relative, glob)
 
 
-def search(root: Path, params: SearchParams, limit: int) -> SearchResult:
-    pattern = compile_query(params)
+def _walk(root: Path, deadline: float) -> Iterator[tuple[Path, str] | None]:
+    """``(path, relative)`` of each file a search may read; None once out of time."""
     ignored = _Ignored(root)
-    deadline = time.monotonic() + TIME_BUDGET_SECONDS
-    matches: list[SearchMatch] = []
-    searched = 0
-    truncated_by: Literal["results", "time"] | None = None
     for directory, dirnames, filenames in os.walk(root, followlinks=False):
         base = Path(directory)
         prefix = "" if base == root else base.relative_to(root).as_posix() + "/"
@@ -127,36 +131,47 @@ def search(root: Path, params: SearchParams, limit: int) -> SearchResult:
         )
         for name in sorted(filenames):
             if time.monotonic() > deadline:
-                truncated_by = "time"
-                break
+                yield None
+                return
             relative = prefix + name
-            if is_write_leftover(name) or not _glob_matches(params.glob, relative):
+            if is_write_leftover(name) or ignored(relative, False):
                 continue
-            if ignored(relative, False):
+            yield base / name, relative
+
+
+def search(root: Path, params: SearchParams, limit: int) -> SearchResult:
+    pattern = compile_query(params)
+    matches: list[SearchMatch] = []
+    searched = 0
+    truncated_by: Literal["results", "time"] | None = None
+    for item in _walk(root, time.monotonic() + TIME_BUDGET_SECONDS):
+        if item is None:
+            truncated_by = "time"
+            break
+        path, relative = item
+        if not _glob_matches(params.glob, relative):
+            continue
+        lines = _text_lines(path, limit)
+        if lines is None:
+            continue
+        searched += 1
+        for number, line in enumerate(lines, start=1):
+            if len(line) > LONGEST_SEARCHED_LINE:
                 continue
-            lines = _text_lines(base / name, limit)
-            if lines is None:
-                continue
-            searched += 1
-            for number, line in enumerate(lines, start=1):
-                if len(line) > LONGEST_SEARCHED_LINE:
-                    continue
-                for found in pattern.finditer(line):
-                    if found.end() == found.start():
-                        continue  # an empty match (``x*``) marks nothing
-                    matches.append(
-                        {
-                            "path": relative,
-                            "line": number,
-                            "column": found.start() + 1,
-                            "length": found.end() - found.start(),
-                            "text": line[:SHOWN_LINE_CHARS],
-                        }
-                    )
-                    if len(matches) >= params.max_results:
-                        truncated_by = "results"
-                        break
-                if truncated_by:
+            for found in pattern.finditer(line):
+                if found.end() == found.start():
+                    continue  # an empty match (``x*``) marks nothing
+                matches.append(
+                    {
+                        "path": relative,
+                        "line": number,
+                        "column": found.start() + 1,
+                        "length": found.end() - found.start(),
+                        "text": line[:SHOWN_LINE_CHARS],
+                    }
+                )
+                if len(matches) >= params.max_results:
+                    truncated_by = "results"
                     break
             if truncated_by:
                 break
@@ -168,6 +183,20 @@ def search(root: Path, params: SearchParams, limit: int) -> SearchResult:
         "truncated": truncated_by is not None,
         "truncated_by": truncated_by,
     }
+
+
+def project_files(root: Path) -> FilesResult:
+    """Every file a search would read (for opening files by name), in walk order."""
+    paths: list[str] = []
+    truncated = False
+    for item in _walk(root, time.monotonic() + TIME_BUDGET_SECONDS):
+        if item is None or len(paths) >= MAX_FILES:
+            truncated = True
+            break
+        path, relative = item
+        if not path.is_symlink():
+            paths.append(relative)
+    return {"paths": paths, "truncated": truncated}
 
 
 def _text_lines(path: Path, limit: int) -> list[str] | None:
@@ -193,3 +222,8 @@ def _text_lines(path: Path, limit: int) -> list[str] | None:
 async def fs_search(ctx: CallContext, params: SearchParams) -> SearchResult:
     root = ctx.workspace.root
     return await asyncio.to_thread(search, root, params, document_limit(ctx.workspace.config))
+
+
+@methods.method("fs/files", NoParams, result=FilesResult)
+async def fs_files(ctx: CallContext, params: NoParams) -> FilesResult:
+    return await asyncio.to_thread(project_files, ctx.workspace.root)

@@ -124,3 +124,16 @@ def test_search_is_open_to_read_only_members() -> None:
 
     method = build_registry().get("fs/search")
     assert method is not None and method.writes is False
+
+
+async def test_files_lists_what_search_reads(
+    alice: Api, alice_session: dict, zone: tuple[Path, str]
+) -> None:
+    folder, _ = zone
+    async with await alice.rpc(alice_session["id"]) as rpc:
+        result = await rpc.call("fs/files", {})
+    mine = {p for p in result["paths"] if p.startswith(folder.name + "/")}
+    name = folder.name
+    assert mine == {f"{name}/a.sql", f"{name}/sub/b.yml", f"{name}/.gitignore", f"{name}/blob.bin"}
+    assert "dbt_project.yml" in result["paths"]
+    assert not [p for p in result["paths"] if p.startswith((".git/", ".ide/"))]

@@ -119,6 +119,11 @@ export interface PathResult {
   path: string;
 }
 
+export interface FilesResult {
+  paths: string[];
+  truncated: boolean;
+}
+
 export interface ListParams {
   path?: string;
 }
@@ -570,6 +575,12 @@ export interface Methods {
     result: PathResult;
     writes: true;
     errors: -32002 | -32003;
+  };
+  "fs/files": {
+    params: NoParams;
+    result: FilesResult;
+    writes: false;
+    errors: never;
   };
   "fs/list": {
     params: ListParams;
