@@ -18,6 +18,10 @@ import { RpcClient } from "./rpc";
 import { StatusBar } from "./statusbar";
 import { Tabs } from "./tabs";
 import type { OpenFileContext } from "./openfile";
+import { ideCommands } from "./commands";
+import { CommandPalette } from "./palette";
+import { revealAt } from "./reveal";
+import { SearchPanel } from "./search";
 
 /** Every this many failed reconnects, the caller checks whether the session still runs. */
 const RECONNECTS_BEFORE_CHECK = 3;
@@ -56,6 +60,8 @@ export class Ide implements View {
   private readonly dbtPanel: InvocationPanel;
   private readonly compiled: CompiledPane;
   private readonly context: OpenFileContext;
+  private readonly search: SearchPanel;
+  private readonly palette: CommandPalette;
   private readonly cleanups: (() => void)[] = [];
   private connectedOnce = false;
   private catalogNames: { at: number; names: Promise<string[]> } | null = null;
@@ -96,7 +102,15 @@ export class Ide implements View {
       filesChanged: () => this.tree.scheduleRefresh(),
       changeCount: (count) => this.sidebar.setCount(count),
     });
-    this.sidebar = new Sidebar({ files: this.tree.el, git: this.git.el }, (panel) => {
+    this.search = new SearchPanel(this.rpc, {
+      openAt: (path, line, column, length) => revealAt(this.tabs.open(path), line, column, length),
+    });
+    this.palette = new CommandPalette({
+      files: () => this.rpc.request("fs/files").then((result) => result.paths),
+      openFile: (path) => void this.tabs.open(path),
+      commands: () => this.commands(),
+    });
+    this.sidebar = new Sidebar({ files: this.tree.el, git: this.git.el, search: this.search.el }, (panel) => {
       if (panel === "git") void this.git.refresh();
     });
     this.results = new ResultsPane(this.rpc, () => this.activeFile());
@@ -119,6 +133,7 @@ export class Ide implements View {
         this.results.el,
       ),
       this.status.el,
+      this.palette.el,
     );
 
     this.cleanups.push(
@@ -148,6 +163,12 @@ export class Ide implements View {
   /** Connects to the session and listens for Ctrl/Cmd-S; call once `el` is shown. */
   start(): void {
     const onKey = (event: KeyboardEvent): void => {
+      if (this.palette.handleKey(event)) return;
+      if ((event.ctrlKey || event.metaKey) && event.shiftKey && event.key.toLowerCase() === "f") {
+        event.preventDefault();
+        this.searchInFiles();
+        return;
+      }
       // The editor's own Mod-s binding has already handled (and prevented) its keystrokes.
       if (event.defaultPrevented || !(event.ctrlKey || event.metaKey) || event.key.toLowerCase() !== "s") return;
       event.preventDefault();
@@ -157,6 +178,33 @@ export class Ide implements View {
     this.cleanups.push(() => window.removeEventListener("keydown", onKey));
     this.status.setConnection("connecting");
     this.rpc.start();
+  }
+
+  private searchInFiles(): void {
+    const view = this.tabs.active?.view;
+    const selection = view ? view.state.sliceDoc(view.state.selection.main.from, view.state.selection.main.to) : "";
+    this.sidebar.show("search");
+    this.search.focus(selection);
+  }
+
+  private commands(): ReturnType<typeof ideCommands> {
+    return ideCommands({
+      readOnly: () => this.context.readOnly,
+      activePath: () => this.tabs.active?.path ?? null,
+      save: () => this.tabs.saveActive(),
+      saveAll: () => this.tabs.saveAll(5000),
+      showPanel: (panel) => this.sidebar.show(panel),
+      searchInFiles: () => this.searchInFiles(),
+      preview: () => this.results.preview(),
+      compile: () => void this.compiled.compile(this.activeFile()),
+      gitRefresh: () => this.git.refresh(),
+      gitAction: (testid) => {
+        this.sidebar.show("git");
+        const button = this.git.el.querySelector<HTMLButtonElement>(`[data-testid="${testid}"]`);
+        if (button && !button.disabled) button.click();
+      },
+      dbt: (line) => this.commandBar.submit(line),
+    });
   }
 
   /** Writes every open document with unsaved changes; gives up after a few seconds. */
