@@ -22,6 +22,8 @@ import { ideCommands } from "./commands";
 import { CommandPalette } from "./palette";
 import { revealAt } from "./reveal";
 import { SearchPanel } from "./search";
+import { LayoutMemory } from "./layoutmemory";
+import { SidebarSize } from "./sidebarsize";
 
 /** Every this many failed reconnects, the caller checks whether the session still runs. */
 const RECONNECTS_BEFORE_CHECK = 3;
@@ -62,6 +64,9 @@ export class Ide implements View {
   private readonly context: OpenFileContext;
   private readonly search: SearchPanel;
   private readonly palette: CommandPalette;
+  private readonly layout: LayoutMemory;
+  private readonly sidebarSize: SidebarSize;
+  private revealedPath: string | null = null;
   private readonly cleanups: (() => void)[] = [];
   private connectedOnce = false;
   private catalogNames: { at: number; names: Promise<string[]> } | null = null;
@@ -136,7 +141,20 @@ export class Ide implements View {
       this.palette.el,
     );
 
+    this.layout = new LayoutMemory(user.username, session.id);
+    this.sidebarSize = new SidebarSize(this.el, () => this.rememberLayout());
+    this.sidebar.el.append(this.sidebarSize.handle);
+    this.status.el.prepend(this.sidebarSize.toggle);
+    this.tree.onExpandedChange = () => this.rememberLayout();
     this.cleanups.push(
+      () => this.layout.dispose(),
+      this.tabs.onLayoutChange(() => {
+        this.rememberLayout();
+        // The tree follows the active tab.
+        const path = this.tabs.active?.path ?? null;
+        if (path && path !== this.revealedPath) void this.tree.reveal(path);
+        this.revealedPath = path;
+      }),
       this.rpc.onStateChange((state, failedAttempts) => {
         this.status.setConnection(state);
         this.el.dataset.connection = state;
@@ -164,6 +182,11 @@ export class Ide implements View {
   start(): void {
     const onKey = (event: KeyboardEvent): void => {
       if (this.palette.handleKey(event)) return;
+      if ((event.ctrlKey || event.metaKey) && !event.shiftKey && event.key.toLowerCase() === "b") {
+        event.preventDefault();
+        this.sidebarSize.setCollapsed(!this.sidebarSize.collapsed);
+        return;
+      }
       if ((event.ctrlKey || event.metaKey) && event.shiftKey && event.key.toLowerCase() === "f") {
         event.preventDefault();
         this.searchInFiles();
@@ -178,6 +201,27 @@ export class Ide implements View {
     this.cleanups.push(() => window.removeEventListener("keydown", onKey));
     this.status.setConnection("connecting");
     this.rpc.start();
+  }
+
+  private rememberLayout(): void {
+    if (!this.connectedOnce) return; // not before the saved layout was restored
+    this.layout.schedule(() => ({
+      tabs: this.tabs.paths,
+      active: this.tabs.active?.path ?? null,
+      expanded: this.tree.expandedPaths(),
+      sidebarWidth: this.sidebarSize.width,
+      sidebarCollapsed: this.sidebarSize.collapsed,
+    }));
+  }
+
+  /** Reopens what was open before a reload, in this browser, for this user and session. */
+  private async restoreLayout(): Promise<void> {
+    const saved = this.layout.load();
+    this.sidebarSize.setWidth(saved.sidebarWidth);
+    if (saved.sidebarCollapsed) this.sidebarSize.setCollapsed(true);
+    await this.tree.expandPaths(saved.expanded);
+    for (const path of saved.tabs) this.tabs.open(path, false);
+    if (saved.active && saved.tabs.includes(saved.active)) this.tabs.activate(saved.active);
   }
 
   private searchInFiles(): void {
@@ -259,7 +303,9 @@ export class Ide implements View {
         this.tree.setReadOnly(this.context.readOnly);
         this.git.setReadOnly(this.context.readOnly);
         this.commandBar.setReadOnly(this.context.readOnly);
+        await this.restoreLayout();
         this.connectedOnce = true;
+        this.rememberLayout();
       } catch (error) {
         showNotice(`Cannot read the session status: ${errorMessage(error)}`);
         return;

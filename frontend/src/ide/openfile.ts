@@ -2,6 +2,7 @@
 import type { EditorView } from "@codemirror/view";
 import { CollabFile, type Collaborator, type CollabUser, type SaveStatus } from "./collab";
 import { DocumentNotice, missingOf } from "./docnotice";
+import { binaryNote, imageTypeOf, imageView, isBinary } from "./binaryview";
 import { createEditor } from "./editor";
 import { Emitter } from "../events";
 import { languageFor, loadLanguage } from "./languages";
@@ -15,6 +16,7 @@ export type SaveState =
   | "failed"
   | "missing"
   | "offline"
+  | "binary"
   | "error";
 
 export const SAVE_STATE_LABELS: Record<SaveState, string> = {
@@ -25,6 +27,7 @@ export const SAVE_STATE_LABELS: Record<SaveState, string> = {
   failed: "Save failed",
   missing: "File gone: edits not saved",
   offline: "Offline: edits are kept in this tab",
+  binary: "Not a text file",
   error: "Cannot open",
 };
 
@@ -54,6 +57,8 @@ export class OpenFile {
   private closed = false;
   private generation = 0;
   private resets: number[] = [];
+  /** Shown instead of an editor: an image, or a binary file's size. */
+  private binary = false;
   private readonly events = new Emitter<{ change: () => void }>();
 
   constructor(
@@ -72,6 +77,7 @@ export class OpenFile {
 
   get saveState(): SaveState {
     if (this.error) return "error";
+    if (this.binary) return "binary";
     if (!this.file || !this.view) return "loading";
     if (this.saving > 0) return "saving";
     if (this.file.status !== "connected") return "offline";
@@ -92,9 +98,24 @@ export class OpenFile {
   async open(): Promise<void> {
     const generation = ++this.generation;
     this.error = null;
+    this.binary = false;
     this.host.dataset.synced = "false";
     this.host.replaceChildren(this.message("Opening…"));
     this.notify();
+    const image = imageTypeOf(this.path);
+    if (image) {
+      try {
+        const view = await imageView(this.context.sessionId, this.path, image);
+        if (this.closed || generation !== this.generation) return;
+        this.showBinary(view);
+      } catch (error) {
+        if (this.closed || generation !== this.generation) return;
+        this.error = errorMessage(error);
+        this.host.replaceChildren(this.message(this.error, "editor-error"));
+        this.notify();
+      }
+      return;
+    }
     let file: CollabFile;
     let language;
     try {
@@ -104,6 +125,7 @@ export class OpenFile {
       ]);
     } catch (error) {
       if (this.closed || generation !== this.generation) return;
+      if (await this.showIfBinary(generation)) return;
       this.error = errorMessage(error);
       this.host.replaceChildren(this.message(this.error, "editor-error"));
       this.notify();
@@ -124,7 +146,11 @@ export class OpenFile {
     file.on("status", () => this.notify());
     file.on("peers", () => this.notify());
     file.on("reset", () => void this.reopen());
-    file.on("failed", (reason) => this.fail(reason));
+    file.on("failed", (reason) => {
+      void this.showIfBinary(generation).then((shown) => {
+        if (!shown && generation === this.generation) this.fail(reason);
+      });
+    });
     // Build the view from the synced text so the first paint shows the file, not an empty buffer.
     const ready = (): void => {
       if (this.file !== file || this.closed) return;
@@ -185,6 +211,25 @@ export class OpenFile {
       this.notice?.setSaveFailure(null);
     }
     return this.lastSave;
+  }
+
+  /** A file the room refused: if it is binary, say so (and its size) instead of an error. */
+  private async showIfBinary(generation: number): Promise<boolean> {
+    const binary = await isBinary(this.context.sessionId, this.path).catch(() => false);
+    if (!binary || this.closed || generation !== this.generation) return false;
+    this.teardown();
+    const note = await binaryNote(this.context.sessionId, this.path);
+    if (this.closed || generation !== this.generation) return true;
+    this.showBinary(note);
+    return true;
+  }
+
+  private showBinary(view: HTMLElement): void {
+    this.binary = true;
+    this.error = null;
+    this.host.replaceChildren(view);
+    this.host.dataset.synced = "true";
+    this.notify();
   }
 
   private fail(reason: string): void {

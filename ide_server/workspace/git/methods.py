@@ -319,6 +319,11 @@ async def git_log(ctx: Context, params: LogParams) -> dict[str, Any]:
     )
 
 
+@methods.method("git/show", RevertParams, result=r.ShowResult, errors=(*_READ, NOT_FOUND))
+async def git_show(ctx: Context, params: RevertParams) -> dict[str, Any]:
+    return await _read(ctx, lambda repo: history.show(repo, params.commit))
+
+
 @methods.method(
     "git/revert",
     RevertParams,

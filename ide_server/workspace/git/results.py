@@ -178,6 +178,11 @@ class LogResult(TypedDict):
     next_skip: int | None
 
 
+class ShowResult(TypedDict):
+    commit: Commit
+    files: list[FileDiff]
+
+
 class RevertResult(TypedDict):
     commit: str
     reverted: str

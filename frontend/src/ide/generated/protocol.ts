@@ -389,6 +389,11 @@ export interface RevertResult {
   branch: string;
 }
 
+export interface ShowResult {
+  commit: Commit;
+  files: FileDiff[];
+}
+
 export interface StatusFile {
   path: string;
   status: "modified" | "added" | "deleted" | "renamed" | "untracked" | "conflicted";
@@ -707,6 +712,12 @@ export interface Methods {
     result: RevertResult;
     writes: true;
     errors: -32003 | -32010 | -32011 | -32013 | -32016 | -32020 | -32021 | -32022;
+  };
+  "git/show": {
+    params: RevertParams;
+    result: ShowResult;
+    writes: false;
+    errors: -32003 | -32016;
   };
   "git/stage": {
     params: PathsParams;
