@@ -362,6 +362,13 @@ export interface PullResult {
   message?: string;
 }
 
+export interface PullRequestUrl {
+  url: string | null;
+  provider: "github" | "gitlab" | "azure" | null;
+  branch: string | null;
+  base: string;
+}
+
 export interface PushResult {
   branch: string;
   remote_branch: string;
@@ -694,6 +701,12 @@ export interface Methods {
     result: PullResult;
     writes: true;
     errors: -32003 | -32010 | -32013 | -32015 | -32016 | -32017 | -32018 | -32019 | -32020 | -32021 | -32022;
+  };
+  "git/pull_request_url": {
+    params: NoParams;
+    result: PullRequestUrl;
+    writes: false;
+    errors: -32016;
   };
   "git/push": {
     params: NoParams;

@@ -53,4 +53,5 @@ export class GitClient {
   log = (skip: number, limit = 30): Result<"git/log"> => this.rpc.request("git/log", { skip, limit });
   revert = (commit: string): Result<"git/revert"> => this.rpc.request("git/revert", { commit });
   show = (commit: string): Result<"git/show"> => this.rpc.request("git/show", { commit });
+  pullRequestUrl = (): Result<"git/pull_request_url"> => this.rpc.request("git/pull_request_url");
 }
