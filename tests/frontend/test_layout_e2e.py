@@ -94,3 +94,21 @@ async def test_images_open_as_images_and_binaries_say_so(
     )
     await expect(page.get_by_test_id("editor-error")).to_have_count(0)
     await expect(page.get_by_test_id("save-state")).to_have_attribute("data-state", "binary")
+
+
+async def test_toolbars_do_not_wrap_at_700_px(
+    web: GatewayProcess, new_context: NewContext, layout_user: str
+) -> None:
+    context = await new_context()
+    page = await context.new_page()
+    await page.set_viewport_size({"width": 700, "height": 800})
+    await log_in(page, web.url, layout_user)
+    await open_project(page)
+    one_line = """(bar) => {
+        const tops = [...bar.children].filter((c) => c.offsetParent !== null)
+            .map((c) => Math.round(c.getBoundingClientRect().top));
+        return new Set(tops).size <= 1;
+    }"""
+    assert await page.locator(".tree-toolbar").evaluate(one_line)
+    assert await page.locator(".results-header").evaluate(one_line)
+    assert await page.locator(".sidebar-tabs").evaluate(one_line)

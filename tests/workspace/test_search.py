@@ -137,3 +137,21 @@ async def test_files_lists_what_search_reads(
     assert mine == {f"{name}/a.sql", f"{name}/sub/b.yml", f"{name}/.gitignore", f"{name}/blob.bin"}
     assert "dbt_project.yml" in result["paths"]
     assert not [p for p in result["paths"] if p.startswith((".git/", ".ide/"))]
+
+
+async def test_read_binary_gives_bytes_size_and_whether_text(
+    alice: Api, alice_session: dict, zone: tuple[Path, str]
+) -> None:
+    import base64
+
+    folder, word = zone
+    async with await alice.rpc(alice_session["id"]) as rpc:
+        blob = await rpc.call("fs/read_binary", {"path": f"{folder.name}/blob.bin"})
+        assert blob["text"] is False and blob["size"] == 2 + len(word)
+        assert base64.b64decode(blob["base64"]) == b"\x00\x01" + word.encode()
+        text = await rpc.call("fs/read_binary", {"path": f"{folder.name}/a.sql"})
+        assert text["text"] is True
+        for escape in (f"{folder.name}/leak.sql", f"{folder.name}/leakdir/loot.sql", "../x"):
+            with pytest.raises(RpcFailure) as failure:
+                await rpc.call("fs/read_binary", {"path": escape})
+            assert failure.value.code == -32002, escape

@@ -90,6 +90,7 @@ export class Ide implements View {
         }
       },
       closeTab: (path) => this.tabs.close(path),
+      readBinary: (path) => this.rpc.request("fs/read_binary", { path }),
     };
     this.rpc = new RpcClient(ideSocketUrl(session.id, "ide"));
     this.status = new StatusBar(user);

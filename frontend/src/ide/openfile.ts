@@ -2,7 +2,7 @@
 import type { EditorView } from "@codemirror/view";
 import { CollabFile, type Collaborator, type CollabUser, type SaveStatus } from "./collab";
 import { DocumentNotice, missingOf } from "./docnotice";
-import { binaryNote, imageTypeOf, imageView, isBinary } from "./binaryview";
+import { binaryNote, imageTypeOf, imageView, type ReadBinary } from "./binaryview";
 import { createEditor } from "./editor";
 import { Emitter } from "../events";
 import { languageFor, loadLanguage } from "./languages";
@@ -43,6 +43,8 @@ export interface OpenFileContext {
   saveAs?: (from: string, to: string, content: string) => Promise<void>;
   /** Closes the tab of `path`. */
   closeTab?: (path: string) => void;
+  /** Reads a file's bytes (images, binary files). */
+  readBinary?: ReadBinary;
 }
 
 export class OpenFile {
@@ -103,9 +105,10 @@ export class OpenFile {
     this.host.replaceChildren(this.message("Opening…"));
     this.notify();
     const image = imageTypeOf(this.path);
-    if (image) {
+    const readBinary = this.context.readBinary;
+    if (image && readBinary) {
       try {
-        const view = await imageView(this.context.sessionId, this.path, image);
+        const view = await imageView(readBinary, this.path, image);
         if (this.closed || generation !== this.generation) return;
         this.showBinary(view);
       } catch (error) {
@@ -215,12 +218,11 @@ export class OpenFile {
 
   /** A file the room refused: if it is binary, say so (and its size) instead of an error. */
   private async showIfBinary(generation: number): Promise<boolean> {
-    const binary = await isBinary(this.context.sessionId, this.path).catch(() => false);
-    if (!binary || this.closed || generation !== this.generation) return false;
+    const read = this.context.readBinary;
+    const file = read ? await read(this.path).catch(() => null) : null;
+    if (!file || file.text || this.closed || generation !== this.generation) return false;
     this.teardown();
-    const note = await binaryNote(this.context.sessionId, this.path);
-    if (this.closed || generation !== this.generation) return true;
-    this.showBinary(note);
+    this.showBinary(binaryNote(file));
     return true;
   }
 

@@ -111,6 +111,18 @@ export interface RunResult {
   invocation_id: string;
 }
 
+export interface FormatParams {
+  path: string;
+  content?: string | null;
+}
+
+export interface FormatResult {
+  tool: "sqlfluff" | "sqlfmt";
+  path: string;
+  content: string;
+  changed: boolean;
+}
+
 export interface PathParams {
   path: string;
 }
@@ -146,6 +158,17 @@ export interface FsReadResult {
   path: string;
   content: string;
   mtime: number;
+}
+
+export interface BinaryParams {
+  path: string;
+}
+
+export interface BinaryResult {
+  path: string;
+  size: number;
+  text: boolean;
+  base64: string | null;
 }
 
 export interface RenameParams {
@@ -423,6 +446,31 @@ export interface GitStatus {
   files: StatusFile[];
 }
 
+export interface LintParams {
+  paths?: string[] | null;
+}
+
+export interface Problem {
+  line: number;
+  column: number;
+  end_line: number | null;
+  end_column: number | null;
+  code: string;
+  message: string;
+  severity: "error" | "warning";
+}
+
+export interface FileProblems {
+  path: string;
+  problems: Problem[];
+}
+
+export interface LintResult {
+  tool: "sqlfluff" | "sqlfmt";
+  files: FileProblems[];
+  truncated: boolean;
+}
+
 export interface QueryCancelParams {
   query_id: string;
 }
@@ -582,6 +630,12 @@ export interface Methods {
     writes: true;
     errors: -32004 | -32041 | -32042 | -32043;
   };
+  "format/file": {
+    params: FormatParams;
+    result: FormatResult;
+    writes: false;
+    errors: -32002 | -32003 | -32061;
+  };
   "fs/delete": {
     params: PathParams;
     result: PathResult;
@@ -611,6 +665,12 @@ export interface Methods {
     result: FsReadResult;
     writes: false;
     errors: -32002 | -32003 | -32005 | -32008;
+  };
+  "fs/read_binary": {
+    params: BinaryParams;
+    result: BinaryResult;
+    writes: false;
+    errors: -32002 | -32003;
   };
   "fs/rename": {
     params: RenameParams;
@@ -750,6 +810,12 @@ export interface Methods {
     writes: true;
     errors: -32002 | -32016 | -32021;
   };
+  "lint/run": {
+    params: LintParams;
+    result: LintResult;
+    writes: false;
+    errors: -32002 | -32061;
+  };
   "query/cancel": {
     params: QueryCancelParams;
     result: QueryCancelResult;
@@ -827,6 +893,7 @@ export const ErrorCode = {
   dbtBusy: -32041,
   notDbtProject: -32042,
   noWarehouse: -32043,
+  lintFailed: -32061,
 } as const;
 
 export type ErrorCodeValue = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -863,4 +930,5 @@ export const ERROR_MEANINGS: Record<ErrorCodeValue, string> = {
   [-32041]: "another dbt command that writes is running",
   [-32042]: "the project has no dbt_project.yml",
   [-32043]: "the project has no warehouse connection (an admin sets it)",
+  [-32061]: "the linter or formatter failed, timed out or cannot parse the file",
 };
