@@ -7,7 +7,7 @@ export interface CommandTargets {
   activePath: () => string | null;
   save: () => unknown;
   saveAll: () => unknown;
-  showPanel: (panel: "files" | "git" | "search") => void;
+  showPanel: (panel: "files" | "git" | "search" | "problems") => void;
   searchInFiles: () => void;
   preview: () => void;
   compile: () => void;
@@ -15,6 +15,9 @@ export interface CommandTargets {
   /** Presses one of the git panel's own buttons (pull, push...), if it is enabled. */
   gitAction: (testid: string) => void;
   dbt: (line: string) => unknown;
+  lintFile: () => unknown;
+  lintProject: () => unknown;
+  format: () => unknown;
 }
 
 /** The dbt node an open file defines (`models/x/name.sql` → `name`), if it is one. */
@@ -44,6 +47,10 @@ export function ideCommands(t: CommandTargets): PaletteCommand[] {
     { id: "dbt.run", title: "dbt: Run the project", available: writable, run: () => t.dbt("run") },
     { id: "dbt.test", title: "dbt: Test the project", available: writable, run: () => t.dbt("test") },
     { id: "dbt.parse", title: "dbt: Parse the project", available: writable, run: () => t.dbt("parse") },
+    { id: "lint.file", title: "Lint: Lint the open file", available: withFile, run: t.lintFile },
+    { id: "lint.project", title: "Lint: Lint the project", run: t.lintProject },
+    { id: "format.file", title: "Format: Format the open file", shortcut: "Shift-Alt-F", available: () => writable() && withFile(), run: t.format },
+    { id: "view.problems", title: "View: Problems", run: () => t.showPanel("problems") },
     { id: "git.refresh", title: "Git: Refresh", run: t.gitRefresh },
     { id: "git.pull", title: "Git: Pull", available: writable, run: () => t.gitAction("git-pull") },
     { id: "git.push", title: "Git: Push", available: writable, run: () => t.gitAction("git-push") },

@@ -22,6 +22,7 @@ import { ideCommands } from "./commands";
 import { CommandPalette } from "./palette";
 import { revealAt } from "./reveal";
 import { SearchPanel } from "./search";
+import { ProblemsPanel } from "./problems";
 import { LayoutMemory } from "./layoutmemory";
 import { SidebarSize } from "./sidebarsize";
 
@@ -63,6 +64,7 @@ export class Ide implements View {
   private readonly compiled: CompiledPane;
   private readonly context: OpenFileContext;
   private readonly search: SearchPanel;
+  private readonly problems: ProblemsPanel;
   private readonly palette: CommandPalette;
   private readonly layout: LayoutMemory;
   private readonly sidebarSize: SidebarSize;
@@ -111,12 +113,19 @@ export class Ide implements View {
     this.search = new SearchPanel(this.rpc, {
       openAt: (path, line, column, length) => revealAt(this.tabs.open(path), line, column, length),
     });
+    this.problems = new ProblemsPanel(this.rpc, {
+      openAt: (path, line, column) => revealAt(this.tabs.open(path), line, column),
+      views: () => {
+        const active = this.tabs.active;
+        return active?.view ? [{ path: active.path, view: active.view }] : [];
+      },
+    });
     this.palette = new CommandPalette({
       files: () => this.rpc.request("fs/files").then((result) => result.paths),
       openFile: (path) => void this.tabs.open(path),
       commands: () => this.commands(),
     });
-    this.sidebar = new Sidebar({ files: this.tree.el, git: this.git.el, search: this.search.el }, (panel) => {
+    this.sidebar = new Sidebar({ files: this.tree.el, git: this.git.el, search: this.search.el, problems: this.problems.el }, (panel) => {
       if (panel === "git") void this.git.refresh();
     });
     this.results = new ResultsPane(this.rpc, () => this.activeFile());
@@ -153,7 +162,11 @@ export class Ide implements View {
         this.rememberLayout();
         // The tree follows the active tab.
         const path = this.tabs.active?.path ?? null;
-        if (path && path !== this.revealedPath) void this.tree.reveal(path);
+        if (path && path !== this.revealedPath) {
+          void this.tree.reveal(path);
+          // Outside the editor's own update: the known problems of the file now shown.
+          setTimeout(() => this.problems.showInEditors(), 0);
+        }
         this.revealedPath = path;
       }),
       this.rpc.onStateChange((state, failedAttempts) => {
@@ -183,6 +196,11 @@ export class Ide implements View {
   start(): void {
     const onKey = (event: KeyboardEvent): void => {
       if (this.palette.handleKey(event)) return;
+      if (event.shiftKey && event.altKey && event.code === "KeyF") {
+        event.preventDefault();
+        void this.formatActive();
+        return;
+      }
       if ((event.ctrlKey || event.metaKey) && !event.shiftKey && event.key.toLowerCase() === "b") {
         event.preventDefault();
         this.sidebarSize.setCollapsed(!this.sidebarSize.collapsed);
@@ -249,7 +267,24 @@ export class Ide implements View {
         if (button && !button.disabled) button.click();
       },
       dbt: (line) => this.commandBar.submit(line),
+      lintFile: () => {
+        const path = this.tabs.active?.path;
+        if (!path) return;
+        this.sidebar.show("problems");
+        return this.problems.lint([path]);
+      },
+      lintProject: () => {
+        this.sidebar.show("problems");
+        return this.problems.lint();
+      },
+      format: () => this.formatActive(),
     });
+  }
+
+  private formatActive(): Promise<void> | undefined {
+    const active = this.tabs.active;
+    if (!active?.view || this.context.readOnly) return;
+    return this.problems.format(active.path, active.view);
   }
 
   /** Writes every open document with unsaved changes; gives up after a few seconds. */

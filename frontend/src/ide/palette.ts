@@ -31,6 +31,8 @@ export const SHORTCUTS: [string, string][] = [
   ["Ctrl/Cmd-Enter", "Preview the query or model"],
   ["Ctrl/Cmd-Shift-Enter", "Compile with dbt"],
   ["Ctrl/Cmd-F", "Find in the file"],
+  ["Shift-Alt-F", "Format the open file (SQLFluff or sqlfmt)"],
+  ["Ctrl/Cmd-B", "Hide or show the sidebar"],
   ["Ctrl/Cmd-Z, Ctrl/Cmd-Shift-Z", "Undo, redo"],
   ["F2, Delete", "Rename, delete the selected file in the tree"],
   ["?", "This list (outside a text field)"],
