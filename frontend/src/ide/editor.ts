@@ -1,4 +1,5 @@
 // The CodeMirror view of one open file, bound to its Y.Text with y-codemirror.next.
+import { conflictMarkers } from "./conflictmarkers";
 import { EditorState, type Extension } from "@codemirror/state";
 import {
   EditorView,
@@ -139,6 +140,7 @@ export function createEditor(file: CollabFile, options: EditorOptions): EditorVi
     theme,
     options.language,
     previewErrorMarks,
+    conflictMarkers,
     yCollab(file.text, file.provider.awareness),
     EditorState.readOnly.of(options.readOnly),
     EditorView.contentAttributes.of({
