@@ -23,6 +23,8 @@ export interface MissingActions {
   /** Writes `content` to `path` (then the tab follows that file). */
   saveAs: (path: string, content: string) => Promise<void>;
   close: () => void;
+  /** The file's text on disk (fs/read: the gateway does not proxy Jupyter's contents API). */
+  readDisk?: () => Promise<string>;
 }
 
 export function missingOf(file: CollabFile): Missing | undefined {
@@ -93,12 +95,12 @@ export class DocumentNotice {
     compare.hidden = true;
     this.el.append(
       this.button("Compare", async () => {
-        compare.textContent = await diskVersion(this.sessionId, this.path);
+        compare.textContent = await this.disk();
         compare.hidden = !compare.hidden;
       }),
       this.button("Keep my edits", () => this.file.save()),
       this.button("Use the file on disk", async () => {
-        const disk = await diskVersion(this.sessionId, this.path);
+        const disk = await this.disk();
         // Made equal to the file, the document is settled: the pod clears the notice.
         this.file.doc.transact(() => {
           this.file.text.delete(0, this.file.text.length);
@@ -107,6 +109,10 @@ export class DocumentNotice {
       }),
       compare,
     );
+  }
+
+  private disk(): Promise<string> {
+    return this.actions.readDisk ? this.actions.readDisk() : diskVersion(this.sessionId, this.path);
   }
 
   private renderMissing(missing: Missing): void {

@@ -93,6 +93,7 @@ export class Ide implements View {
       },
       closeTab: (path) => this.tabs.close(path),
       readBinary: (path) => this.rpc.request("fs/read_binary", { path }),
+      readText: (path) => this.rpc.request("fs/read", { path }).then((file) => file.content),
     };
     this.rpc = new RpcClient(ideSocketUrl(session.id, "ide"));
     this.status = new StatusBar(user);

@@ -45,6 +45,8 @@ export interface OpenFileContext {
   closeTab?: (path: string) => void;
   /** Reads a file's bytes (images, binary files). */
   readBinary?: ReadBinary;
+  /** Reads a file's text on disk. */
+  readText?: (path: string) => Promise<string>;
 }
 
 export class OpenFile {
@@ -170,6 +172,7 @@ export class OpenFile {
           await this.context.saveAs(this.path, to, content);
         },
         close: () => this.context.closeTab?.(this.path),
+        readDisk: this.context.readText ? () => this.context.readText!(this.path) : undefined,
       });
       this.host.replaceChildren(this.notice.el, this.view.dom);
       this.host.dataset.synced = "true";
