@@ -102,6 +102,10 @@ async def _files(pod: Pod) -> None:
     )
     await pod.ok("fs/rename", {"path": "models/marts/a.sql", "new_path": "models/marts/b.sql"})
     await pod.ok("fs/write", {"path": "scratch.txt", "content": "x"})
+    await pod.ok("fs/search", {"query": "select", "glob": "*.sql"})
+    await pod.ok("fs/search", {"query": "x", "max_results": 1})  # truncated_by set
+    await pod.ok("fs/files")
+    await pod.ok("fs/read_binary", {"path": "scratch.txt"})
     await pod.ok("fs/delete", {"path": "scratch.txt"})
 
 
@@ -118,6 +122,8 @@ async def _local_git(pod: Pod) -> None:
     (pod.root / "models" / "customers.sql").write_text("changed\n")
     await pod.ok("git/discard", {"paths": ["models/customers.sql"]})
     log = await pod.ok("git/log", {"limit": 5})
+    await pod.ok("git/show", {"commit": log["commits"][0]["id"]})
+    await pod.ok("git/pull_request_url")
     await pod.ok("git/revert", {"commit": log["commits"][0]["id"]})
     await pod.ok("git/branches")
     await pod.ok("git/cancel")

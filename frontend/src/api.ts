@@ -137,6 +137,11 @@ export function startSession(project: string): Promise<Session> {
   return apiRequest<Session>("POST", "/api/sessions", { project });
 }
 
+/** The caller's sessions that are not stopped. */
+export function listSessions(): Promise<Session[]> {
+  return apiRequest<Session[]>("GET", "/api/sessions");
+}
+
 export function getSession(id: string): Promise<Session> {
   return apiRequest<Session>("GET", `/api/sessions/${encodeURIComponent(id)}`);
 }

@@ -8,6 +8,7 @@ to be opened again (:mod:`.limits`).
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from jupyter_server_ydoc.app import YDocExtension
@@ -18,6 +19,7 @@ from pycrdt import Decoder, Doc, Text
 
 from .config import PodConfig
 from .limits import document_limit, too_large_message
+from .missing import WatchfulFileLoaderMapping, describe_missing
 from .rooms import DurableRoom
 
 _SYNC = 0
@@ -66,7 +68,11 @@ class DurableRoomHandler(YDocWebSocketHandler):
             exception_handler=exception_logger,
             save_delay=self._document_save_delay,
             limit=document_limit(self._pod),
+            describe_missing=self._describe_missing,
         )
+
+    async def _describe_missing(self, path: str) -> dict[str, str]:
+        return await asyncio.to_thread(describe_missing, self._pod.root, path)
 
     async def on_message(self, message: Any) -> None:
         if isinstance(self.room, DurableRoom) and self._would_grow_too_large(message):
@@ -110,6 +116,16 @@ def _size_after(doc: Doc, message: bytes) -> int:
 class DurableYDocExtension(YDocExtension):
     def initialize_handlers(self) -> None:
         super().initialize_handlers()
+        # A loader whose rooms hear of a vanished file (see .missing), in every handler.
+        self.file_loaders = WatchfulFileLoaderMapping(
+            self.serverapp.web_app.settings,
+            self.log,
+            self.file_poll_interval,
+            file_stop_poll_on_errors_after=self.file_stop_poll_on_errors_after,
+        )
+        for route in self.handlers:  # type: ignore[has-type]
+            if len(route) > 2 and isinstance(route[2], dict) and "file_loaders" in route[2]:
+                route[2]["file_loaders"] = self.file_loaders
         self.handlers = [
             (route[0], DurableRoomHandler, *route[2:])
             if len(route) > 1 and route[1] is YDocWebSocketHandler

@@ -93,6 +93,9 @@ NO_WAREHOUSE = _declare(
 NO_WAREHOUSE_MESSAGE = (
     "this project has no warehouse connection; an admin sets it in the project's settings"
 )
+LINT_FAILED = _declare(
+    "lint_failed", -32061, "the linter or formatter failed, timed out or cannot parse the file"
+)
 
 # Codes any method may answer: the dispatcher's own, and the in-flight limit.
 COMMON_ERRORS: tuple[int, ...] = (

@@ -6,13 +6,16 @@ frontend's protocol file and the gateway's table all read this one registry.
 
 from __future__ import annotations
 
-from . import fs, query, session
+from . import binary, fs, lint, query, search, session
 from .dbt import methods as dbt_methods
 from .git import methods as git_methods
 from .registry import MethodRegistry
 
 FAMILIES: tuple[MethodRegistry, ...] = (
     fs.methods,
+    search.methods,
+    binary.methods,
+    lint.methods,
     session.methods,
     git_methods.methods,
     query.methods,

@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from jupyter_server_ydoc.rooms import DocumentRoom
@@ -27,12 +28,21 @@ from pycrdt import Text
 from pycrdt.store import YDocNotFound
 
 from .limits import too_large_message
+from .missing import is_not_found
 from .textdiff import apply_edits, text_edits
 
 # Keys of the document's state map (besides jupyter-server-ydoc's dirty/hash/path).
 SAVED_KEY = "ide_saved"  # sha256 of the text last saved to or loaded from disk
 CONFLICT_KEY = "ide_conflict"  # {"disk_sha", "message", "since"} while both changed
 TOO_LARGE_KEY = "ide_too_large"  # {"message", "size", "limit"} while a save is refused
+MISSING_KEY = "ide_missing"  # {"reason": "branch" | "deleted", "message"} while the file is gone
+
+# What a room asks about its vanished file: {"reason", "message"} (see .missing).
+DescribeMissing = Callable[[str], Awaitable[dict[str, str]]]
+
+
+class SaveFailed(Exception):
+    """An explicit save that wrote nothing (the file is gone, too large, or an error)."""
 
 
 def fingerprint(text: str) -> str:
@@ -46,9 +56,21 @@ class DocumentTooLarge(Exception):
 class DurableRoom(DocumentRoom):
     """A document room that never drops unsaved edits and reloads in linear time."""
 
-    def __init__(self, *args: Any, limit: int, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, limit: int, describe_missing: DescribeMissing, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self._limit = limit
+        self._describe_missing = describe_missing
+
+    async def _mark_missing(self) -> None:
+        """The file is gone: say so in the document's state (its text stays, unsaved)."""
+        path = self._file.path
+        detail = await self._describe_missing(path)
+        self.log.warning("room %s: %s", self._room_id, detail["message"])
+        async with self._update_lock:
+            self._set_state(MISSING_KEY, detail)
+            self._document.dirty = True
 
     @property
     def _source(self) -> Text:
@@ -159,30 +181,59 @@ class DurableRoom(DocumentRoom):
         try:
             model = await self._file.load_content(self._file_format, self._file_type)
         except Exception as e:
+            if is_not_found(e):
+                await self._mark_missing()
+                return
             self.log.error("Error loading content from file: %s", self._file.path, exc_info=e)
             return
         async with self._update_lock:
+            self._set_state(MISSING_KEY, None)
             await self._reconcile_with_disk(model["content"])
+
+    def _save_to_disc(self) -> asyncio.Future[None] | None:
+        """An explicit save (Ctrl/Cmd-S) whose task fails when nothing was written."""
+        if self._update_lock.locked():
+            return None
+        task = asyncio.create_task(
+            self._maybe_save_document(self._saving_document, save_now=True)  # type: ignore[has-type]
+        )
+        self._saving_document = task
+
+        async def outcome() -> None:
+            try:
+                saved = await task
+            except asyncio.CancelledError:  # a newer save replaced it: that one answers
+                return
+            if saved is False:
+                raise SaveFailed(self._file.path)
+
+        return asyncio.ensure_future(outcome())
 
     async def _maybe_save_document(
         self, saving_document: asyncio.Task | None, save_now: bool = False
-    ) -> None:
+    ) -> bool | None:
+        """Save after the delay (or now); False when the save failed, None if it did not run."""
         if self._save_delay is None and not save_now:
-            return
+            return None
         if saving_document is not None and not saving_document.done():
             saving_document.cancel()
         try:
             if not save_now and self._save_delay is not None:
                 await asyncio.sleep(self._save_delay)
-            await self._save(save_now)
+            return await self._save(save_now)
         except asyncio.CancelledError:
-            return
+            return None
         except OutOfBandChanges:
             await self._on_outofband_change()
+            return False
         except Exception as e:
-            self.log.error("Error saving file: %s", self._file.path, exc_info=e)
+            if is_not_found(e):
+                await self._mark_missing()
+            else:
+                self.log.error("Error saving file: %s", self._file.path, exc_info=e)
+            return False
 
-    async def _save(self, explicit: bool) -> None:
+    async def _save(self, explicit: bool) -> bool:
         content = self._document.get()
         conflict = self._state(CONFLICT_KEY)
         if conflict and not explicit:
@@ -191,12 +242,12 @@ class DurableRoom(DocumentRoom):
                     self._set_state(CONFLICT_KEY, None)
                     self._set_state(SAVED_KEY, conflict["disk_sha"])
                     self._document.dirty = False
-            return  # the user chooses; an autosave must not decide for them
+            return True  # the user chooses; an autosave must not decide for them
         size = len(content.encode("utf-8"))
         if size > self._limit:
             message = too_large_message(self._file.path, size, self._limit) + "; not saved"
             self._set_state(TOO_LARGE_KEY, {"message": message, "size": size, "limit": self._limit})
-            return
+            return False
         saved = await self._file.maybe_save_content(
             {"format": self._file_format, "type": self._file_type, "content": content}
         )
@@ -207,3 +258,4 @@ class DurableRoom(DocumentRoom):
                 self._set_state(CONFLICT_KEY, None)
                 self._set_state(TOO_LARGE_KEY, None)
                 self._document.dirty = self._document.get() != content
+        return True

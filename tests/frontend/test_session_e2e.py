@@ -90,10 +90,23 @@ async def test_stop_the_session_then_start_it_again(
     page = await (await new_context()).new_page()
     await log_in(page, web.url, session_user)
     first = await open_project(page)
+    # The projects page says which sessions run; Open rejoins the running one.
+    await page.goto(f"{web.url}/#/")
+    row = page.locator('[data-testid=project-row][data-project="demo"]')
+    await expect(row.get_by_test_id("project-session")).to_have_attribute("data-state", "ready")
+    await expect(row.get_by_test_id("project-session")).to_have_text("Running")
+    assert await open_project(page) == first
     await open_file(page, path)
     await type_at_end(page, line)
 
+    # Stopping asks first: Cancel keeps the session.
     await page.get_by_test_id("stop-session").click()
+    await expect(page.get_by_test_id("dialog")).to_contain_text("Stop the session?")
+    await page.get_by_test_id("dialog-cancel").click()
+    await expect(page.get_by_test_id("ide")).to_have_count(1)
+    await expect(page.get_by_test_id("status-connection")).to_have_attribute("data-state", "open")
+    await page.get_by_test_id("stop-session").click()
+    await page.get_by_test_id("dialog-ok").click()
     ended = page.get_by_test_id("session-ended")
     await expect(ended).to_have_attribute("data-state", "stopped", timeout=30_000)
     await expect(page.get_by_test_id("session-state-badge")).to_have_attribute(

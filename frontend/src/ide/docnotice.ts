@@ -1,6 +1,7 @@
 // The pod's notices about one document, shown over its editor: the file changed on disk
-// while this document had unsaved edits (both kept: compare, then keep one), or the
-// document grew past what can be saved and opened again.
+// while this document had unsaved edits (both kept: compare, then keep one), the
+// document grew past what can be saved and opened again, the file is gone (not on this
+// branch, deleted: save the text as a file or close the tab), or a save failed.
 import type { CollabFile } from "./collab";
 
 interface Conflict {
@@ -9,6 +10,25 @@ interface Conflict {
 
 interface TooLarge {
   message: string;
+}
+
+/** The pod's `ide_missing` state: the file vanished under the document. */
+export interface Missing {
+  reason: "branch" | "deleted";
+  message: string;
+}
+
+/** What the notice can do with a document whose file is gone. */
+export interface MissingActions {
+  /** Writes `content` to `path` (then the tab follows that file). */
+  saveAs: (path: string, content: string) => Promise<void>;
+  close: () => void;
+  /** The file's text on disk (fs/read: the gateway does not proxy Jupyter's contents API). */
+  readDisk?: () => Promise<string>;
+}
+
+export function missingOf(file: CollabFile): Missing | undefined {
+  return file.state.get("ide_missing") as Missing | undefined;
 }
 
 /** The file's content on disk, through the pod's contents API (not the room). */
@@ -25,12 +45,14 @@ async function diskVersion(sessionId: string, path: string): Promise<string> {
 export class DocumentNotice {
   readonly el = document.createElement("div");
   private readonly unobserve: () => void;
+  private saveFailure: string | null = null;
 
   constructor(
     private readonly file: CollabFile,
     private readonly sessionId: string,
     private readonly path: string,
     private readonly readOnly: boolean,
+    private readonly actions: MissingActions,
   ) {
     this.el.className = "doc-notice";
     this.el.dataset.testid = "doc-notice";
@@ -45,11 +67,25 @@ export class DocumentNotice {
     this.el.remove();
   }
 
+  /** Shows (or, with null, clears) why the last save wrote nothing. */
+  setSaveFailure(message: string | null): void {
+    if (message === this.saveFailure) return;
+    this.saveFailure = message;
+    this.render();
+  }
+
   private render(): void {
     const conflict = this.file.state.get("ide_conflict") as Conflict | undefined;
     const tooLarge = this.file.state.get("ide_too_large") as TooLarge | undefined;
-    this.el.hidden = !conflict && !tooLarge;
+    const missing = missingOf(this.file);
+    this.el.hidden = !conflict && !tooLarge && !missing && !this.saveFailure;
+    this.el.dataset.missing = missing?.reason ?? "";
     this.el.replaceChildren();
+    // The missing notice says it all: a failed save of a vanished file adds nothing.
+    if (this.saveFailure && !missing) {
+      this.el.append(this.text(this.saveFailure, "save-failure"));
+    }
+    if (missing) this.renderMissing(missing);
     if (tooLarge) this.el.append(this.text(tooLarge.message));
     if (!conflict) return;
     this.el.append(this.text(conflict.message));
@@ -59,12 +95,12 @@ export class DocumentNotice {
     compare.hidden = true;
     this.el.append(
       this.button("Compare", async () => {
-        compare.textContent = await diskVersion(this.sessionId, this.path);
+        compare.textContent = await this.disk();
         compare.hidden = !compare.hidden;
       }),
       this.button("Keep my edits", () => this.file.save()),
       this.button("Use the file on disk", async () => {
-        const disk = await diskVersion(this.sessionId, this.path);
+        const disk = await this.disk();
         // Made equal to the file, the document is settled: the pod clears the notice.
         this.file.doc.transact(() => {
           this.file.text.delete(0, this.file.text.length);
@@ -75,16 +111,64 @@ export class DocumentNotice {
     );
   }
 
-  private text(message: string): HTMLElement {
+  private disk(): Promise<string> {
+    return this.actions.readDisk ? this.actions.readDisk() : diskVersion(this.sessionId, this.path);
+  }
+
+  private renderMissing(missing: Missing): void {
+    const line = this.text(
+      `${missing.message} Your text is kept in this tab only: save it as a file or close the tab.`,
+      "doc-missing",
+    );
+    line.dataset.reason = missing.reason;
+    this.el.append(line);
+    if (this.readOnly) {
+      this.el.append(this.button("Close tab", async () => this.actions.close(), "doc-missing-close"));
+      return;
+    }
+    const target = document.createElement("input");
+    target.type = "text";
+    target.value = this.path;
+    target.className = "doc-notice-path";
+    target.dataset.testid = "doc-missing-path";
+    target.setAttribute("aria-label", "Save as");
+    const error = this.text("", "doc-missing-error");
+    error.className = "doc-notice-error";
+    error.hidden = true;
+    const saveAs = async (): Promise<void> => {
+      const path = target.value.trim().replace(/^\/+/, "");
+      if (!path) return;
+      error.hidden = true;
+      try {
+        await this.actions.saveAs(path, this.file.text.toString());
+      } catch (failure) {
+        error.textContent = `Not saved: ${failure instanceof Error ? failure.message : String(failure)}`;
+        error.hidden = false;
+      }
+    };
+    target.addEventListener("keydown", (event) => {
+      if (event.key === "Enter") void saveAs();
+    });
+    this.el.append(
+      target,
+      this.button("Save as file", saveAs, "doc-missing-save"),
+      this.button("Close tab", async () => this.actions.close(), "doc-missing-close"),
+      error,
+    );
+  }
+
+  private text(message: string, testid?: string): HTMLElement {
     const el = document.createElement("span");
     el.textContent = message;
+    if (testid) el.dataset.testid = testid;
     return el;
   }
 
-  private button(label: string, action: () => Promise<unknown>): HTMLButtonElement {
+  private button(label: string, action: () => Promise<unknown>, testid?: string): HTMLButtonElement {
     const el = document.createElement("button");
     el.type = "button";
     el.textContent = label;
+    if (testid) el.dataset.testid = testid;
     el.addEventListener("click", () => {
       el.disabled = true;
       void action().finally(() => (el.disabled = false));

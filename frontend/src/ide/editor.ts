@@ -1,4 +1,5 @@
 // The CodeMirror view of one open file, bound to its Y.Text with y-codemirror.next.
+import { conflictMarkers } from "./conflictmarkers";
 import { EditorState, type Extension } from "@codemirror/state";
 import {
   EditorView,
@@ -142,6 +143,7 @@ export function createEditor(file: CollabFile, options: EditorOptions): EditorVi
     theme,
     options.language,
     previewErrorMarks,
+    conflictMarkers,
     yCollab(file.text, file.provider.awareness),
     options.completions ? EditorState.languageData.of(() => [{ autocomplete: options.completions }]) : [],
     EditorState.readOnly.of(options.readOnly),

@@ -124,6 +124,36 @@ export class FileTree {
     if (this.refreshTimer) clearTimeout(this.refreshTimer);
   }
 
+  /** The expanded folders (to restore them after a reload). */
+  expandedPaths(): string[] {
+    return [...this.expanded].filter((path) => path !== "");
+  }
+
+  /** Notified when a folder is expanded or collapsed. */
+  onExpandedChange: (() => void) | null = null;
+
+  /** Expands `paths` (missing ones are dropped when their listing fails). */
+  async expandPaths(paths: string[]): Promise<void> {
+    for (const path of paths) this.expanded.add(path);
+    await this.refresh();
+  }
+
+  /** Shows `path` in the tree: expands its folders, selects it, scrolls to it. */
+  async reveal(path: string): Promise<void> {
+    const parents: string[] = [];
+    for (let dir = dirname(path); dir !== ""; dir = dirname(dir)) parents.unshift(dir);
+    const missing = parents.filter((dir) => !this.expanded.has(dir) || !this.listings.has(dir));
+    for (const dir of parents) this.expanded.add(dir);
+    if (missing.length) {
+      await Promise.all(missing.map((dir) => this.load(dir)));
+      this.onExpandedChange?.();
+    }
+    this.selected = path;
+    this.selectedType = "file";
+    this.render();
+    this.list.querySelector(`[data-path="${CSS.escape(path)}"]`)?.scrollIntoView({ block: "nearest" });
+  }
+
   private isVisibleDir(path: string): boolean {
     if (path === "") return true;
     if (!this.expanded.has(path)) return false;
@@ -154,9 +184,11 @@ export class FileTree {
     if (this.expanded.has(path)) {
       this.expanded.delete(path);
       this.render();
+      this.onExpandedChange?.();
       return;
     }
     this.expanded.add(path);
+    this.onExpandedChange?.();
     if (this.listings.has(path)) this.render();
     else await this.load(path);
   }

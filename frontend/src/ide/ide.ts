@@ -21,6 +21,13 @@ import { RpcClient } from "./rpc";
 import { StatusBar } from "./statusbar";
 import { Tabs } from "./tabs";
 import type { OpenFileContext } from "./openfile";
+import { ideCommands } from "./commands";
+import { CommandPalette } from "./palette";
+import { revealAt } from "./reveal";
+import { SearchPanel } from "./search";
+import { ProblemsPanel } from "./problems";
+import { LayoutMemory } from "./layoutmemory";
+import { SidebarSize } from "./sidebarsize";
 
 /** Every this many failed reconnects, the caller checks whether the session still runs. */
 const RECONNECTS_BEFORE_CHECK = 3;
@@ -60,6 +67,12 @@ export class Ide implements View {
   private readonly compiled: CompiledPane;
   private readonly lineage: LineagePane;
   private readonly context: OpenFileContext;
+  private readonly search: SearchPanel;
+  private readonly problems: ProblemsPanel;
+  private readonly palette: CommandPalette;
+  private readonly layout: LayoutMemory;
+  private readonly sidebarSize: SidebarSize;
+  private revealedPath: string | null = null;
   private readonly cleanups: (() => void)[] = [];
   private connectedOnce = false;
   private catalogCache: { at: number; catalog: Promise<CatalogResult> } | null = null;
@@ -74,6 +87,19 @@ export class Ide implements View {
       preview: () => this.results.preview(),
       compile: () => void this.compiled.compile(this.activeFile()),
       dbtCompletions: dbtCompletionSource(() => this.catalog()),
+      saveAs: async (from, to, content) => {
+        await this.rpc.request("fs/write", { path: to, content });
+        this.tree.scheduleRefresh();
+        this.git.scheduleRefresh();
+        // The same path: the room finds its file again and settles; elsewhere: follow it.
+        if (to !== from) {
+          this.tabs.close(from);
+          this.tabs.open(to);
+        }
+      },
+      closeTab: (path) => this.tabs.close(path),
+      readBinary: (path) => this.rpc.request("fs/read_binary", { path }),
+      readText: (path) => this.rpc.request("fs/read", { path }).then((file) => file.content),
     };
     this.rpc = new RpcClient(ideSocketUrl(session.id, "ide"));
     this.status = new StatusBar(user);
@@ -91,7 +117,22 @@ export class Ide implements View {
       filesChanged: () => this.tree.scheduleRefresh(),
       changeCount: (count) => this.sidebar.setCount(count),
     });
-    this.sidebar = new Sidebar({ files: this.tree.el, git: this.git.el }, (panel) => {
+    this.search = new SearchPanel(this.rpc, {
+      openAt: (path, line, column, length) => revealAt(this.tabs.open(path), line, column, length),
+    });
+    this.problems = new ProblemsPanel(this.rpc, {
+      openAt: (path, line, column) => revealAt(this.tabs.open(path), line, column),
+      views: () => {
+        const active = this.tabs.active;
+        return active?.view ? [{ path: active.path, view: active.view }] : [];
+      },
+    });
+    this.palette = new CommandPalette({
+      files: () => this.rpc.request("fs/files").then((result) => result.paths),
+      openFile: (path) => void this.tabs.open(path),
+      commands: () => this.commands(),
+    });
+    this.sidebar = new Sidebar({ files: this.tree.el, git: this.git.el, search: this.search.el, problems: this.problems.el }, (panel) => {
       if (panel === "git") void this.git.refresh();
     });
     this.results = new ResultsPane(this.rpc, () => this.activeFile());
@@ -118,9 +159,27 @@ export class Ide implements View {
         this.results.el,
       ),
       this.status.el,
+      this.palette.el,
     );
 
+    this.layout = new LayoutMemory(user.username, session.id);
+    this.sidebarSize = new SidebarSize(this.el, () => this.rememberLayout());
+    this.sidebar.el.append(this.sidebarSize.handle);
+    this.status.el.prepend(this.sidebarSize.toggle);
+    this.tree.onExpandedChange = () => this.rememberLayout();
     this.cleanups.push(
+      () => this.layout.dispose(),
+      this.tabs.onLayoutChange(() => {
+        this.rememberLayout();
+        // The tree follows the active tab.
+        const path = this.tabs.active?.path ?? null;
+        if (path && path !== this.revealedPath) {
+          void this.tree.reveal(path);
+          // Outside the editor's own update: the known problems of the file now shown.
+          setTimeout(() => this.problems.showInEditors(), 0);
+        }
+        this.revealedPath = path;
+      }),
       this.rpc.onStateChange((state, failedAttempts) => {
         this.status.setConnection(state);
         this.el.dataset.connection = state;
@@ -150,6 +209,22 @@ export class Ide implements View {
   /** Connects to the session and listens for Ctrl/Cmd-S; call once `el` is shown. */
   start(): void {
     const onKey = (event: KeyboardEvent): void => {
+      if (this.palette.handleKey(event)) return;
+      if (event.shiftKey && event.altKey && event.code === "KeyF") {
+        event.preventDefault();
+        void this.formatActive();
+        return;
+      }
+      if ((event.ctrlKey || event.metaKey) && !event.shiftKey && event.key.toLowerCase() === "b") {
+        event.preventDefault();
+        this.sidebarSize.setCollapsed(!this.sidebarSize.collapsed);
+        return;
+      }
+      if ((event.ctrlKey || event.metaKey) && event.shiftKey && event.key.toLowerCase() === "f") {
+        event.preventDefault();
+        this.searchInFiles();
+        return;
+      }
       // The editor's own Mod-s binding has already handled (and prevented) its keystrokes.
       if (event.defaultPrevented || !(event.ctrlKey || event.metaKey) || event.key.toLowerCase() !== "s") return;
       event.preventDefault();
@@ -159,6 +234,71 @@ export class Ide implements View {
     this.cleanups.push(() => window.removeEventListener("keydown", onKey));
     this.status.setConnection("connecting");
     this.rpc.start();
+  }
+
+  private rememberLayout(): void {
+    if (!this.connectedOnce) return; // not before the saved layout was restored
+    this.layout.schedule(() => ({
+      tabs: this.tabs.paths,
+      active: this.tabs.active?.path ?? null,
+      expanded: this.tree.expandedPaths(),
+      sidebarWidth: this.sidebarSize.width,
+      sidebarCollapsed: this.sidebarSize.collapsed,
+    }));
+  }
+
+  /** Reopens what was open before a reload, in this browser, for this user and session. */
+  private async restoreLayout(): Promise<void> {
+    const saved = this.layout.load();
+    this.sidebarSize.setWidth(saved.sidebarWidth);
+    if (saved.sidebarCollapsed) this.sidebarSize.setCollapsed(true);
+    await this.tree.expandPaths(saved.expanded);
+    for (const path of saved.tabs) this.tabs.open(path, false);
+    if (saved.active && saved.tabs.includes(saved.active)) this.tabs.activate(saved.active);
+  }
+
+  private searchInFiles(): void {
+    const view = this.tabs.active?.view;
+    const selection = view ? view.state.sliceDoc(view.state.selection.main.from, view.state.selection.main.to) : "";
+    this.sidebar.show("search");
+    this.search.focus(selection);
+  }
+
+  private commands(): ReturnType<typeof ideCommands> {
+    return ideCommands({
+      readOnly: () => this.context.readOnly,
+      activePath: () => this.tabs.active?.path ?? null,
+      save: () => this.tabs.saveActive(),
+      saveAll: () => this.tabs.saveAll(5000),
+      showPanel: (panel) => this.sidebar.show(panel),
+      searchInFiles: () => this.searchInFiles(),
+      preview: () => this.results.preview(),
+      compile: () => void this.compiled.compile(this.activeFile()),
+      gitRefresh: () => this.git.refresh(),
+      gitAction: (testid) => {
+        this.sidebar.show("git");
+        const button = this.git.el.querySelector<HTMLButtonElement>(`[data-testid="${testid}"]`);
+        if (button && !button.disabled) button.click();
+      },
+      dbt: (line) => this.commandBar.submit(line),
+      lintFile: () => {
+        const path = this.tabs.active?.path;
+        if (!path) return;
+        this.sidebar.show("problems");
+        return this.problems.lint([path]);
+      },
+      lintProject: () => {
+        this.sidebar.show("problems");
+        return this.problems.lint();
+      },
+      format: () => this.formatActive(),
+    });
+  }
+
+  private formatActive(): Promise<void> | undefined {
+    const active = this.tabs.active;
+    if (!active?.view || this.context.readOnly) return;
+    return this.problems.format(active.path, active.view);
   }
 
   /** Writes every open document with unsaved changes; gives up after a few seconds. */
@@ -228,7 +368,9 @@ export class Ide implements View {
         this.tree.setReadOnly(this.context.readOnly);
         this.git.setReadOnly(this.context.readOnly);
         this.commandBar.setReadOnly(this.context.readOnly);
+        await this.restoreLayout();
         this.connectedOnce = true;
+        this.rememberLayout();
       } catch (error) {
         showNotice(`Cannot read the session status: ${errorMessage(error)}`);
         return;

@@ -2,13 +2,23 @@
 import type { CompletionSource } from "@codemirror/autocomplete";
 import type { EditorView } from "@codemirror/view";
 import { CollabFile, type Collaborator, type CollabUser, type SaveStatus } from "./collab";
-import { DocumentNotice } from "./docnotice";
+import { DocumentNotice, missingOf } from "./docnotice";
+import { binaryNote, imageTypeOf, imageView, type ReadBinary } from "./binaryview";
 import { createEditor } from "./editor";
 import { Emitter } from "../events";
 import { languageFor, loadLanguage } from "./languages";
 import { errorMessage } from "../ui/notice";
 
-export type SaveState = "loading" | "saved" | "dirty" | "saving" | "failed" | "offline" | "error";
+export type SaveState =
+  | "loading"
+  | "saved"
+  | "dirty"
+  | "saving"
+  | "failed"
+  | "missing"
+  | "offline"
+  | "binary"
+  | "error";
 
 export const SAVE_STATE_LABELS: Record<SaveState, string> = {
   loading: "Opening…",
@@ -16,7 +26,9 @@ export const SAVE_STATE_LABELS: Record<SaveState, string> = {
   dirty: "Unsaved changes",
   saving: "Saving…",
   failed: "Save failed",
+  missing: "File gone: edits not saved",
   offline: "Offline: edits are kept in this tab",
+  binary: "Not a text file",
   error: "Cannot open",
 };
 
@@ -30,6 +42,14 @@ export interface OpenFileContext {
   compile: () => void;
   /** Completion of dbt names (ref, source, macros, columns) in SQL files. */
   dbtCompletions?: CompletionSource;
+  /** Writes a tab's text (its file is gone) to `to`, and has the tab follow that file. */
+  saveAs?: (from: string, to: string, content: string) => Promise<void>;
+  /** Closes the tab of `path`. */
+  closeTab?: (path: string) => void;
+  /** Reads a file's bytes (images, binary files). */
+  readBinary?: ReadBinary;
+  /** Reads a file's text on disk. */
+  readText?: (path: string) => Promise<string>;
 }
 
 export class OpenFile {
@@ -44,6 +64,8 @@ export class OpenFile {
   private closed = false;
   private generation = 0;
   private resets: number[] = [];
+  /** Shown instead of an editor: an image, or a binary file's size. */
+  private binary = false;
   private readonly events = new Emitter<{ change: () => void }>();
 
   constructor(
@@ -62,9 +84,11 @@ export class OpenFile {
 
   get saveState(): SaveState {
     if (this.error) return "error";
+    if (this.binary) return "binary";
     if (!this.file || !this.view) return "loading";
     if (this.saving > 0) return "saving";
     if (this.file.status !== "connected") return "offline";
+    if (missingOf(this.file)) return "missing";
     if (this.lastSave === "failed") return "failed";
     return this.file.dirty ? "dirty" : "saved";
   }
@@ -81,9 +105,25 @@ export class OpenFile {
   async open(): Promise<void> {
     const generation = ++this.generation;
     this.error = null;
+    this.binary = false;
     this.host.dataset.synced = "false";
     this.host.replaceChildren(this.message("Opening…"));
     this.notify();
+    const image = imageTypeOf(this.path);
+    const readBinary = this.context.readBinary;
+    if (image && readBinary) {
+      try {
+        const view = await imageView(readBinary, this.path, image);
+        if (this.closed || generation !== this.generation) return;
+        this.showBinary(view);
+      } catch (error) {
+        if (this.closed || generation !== this.generation) return;
+        this.error = errorMessage(error);
+        this.host.replaceChildren(this.message(this.error, "editor-error"));
+        this.notify();
+      }
+      return;
+    }
     let file: CollabFile;
     let language;
     try {
@@ -93,6 +133,7 @@ export class OpenFile {
       ]);
     } catch (error) {
       if (this.closed || generation !== this.generation) return;
+      if (await this.showIfBinary(generation)) return;
       this.error = errorMessage(error);
       this.host.replaceChildren(this.message(this.error, "editor-error"));
       this.notify();
@@ -104,13 +145,20 @@ export class OpenFile {
     }
     this.file = file;
     file.on("dirty", () => {
-      if (this.lastSave === "failed" && !file.dirty) this.lastSave = null;
+      if (this.lastSave === "failed" && !file.dirty) {
+        this.lastSave = null;
+        this.notice?.setSaveFailure(null);
+      }
       this.notify();
     });
     file.on("status", () => this.notify());
     file.on("peers", () => this.notify());
     file.on("reset", () => void this.reopen());
-    file.on("failed", (reason) => this.fail(reason));
+    file.on("failed", (reason) => {
+      void this.showIfBinary(generation).then((shown) => {
+        if (!shown && generation === this.generation) this.fail(reason);
+      });
+    });
     // Build the view from the synced text so the first paint shows the file, not an empty buffer.
     const ready = (): void => {
       if (this.file !== file || this.closed) return;
@@ -122,7 +170,14 @@ export class OpenFile {
         onCompile: () => this.context.compile(),
         completions: languageFor(this.path) === "sql" ? this.context.dbtCompletions : undefined,
       });
-      this.notice = new DocumentNotice(file, this.context.sessionId, this.path, this.context.readOnly);
+      this.notice = new DocumentNotice(file, this.context.sessionId, this.path, this.context.readOnly, {
+        saveAs: async (to, content) => {
+          if (!this.context.saveAs) throw new Error("saving elsewhere is not available here");
+          await this.context.saveAs(this.path, to, content);
+        },
+        close: () => this.context.closeTab?.(this.path),
+        readDisk: this.context.readText ? () => this.context.readText!(this.path) : undefined,
+      });
       this.host.replaceChildren(this.notice.el, this.view.dom);
       this.host.dataset.synced = "true";
       this.notify();
@@ -151,13 +206,39 @@ export class OpenFile {
     if (!this.file || this.context.readOnly) return "skipped";
     this.saving += 1;
     this.notify();
+    const file = this.file;
     try {
-      this.lastSave = await this.file.save();
+      this.lastSave = await file.save();
     } finally {
       this.saving -= 1;
       this.notify();
     }
+    // Every failed save is said where the person looks: over the editor.
+    if (this.lastSave === "failed" && this.file === file) {
+      const why = file.status !== "connected" ? "the connection to the session is down" : "the session could not write the file";
+      this.notice?.setSaveFailure(`Save failed: ${why}. Your edits are kept in this tab; try again.`);
+    } else if (this.lastSave === "success") {
+      this.notice?.setSaveFailure(null);
+    }
     return this.lastSave;
+  }
+
+  /** A file the room refused: if it is binary, say so (and its size) instead of an error. */
+  private async showIfBinary(generation: number): Promise<boolean> {
+    const read = this.context.readBinary;
+    const file = read ? await read(this.path).catch(() => null) : null;
+    if (!file || file.text || this.closed || generation !== this.generation) return false;
+    this.teardown();
+    this.showBinary(binaryNote(file));
+    return true;
+  }
+
+  private showBinary(view: HTMLElement): void {
+    this.binary = true;
+    this.error = null;
+    this.host.replaceChildren(view);
+    this.host.dataset.synced = "true";
+    this.notify();
   }
 
   private fail(reason: string): void {

@@ -1,7 +1,7 @@
 // The left column: one panel at a time (files or source control), chosen by a tab strip.
 import { h } from "../dom";
 
-export type SidebarPanel = "files" | "git";
+export type SidebarPanel = "files" | "git" | "search" | "problems";
 
 export class Sidebar {
   readonly el: HTMLElement;
@@ -17,7 +17,7 @@ export class Sidebar {
     this.panels = panels;
     this.badge = h("span", { class: "count-badge", "data-testid": "git-change-count" });
     const strip = h("div", { class: "sidebar-tabs", role: "tablist" });
-    for (const [panel, label] of [["files", "Files"], ["git", "Git"]] as const) {
+    for (const [panel, label] of [["files", "Files"], ["git", "Git"], ["search", "Search"], ["problems", "Problems"]] as const) {
       const button = h(
         "button",
         { type: "button", role: "tab", class: "sidebar-tab", "data-testid": `sidebar-${panel}` },
@@ -28,7 +28,7 @@ export class Sidebar {
       this.buttons.set(panel, button);
       strip.append(button);
     }
-    this.el = h("aside", { class: "sidebar" }, strip, panels.files, panels.git);
+    this.el = h("aside", { class: "sidebar" }, strip, panels.files, panels.git, panels.search, panels.problems);
     this.setCount(0);
     this.show("files");
   }

@@ -17,6 +17,7 @@ export class Tabs {
   private readonly events = new Emitter<{
     active: (file: OpenFile | null) => void;
     saved: (path: string) => void;
+    layout: () => void;
   }>();
   /** A view shown over the editor area (a diff) until a tab is activated. */
   private overlay: View | null = null;
@@ -48,6 +49,16 @@ export class Tabs {
   /** Notified when an open file's disk copy caught up with its document (it was saved). */
   onSaved(listener: (path: string) => void): () => void {
     return this.events.on("saved", listener);
+  }
+
+  /** The open tabs' paths, in order. */
+  get paths(): string[] {
+    return [...this.order];
+  }
+
+  /** Notified when a tab opens, closes or becomes active. */
+  onLayoutChange(listener: () => void): () => void {
+    return this.events.on("layout", listener);
   }
 
   /** Shows `view` over the editor area; activating a tab (or null) closes it. */
@@ -94,6 +105,8 @@ export class Tabs {
     file.shown();
     this.renderBar();
     this.emitActive();
+    this.bar.querySelector(".tab.active")?.scrollIntoView({ block: "nearest", inline: "nearest" });
+    this.events.emit("layout");
   }
 
   close(path: string): void {
@@ -113,6 +126,7 @@ export class Tabs {
       }
     }
     this.renderBar();
+    this.events.emit("layout");
   }
 
   closeAll(): void {
@@ -163,7 +177,8 @@ export class Tabs {
 
   /** A change made by another client of the session (fs/changed notification). */
   applyRemoteChange(change: FsChanged): void {
-    if (change.kind !== "delete" && change.kind !== "rename") return;
+    // A delete keeps the tabs: their rooms say the file is gone, the text stays to be saved.
+    if (change.kind !== "rename") return;
     for (const p of this.affectedBy(change.path)) {
       const wasActive = p === this.activePath;
       this.close(p);
@@ -194,6 +209,8 @@ export class Tabs {
     );
     if (key === this.renderedKey) return;
     this.renderedKey = key;
+    const names = new Map<string, number>();
+    for (const path of this.order) names.set(basename(path), (names.get(basename(path)) ?? 0) + 1);
     const tabs = this.order.map((path) => {
       const file = this.files.get(path)!;
       const active = path === this.activePath;
@@ -220,6 +237,10 @@ export class Tabs {
           title: path,
         },
         h("span", { class: "tab-name" }, basename(path)),
+        // Two tabs of the same name: each says its folder.
+        (names.get(basename(path)) ?? 0) > 1
+          ? h("span", { class: "tab-dir", "data-testid": "tab-dir" }, path.includes("/") ? path.slice(0, path.lastIndexOf("/")) : "/")
+          : null,
         h("span", { class: "tab-dot", "aria-label": file.dirty ? "unsaved changes" : null }),
         close,
       );

@@ -1,6 +1,6 @@
 // The projects the user may open; "Open" starts (or rejoins) a session.
 import { h, replaceChildren, type View } from "../dom";
-import { listProjects, startSession, type Project, type User } from "../api";
+import { listProjects, listSessions, startSession, type Project, type Session, type User } from "../api";
 import { navigate } from "../router";
 import { errorMessage } from "../ui/notice";
 import { renderHeader } from "./header";
@@ -9,6 +9,14 @@ const ROLE_LABELS: Record<string, string> = {
   admin: "Admin",
   developer: "Developer",
   "read-only": "Read-only",
+};
+
+const SESSION_LABELS: Record<string, string> = {
+  pending: "Starting",
+  starting: "Starting",
+  ready: "Running",
+  stopping: "Stopping",
+  failed: "Failed",
 };
 
 export function createProjectsView(user: User, onLogout: () => void): View {
@@ -33,7 +41,7 @@ export function createProjectsView(user: User, onLogout: () => void): View {
     }
   };
 
-  const row = (project: Project): HTMLElement => {
+  const row = (project: Project, session: Session | undefined): HTMLElement => {
     const button = h(
       "button",
       { type: "button", class: "button primary", "data-testid": "project-open" },
@@ -55,6 +63,11 @@ export function createProjectsView(user: User, onLogout: () => void): View {
           ROLE_LABELS[project.role] ?? project.role,
         ),
       ),
+      h(
+        "td",
+        { "data-testid": "project-session", "data-state": session?.state ?? "none" },
+        session ? h("span", { class: `session-state state-${session.state}` }, SESSION_LABELS[session.state] ?? session.state) : "—",
+      ),
       h("td", { class: "actions" }, error, button),
     );
   };
@@ -62,7 +75,9 @@ export function createProjectsView(user: User, onLogout: () => void): View {
   const load = async (): Promise<void> => {
     replaceChildren(body, h("p", { class: "muted" }, "Loading projects…"));
     try {
-      const projects = await listProjects();
+      // A failed session list only loses the "running" column, never the projects.
+      const [projects, sessions] = await Promise.all([listProjects(), listSessions().catch(() => [] as Session[])]);
+      const live = new Map(sessions.map((session) => [session.project, session]));
       if (disposed) return;
       if (projects.length === 0) {
         replaceChildren(
@@ -79,9 +94,9 @@ export function createProjectsView(user: User, onLogout: () => void): View {
           h(
             "thead",
             null,
-            h("tr", null, h("th", null, "Name"), h("th", null, "Default branch"), h("th", null, "Role"), h("th", null, "")),
+            h("tr", null, h("th", null, "Name"), h("th", null, "Default branch"), h("th", null, "Role"), h("th", null, "Session"), h("th", null, "")),
           ),
-          h("tbody", null, projects.map(row)),
+          h("tbody", null, projects.map((project) => row(project, live.get(project.name)))),
         ),
       );
     } catch (failure) {

@@ -13,6 +13,7 @@ import {
 } from "../api";
 import type { Ide } from "../ide/ide";
 import { navigate } from "../router";
+import { confirmDialog } from "../ui/dialog";
 import { errorMessage, showNotice } from "../ui/notice";
 import { renderHeader } from "./header";
 import { endedPanel, errorPanel, loadingPanel, missingPanel, progressPanel, STATE_LABELS } from "./sessionpanels";
@@ -175,6 +176,13 @@ export class SessionView implements View {
   }
 
   private async stop(): Promise<void> {
+    const ok = await confirmDialog(
+      "Stop the session?",
+      "Open files are saved first; the project folder is kept, and Open starts a new session on it.",
+      "Stop",
+      true,
+    );
+    if (!ok || this.disposed) return;
     this.stopButton.disabled = true;
     try {
       // Write open documents to the volume before the pod goes away.

@@ -123,3 +123,13 @@ def _blob_text(repo: pygit2.Repository, oid: pygit2.Oid) -> str | None:
         return blob.data.decode("utf-8")
     except UnicodeDecodeError:
         return None
+
+
+def commit_files(repo: pygit2.Repository, commit: pygit2.Commit) -> list[dict[str, Any]]:
+    """What ``commit`` changed against its first parent (the empty tree for a root commit)."""
+    if commit.parents:
+        diff = commit.parents[0].tree.diff_to_tree(commit.tree)
+    else:
+        diff = commit.tree.diff_to_tree(swap=True)
+    diff.find_similar(flags=DiffFind.FIND_RENAMES)
+    return [describe_patch(patch) for patch in diff if patch is not None]

@@ -1,4 +1,4 @@
-"""``git/log`` (paginated, optionally for one file) and ``git/revert``."""
+"""``git/log`` (paginated, optionally for one file), ``git/show`` and ``git/revert``."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from pygit2.enums import SortMode
 
 from ..config import PodConfig
 from .commit import current_branch_for_commit
+from .diff import commit_files
 from .errors import NOTHING_TO_COMMIT, UNRESOLVED_CONFLICTS, not_found, rpc_error
 from .repo import signature
 from .reserved import refuse_reserved_entries
@@ -73,6 +74,15 @@ def log(
             commits.append(describe_commit(commit))
         seen += 1
     return {"commits": commits, "next_skip": None}
+
+
+def show(repo: pygit2.Repository, commit_id: str) -> dict[str, Any]:
+    """One commit and its diff against its first parent (``git show``)."""
+    try:
+        target = repo.revparse_single(commit_id).peel(pygit2.Commit)
+    except (KeyError, ValueError, pygit2.GitError):
+        raise not_found(f"commit {commit_id!r}") from None
+    return {"commit": describe_commit(target), "files": commit_files(repo, target)}
 
 
 def revert(repo: pygit2.Repository, config: PodConfig, commit_id: str) -> dict[str, Any]:

@@ -54,7 +54,8 @@ from .params import (
     RevertParams,
     pull_source,
 )
-from .repo import open_repository
+from .pullrequest import pull_request_url
+from .repo import head_branch, open_repository
 
 log = logging.getLogger(__name__)
 methods = MethodRegistry()
@@ -317,6 +318,24 @@ async def git_log(ctx: Context, params: LogParams) -> dict[str, Any]:
             repo, path=path, ref=params.ref, skip=max(params.skip, 0), limit=params.limit
         ),
     )
+
+
+@methods.method("git/pull_request_url", NoParams, result=r.PullRequestUrl, errors=_READ)
+async def git_pull_request_url(ctx: Context, params: NoParams) -> dict[str, Any]:
+    config = ctx.workspace.config
+
+    def build(repo: pygit2.Repository) -> dict[str, Any]:
+        branch = head_branch(repo)
+        base = config.default_branch
+        url, provider = pull_request_url(config.git_url, branch, base) if branch else (None, None)
+        return {"url": url, "provider": provider, "branch": branch, "base": base}
+
+    return await _read(ctx, build)
+
+
+@methods.method("git/show", RevertParams, result=r.ShowResult, errors=(*_READ, NOT_FOUND))
+async def git_show(ctx: Context, params: RevertParams) -> dict[str, Any]:
+    return await _read(ctx, lambda repo: history.show(repo, params.commit))
 
 
 @methods.method(

@@ -178,6 +178,18 @@ class LogResult(TypedDict):
     next_skip: int | None
 
 
+class PullRequestUrl(TypedDict):
+    url: str | None  # None: the remote is not a known provider
+    provider: Literal["github", "gitlab", "azure"] | None
+    branch: str | None
+    base: str
+
+
+class ShowResult(TypedDict):
+    commit: Commit
+    files: list[FileDiff]
+
+
 class RevertResult(TypedDict):
     commit: str
     reverted: str

@@ -70,3 +70,18 @@ async def test_revert_is_refused_on_the_protected_branch(ctx):
         -32003,
         errors.PROTECTED_BRANCH,
     )
+
+
+async def test_show_gives_a_commits_diff_against_its_parent(ctx):
+    await ctx.ok("git/create_branch", {"name": "work"})
+    change = await commit_file(ctx, "models/orders.sql", "select 2 as id\nfrom raw.orders\n", "two")
+    shown = await ctx.ok("git/show", {"commit": change})
+    assert shown["commit"]["id"] == change and shown["commit"]["summary"] == "two"
+    [file] = shown["files"]
+    assert file["path"] == "models/orders.sql" and file["status"] == "modified"
+    assert (file["additions"], file["deletions"]) == (1, 1)
+    assert "-select 1 as id" in file["patch"] and "+select 2 as id" in file["patch"]
+    root = (await ctx.ok("git/log", {"ref": "main"}))["commits"][-1]["id"]
+    initial = await ctx.ok("git/show", {"commit": root})
+    assert {f["status"] for f in initial["files"]} == {"added"}
+    assert (await ctx.error("git/show", {"commit": "nope"}))["code"] == -32003

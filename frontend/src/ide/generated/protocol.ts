@@ -111,12 +111,29 @@ export interface RunResult {
   invocation_id: string;
 }
 
+export interface FormatParams {
+  path: string;
+  content?: string | null;
+}
+
+export interface FormatResult {
+  tool: "sqlfluff" | "sqlfmt";
+  path: string;
+  content: string;
+  changed: boolean;
+}
+
 export interface PathParams {
   path: string;
 }
 
 export interface PathResult {
   path: string;
+}
+
+export interface FilesResult {
+  paths: string[];
+  truncated: boolean;
 }
 
 export interface ListParams {
@@ -143,9 +160,43 @@ export interface FsReadResult {
   mtime: number;
 }
 
+export interface BinaryParams {
+  path: string;
+}
+
+export interface BinaryResult {
+  path: string;
+  size: number;
+  text: boolean;
+  base64: string | null;
+}
+
 export interface RenameParams {
   path: string;
   new_path: string;
+}
+
+export interface SearchParams {
+  query: string;
+  regex?: boolean;
+  case_sensitive?: boolean;
+  glob?: string | null;
+  max_results?: number;
+}
+
+export interface SearchMatch {
+  path: string;
+  line: number;
+  column: number;
+  length: number;
+  text: string;
+}
+
+export interface SearchResult {
+  matches: SearchMatch[];
+  files_searched: number;
+  truncated: boolean;
+  truncated_by: "results" | "time" | null;
 }
 
 export interface WriteParams {
@@ -334,6 +385,13 @@ export interface PullResult {
   message?: string;
 }
 
+export interface PullRequestUrl {
+  url: string | null;
+  provider: "github" | "gitlab" | "azure" | null;
+  branch: string | null;
+  base: string;
+}
+
 export interface PushResult {
   branch: string;
   remote_branch: string;
@@ -361,6 +419,11 @@ export interface RevertResult {
   branch: string;
 }
 
+export interface ShowResult {
+  commit: Commit;
+  files: FileDiff[];
+}
+
 export interface StatusFile {
   path: string;
   status: "modified" | "added" | "deleted" | "renamed" | "untracked" | "conflicted";
@@ -381,6 +444,31 @@ export interface GitStatus {
   default_branch: string;
   protected: boolean;
   files: StatusFile[];
+}
+
+export interface LintParams {
+  paths?: string[] | null;
+}
+
+export interface Problem {
+  line: number;
+  column: number;
+  end_line: number | null;
+  end_column: number | null;
+  code: string;
+  message: string;
+  severity: "error" | "warning";
+}
+
+export interface FileProblems {
+  path: string;
+  problems: Problem[];
+}
+
+export interface LintResult {
+  tool: "sqlfluff" | "sqlfmt";
+  files: FileProblems[];
+  truncated: boolean;
 }
 
 export interface QueryCancelParams {
@@ -542,11 +630,23 @@ export interface Methods {
     writes: true;
     errors: -32004 | -32041 | -32042 | -32043;
   };
+  "format/file": {
+    params: FormatParams;
+    result: FormatResult;
+    writes: false;
+    errors: -32002 | -32003 | -32061;
+  };
   "fs/delete": {
     params: PathParams;
     result: PathResult;
     writes: true;
     errors: -32002 | -32003;
+  };
+  "fs/files": {
+    params: NoParams;
+    result: FilesResult;
+    writes: false;
+    errors: never;
   };
   "fs/list": {
     params: ListParams;
@@ -566,11 +666,23 @@ export interface Methods {
     writes: false;
     errors: -32002 | -32003 | -32005 | -32008;
   };
+  "fs/read_binary": {
+    params: BinaryParams;
+    result: BinaryResult;
+    writes: false;
+    errors: -32002 | -32003;
+  };
   "fs/rename": {
     params: RenameParams;
     result: PathResult;
     writes: true;
     errors: -32002 | -32003 | -32004;
+  };
+  "fs/search": {
+    params: SearchParams;
+    result: SearchResult;
+    writes: false;
+    errors: never;
   };
   "fs/write": {
     params: WriteParams;
@@ -650,6 +762,12 @@ export interface Methods {
     writes: true;
     errors: -32003 | -32010 | -32013 | -32015 | -32016 | -32017 | -32018 | -32019 | -32020 | -32021 | -32022;
   };
+  "git/pull_request_url": {
+    params: NoParams;
+    result: PullRequestUrl;
+    writes: false;
+    errors: -32016;
+  };
   "git/push": {
     params: NoParams;
     result: PushResult;
@@ -668,6 +786,12 @@ export interface Methods {
     writes: true;
     errors: -32003 | -32010 | -32011 | -32013 | -32016 | -32020 | -32021 | -32022;
   };
+  "git/show": {
+    params: RevertParams;
+    result: ShowResult;
+    writes: false;
+    errors: -32003 | -32016;
+  };
   "git/stage": {
     params: PathsParams;
     result: PathsResult;
@@ -685,6 +809,12 @@ export interface Methods {
     result: PathsResult;
     writes: true;
     errors: -32002 | -32016 | -32021;
+  };
+  "lint/run": {
+    params: LintParams;
+    result: LintResult;
+    writes: false;
+    errors: -32002 | -32061;
   };
   "query/cancel": {
     params: QueryCancelParams;
@@ -763,6 +893,7 @@ export const ErrorCode = {
   dbtBusy: -32041,
   notDbtProject: -32042,
   noWarehouse: -32043,
+  lintFailed: -32061,
 } as const;
 
 export type ErrorCodeValue = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -799,4 +930,5 @@ export const ERROR_MEANINGS: Record<ErrorCodeValue, string> = {
   [-32041]: "another dbt command that writes is running",
   [-32042]: "the project has no dbt_project.yml",
   [-32043]: "the project has no warehouse connection (an admin sets it)",
+  [-32061]: "the linter or formatter failed, timed out or cannot parse the file",
 };

@@ -12,6 +12,8 @@ export interface GitContext {
    */
   run<T>(label: string, work: (step: (label: string) => void) => Promise<T>): Promise<T | undefined>;
   showDiff(file: StatusFile, staged: boolean): void;
+  /** Shows a view over the editor area (null closes it). */
+  showOverlay(view: View | null): void;
   openFile(path: string): void;
 }
 

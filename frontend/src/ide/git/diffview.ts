@@ -41,7 +41,7 @@ function cell(line: Side, side: "old" | "new"): HTMLElement[] {
   ];
 }
 
-function renderDiff(diff: FileDiff): HTMLElement {
+export function renderDiff(diff: FileDiff): HTMLElement {
   if (diff.binary) return h("p", { class: "diff-note" }, "Binary file: no text diff.");
   if (diff.too_large) return h("p", { class: "diff-note" }, "This diff is too large to show.");
   if (diff.hunks.length === 0) return h("p", { class: "diff-note" }, "No changes in the text (mode or rename only).");

@@ -2,6 +2,7 @@
 import { h } from "../../dom";
 import { confirmDialog } from "../../ui/dialog";
 import { errorMessage } from "../../ui/notice";
+import { CommitDiffView } from "./commitdiff";
 import type { GitContext, GitPart } from "./context";
 import type { Commit, GitStatus } from "./types";
 
@@ -73,8 +74,11 @@ export class HistoryList implements GitPart {
   private entry(commit: Commit): HTMLElement {
     const revert = h("button", { type: "button", class: "icon-button", title: "Revert this commit", "data-testid": "git-revert" }, "Revert");
     revert.hidden = this.ctx.readOnly();
-    revert.addEventListener("click", () => void this.revert(commit));
-    return h(
+    revert.addEventListener("click", (event) => {
+      event.stopPropagation();
+      void this.revert(commit);
+    });
+    const entry = h(
       "div",
       { class: "git-commit", "data-testid": "git-commit-entry", "data-commit": commit.id, title: commit.message },
       h("div", { class: "git-commit-summary" }, commit.summary),
@@ -86,6 +90,11 @@ export class HistoryList implements GitPart {
         revert,
       ),
     );
+    // A click shows what the commit changed.
+    entry.addEventListener("click", () => {
+      this.ctx.showOverlay(new CommitDiffView(this.ctx.git, commit, () => this.ctx.showOverlay(null)));
+    });
+    return entry;
   }
 
   private async revert(commit: Commit): Promise<void> {

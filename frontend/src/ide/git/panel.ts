@@ -61,6 +61,7 @@ export class GitPanel implements View {
       readOnly: () => this.readOnly,
       run: (label, work) => this.run(label, work),
       showDiff: (file, staged) => this.showDiff(file, staged),
+      showOverlay: (view) => host.showOverlay(view),
       openFile: (path) => host.openFile(path),
     };
     this.branchPicker = new BranchPicker(ctx);

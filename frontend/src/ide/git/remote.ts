@@ -26,6 +26,9 @@ export class RemoteBar {
   private readonly pullDefault: HTMLButtonElement;
   private readonly push: HTMLButtonElement;
   private defaultBranch = "";
+  /** "Open pull request": the provider's page for this branch (GitHub, GitLab, Azure DevOps). */
+  private readonly pullRequest: HTMLAnchorElement;
+  private pullRequestFor: string | null | undefined = undefined;
 
   constructor(private readonly ctx: GitContext) {
     this.upstream = h("span", { class: "git-upstream", "data-testid": "git-upstream" });
@@ -33,11 +36,13 @@ export class RemoteBar {
     this.pullDefault = this.button("git-pull-default", "Pull from main", "Merge the primary branch into this one",
       () => void this.doPull(this.defaultBranch));
     this.push = this.button("git-push", "Push", "Push this branch", () => void this.doPush());
+    this.pullRequest = h("a", { class: "button small", target: "_blank", rel: "noopener noreferrer", "data-testid": "git-open-pr" }, "Open pull request");
+    this.pullRequest.hidden = true;
     this.el = h(
       "div",
       { class: "git-remote-bar" },
       this.upstream,
-      h("span", { class: "git-remote-actions" }, this.pull, this.push, this.pullDefault),
+      h("span", { class: "git-remote-actions" }, this.pull, this.push, this.pullDefault, this.pullRequest),
     );
   }
 
@@ -55,9 +60,36 @@ export class RemoteBar {
       : status.upstream
         ? `${status.upstream} ↑${status.ahead} ↓${status.behind}`
         : "Not on the remote yet";
+    this.updatePullRequest(status);
     this.upstream.title = status.upstream
       ? `${status.ahead} commit(s) to push, ${status.behind} to pull`
       : "The first push creates the branch on the remote";
+  }
+
+  private updatePullRequest(status: GitStatus): void {
+    const onRemote = status.branch !== null && status.branch !== status.default_branch && !!status.upstream && !status.upstream_gone;
+    if (!onRemote) {
+      this.pullRequest.hidden = true;
+      this.pullRequestFor = undefined;
+      return;
+    }
+    if (this.pullRequestFor === status.branch) return;
+    this.pullRequestFor = status.branch;
+    const branch = status.branch;
+    this.ctx.git.pullRequestUrl().then(
+      (answer) => {
+        if (this.pullRequestFor !== branch || answer.branch !== branch) return;
+        this.pullRequest.hidden = answer.url === null;
+        if (answer.url) {
+          this.pullRequest.href = answer.url;
+          this.pullRequest.title = `Compare ${answer.branch} with ${answer.base} on ${answer.provider}`;
+          this.pullRequest.dataset.provider = answer.provider ?? "";
+        }
+      },
+      () => {
+        this.pullRequest.hidden = true;
+      },
+    );
   }
 
   private async doPull(from?: string): Promise<void> {

@@ -52,4 +52,6 @@ export class GitClient {
   abortMerge = (): Result<"git/abort_merge"> => this.rpc.request("git/abort_merge");
   log = (skip: number, limit = 30): Result<"git/log"> => this.rpc.request("git/log", { skip, limit });
   revert = (commit: string): Result<"git/revert"> => this.rpc.request("git/revert", { commit });
+  show = (commit: string): Result<"git/show"> => this.rpc.request("git/show", { commit });
+  pullRequestUrl = (): Result<"git/pull_request_url"> => this.rpc.request("git/pull_request_url");
 }

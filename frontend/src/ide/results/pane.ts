@@ -77,7 +77,7 @@ export class ResultsPane implements View {
       "section",
       { class: "results collapsed", "data-testid": "results", "data-state": "idle" },
       this.resizer(),
-      h("header", { class: "results-header" }, h("strong", null, "Results"), this.previewButton, this.limit, this.cancelButton, this.status, toggle),
+      h("header", { class: "results-header" }, h("strong", null, "Results"), this.previewButton, this.limit, this.cancelButton, this.status, this.grid.tools, toggle),
       h("div", { class: "results-body" }, this.message, this.grid.el),
     );
     this.runner = new PreviewRunner(rpc, {

@@ -1,0 +1,87 @@
+"""lint/run and format/file: sqlfmt without a .sqlfluff, SQLFluff with one, in a subprocess."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+import pytest
+
+from tests.support.client import Api, RpcFailure
+from tests.support.gateway import GatewayProcess
+
+pytestmark = pytest.mark.timeout(180)
+
+UGLY = "select a,b from   t\n"
+
+
+@pytest.fixture(scope="module")
+def volume(gateway: GatewayProcess, alice_session: dict) -> Path:
+    return gateway.data_dir / "volumes" / "alice" / "demo"
+
+
+async def call(alice: Api, session: dict, method: str, params: dict) -> dict:
+    async with await alice.rpc(session["id"]) as rpc:
+        return await rpc.call(method, params)
+
+
+async def test_sqlfmt_without_a_sqlfluff_file(
+    alice: Api, alice_session: dict, volume: Path
+) -> None:
+    path = f"models/ugly_{secrets.token_hex(3)}.sql"
+    (volume / path).write_text(UGLY)
+    assert not (volume / ".sqlfluff").exists()
+    result = await call(alice, alice_session, "lint/run", {"paths": [path]})
+    assert result["tool"] == "sqlfmt"
+    assert [f["path"] for f in result["files"]] == [path]
+    formatted = await call(alice, alice_session, "format/file", {"path": path})
+    assert formatted == {
+        "tool": "sqlfmt",
+        "path": path,
+        "content": "select a, b from t\n",
+        "changed": True,
+    }
+    # The editor's text, not the file's, when given; the file is never written.
+    other = await call(
+        alice, alice_session, "format/file", {"path": path, "content": "SELECT 1   AS x\n"}
+    )
+    assert other["content"] == "select 1 as x\n"
+    assert (volume / path).read_text() == UGLY
+    (volume / path).unlink()
+
+
+async def test_sqlfluff_with_a_sqlfluff_file_and_its_ignore_file(
+    alice: Api, alice_session: dict, volume: Path
+) -> None:
+    folder = f"lintzone_{secrets.token_hex(3)}"
+    (volume / folder).mkdir()
+    (volume / folder / "bad.sql").write_text(UGLY)
+    (volume / folder / "skipped.sql").write_text(UGLY)
+    (volume / ".sqlfluff").write_text("[sqlfluff]\ndialect = duckdb\ntemplater = dbt\n")
+    (volume / ".sqlfluffignore").write_text(f"{folder}/skipped.sql\n")
+    try:
+        result = await call(alice, alice_session, "lint/run", {"paths": [folder]})
+        assert result["tool"] == "sqlfluff"
+        [report] = result["files"]
+        assert report["path"] == f"{folder}/bad.sql"
+        codes = {p["code"] for p in report["problems"]}
+        assert "LT09" in codes  # select targets on new lines
+        first = report["problems"][0]
+        assert first["line"] >= 1 and first["column"] >= 1 and first["message"]
+        fixed = await call(alice, alice_session, "format/file", {"path": f"{folder}/bad.sql"})
+        assert fixed["tool"] == "sqlfluff" and fixed["changed"]
+        assert fixed["content"].startswith("select\n")
+    finally:
+        (volume / ".sqlfluff").unlink()
+        (volume / ".sqlfluffignore").unlink()
+
+
+async def test_paths_are_confined(alice: Api, alice_session: dict) -> None:
+    for method, params in [
+        ("lint/run", {"paths": ["../bob/demo"]}),
+        ("format/file", {"path": "../../etc/passwd"}),
+        ("format/file", {"path": ".git/config"}),
+    ]:
+        with pytest.raises(RpcFailure) as failure:
+            await call(alice, alice_session, method, params)
+        assert failure.value.code == -32002, (method, params)
