@@ -18,6 +18,7 @@ import { RpcClient } from "./rpc";
 import { StatusBar } from "./statusbar";
 import { Tabs } from "./tabs";
 import type { OpenFileContext } from "./openfile";
+import { Pairing } from "./presence/pairing";
 
 /** Every this many failed reconnects, the caller checks whether the session still runs. */
 const RECONNECTS_BEFORE_CHECK = 3;
@@ -29,6 +30,18 @@ export interface IdeOptions {
   user: User;
   /** The IDE socket keeps failing: the session may have stopped. */
   onConnectionTrouble: () => void;
+  /** The gateway closed a socket with 4401/4403: this user's access ended or changed. */
+  onAccessLost?: (code: number) => void;
+}
+
+function hslToHex(hue: number, saturation: number, lightness: number): string {
+  const a = saturation * Math.min(lightness, 1 - lightness);
+  const channel = (n: number): string => {
+    const k = (n + hue / 30) % 12;
+    const value = lightness - a * Math.max(-1, Math.min(k - 3, 9 - k, 1));
+    return Math.round(value * 255).toString(16).padStart(2, "0");
+  };
+  return `#${channel(0)}${channel(8)}${channel(4)}`;
 }
 
 export function collabUser(user: User): CollabUser {
@@ -37,8 +50,10 @@ export function collabUser(user: User): CollabUser {
   const hue = hash % 360;
   return {
     name: user.display_name || user.username,
-    color: `hsl(${hue} 70% 45%)`,
-    colorLight: `hsl(${hue} 70% 45% / 0.25)`,
+    username: user.username,
+    // Hex, not hsl(): y-codemirror.next derives the selection colour by appending an alpha.
+    color: hslToHex(hue, 0.7, 0.45),
+    colorLight: `${hslToHex(hue, 0.7, 0.45)}40`,
   };
 }
 
@@ -56,6 +71,8 @@ export class Ide implements View {
   private readonly dbtPanel: InvocationPanel;
   private readonly compiled: CompiledPane;
   private readonly context: OpenFileContext;
+  /** Presence, follow mode and sharing; its `headerEl` goes in the session header. */
+  readonly pairing: Pairing;
   private readonly cleanups: (() => void)[] = [];
   private connectedOnce = false;
   private catalogNames: { at: number; names: Promise<string[]> } | null = null;
@@ -95,6 +112,14 @@ export class Ide implements View {
     this.dbtPanel = new InvocationPanel(this.invocations, (command, args) => {
       void this.commandBar.submit(formatCommandLine(command, args));
     }, session.project);
+    const editorRow = h("div", { class: "editor-row" }, this.tabs.el, this.compiled.el);
+    this.pairing = new Pairing({
+      session,
+      user,
+      collabUser: this.context.user,
+      host: { open: (path) => this.tabs.open(path, false), active: () => this.tabs.active, area: editorRow },
+      onAccessLost: (code) => options.onAccessLost?.(code),
+    });
     this.el = h(
       "div",
       { class: "ide", "data-testid": "ide", "data-session": session.id },
@@ -102,7 +127,7 @@ export class Ide implements View {
       h(
         "div",
         { class: "main-column" },
-        h("div", { class: "editor-row" }, this.tabs.el, this.compiled.el),
+        editorRow,
         this.commandBar.el,
         this.dbtPanel.el,
         this.results.el,
@@ -130,6 +155,7 @@ export class Ide implements View {
         this.status.setFile(file);
         this.commandBar.setFile(file?.path ?? null);
         this.compiled.setActivePath(file?.path ?? null);
+        this.pairing.setActiveFile(file?.path ?? null);
       }),
     );
   }
@@ -160,6 +186,7 @@ export class Ide implements View {
   dispose(): void {
     for (const cleanup of this.cleanups.splice(0)) cleanup();
     this.rpc.stop();
+    this.pairing.dispose();
     this.tree.dispose();
     this.git.dispose();
     this.results.dispose();
@@ -193,7 +220,8 @@ export class Ide implements View {
     if (!this.connectedOnce) {
       try {
         const status = await this.rpc.request("session/status");
-        this.context.readOnly = status.role === "read-only";
+        // A guest in `view` mode reads only, whatever their own role on the project.
+        this.context.readOnly = status.role === "read-only" || this.options.session.mode === "view";
         this.status.setRole(status.role);
         this.status.setWarehouse(status.warehouse);
         this.el.dataset.role = status.role;

@@ -14,6 +14,8 @@ import {
 import type { Ide } from "../ide/ide";
 import { navigate } from "../router";
 import { errorMessage, showNotice } from "../ui/notice";
+import { accessChangedBanner } from "../ide/presence/accessnotice";
+import { accessEndedPanel } from "./accessended";
 import { renderHeader } from "./header";
 import { endedPanel, errorPanel, loadingPanel, missingPanel, progressPanel, STATE_LABELS } from "./sessionpanels";
 
@@ -23,6 +25,8 @@ export class SessionView implements View {
   private readonly stateBadge: HTMLElement;
   private readonly stopButton: HTMLButtonElement;
   private readonly content: HTMLElement;
+  /** The IDE's participants list and Share button, while an IDE is mounted. */
+  private readonly pairingSlot = h("div", { class: "pairing-slot" });
   private current: Session | null = null;
   private ide: Ide | null = null;
   private unfollow: (() => void) | null = null;
@@ -46,7 +50,7 @@ export class SessionView implements View {
     this.el = h(
       "div",
       { class: "page session-page" },
-      renderHeader({ user, onLogout, context: [this.projectName, this.stateBadge, this.stopButton] }),
+      renderHeader({ user, onLogout, context: [this.projectName, this.stateBadge, this.pairingSlot, this.stopButton] }),
       this.content,
     );
   }
@@ -151,7 +155,13 @@ export class SessionView implements View {
     }
     const session = this.current;
     if (this.disposed || this.ide || session?.state !== "ready") return;
-    this.ide = new module.Ide({ session, user: this.user, onConnectionTrouble: () => void this.refresh() });
+    this.ide = new module.Ide({
+      session,
+      user: this.user,
+      onConnectionTrouble: () => void this.refresh(),
+      onAccessLost: () => void this.accessLost(),
+    });
+    this.pairingSlot.replaceChildren(this.ide.pairing.headerEl);
     replaceChildren(this.content, this.ide.el);
     this.ide.start();
   }
@@ -159,6 +169,31 @@ export class SessionView implements View {
   private unmountIde(): void {
     this.ide?.dispose();
     this.ide = null;
+    this.pairingSlot.replaceChildren();
+  }
+
+  /** A guest's socket was closed for access reasons: ended, or another mode from now on. */
+  private async accessLost(): Promise<void> {
+    const before = this.current;
+    let session: Session;
+    try {
+      session = await getSession(this.sessionId);
+    } catch (error) {
+      if (this.disposed) return;
+      if (error instanceof ApiError && (error.status === 404 || error.status === 403)) {
+        this.unmountIde();
+        this.stopButton.hidden = true;
+        this.stateBadge.hidden = true;
+        replaceChildren(this.content, accessEndedPanel(before?.user ?? null));
+      }
+      return; // 401: the login ended and the app shows the login form
+    }
+    if (this.disposed || session.mode === before?.mode) return;
+    // The mode changed: a fresh IDE under the new mode, and a word about it.
+    this.unmountIde();
+    this.current = session;
+    await this.mountIde();
+    this.content.prepend(accessChangedBanner(session.mode ?? "edit", () => undefined));
   }
 
   private async restart(project: string, button: HTMLButtonElement): Promise<void> {
