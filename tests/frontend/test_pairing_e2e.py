@@ -159,4 +159,6 @@ async def test_share_join_type_revoke(
     await dialog.get_by_test_id("share-close").click()
     await expect(b.get_by_test_id("access-ended")).to_be_visible(timeout=10_000)
     await expect(b.get_by_test_id("access-ended")).to_contain_text("access to this session ended")
-    await expect(participant(a, guest)).to_have_count(0)
+    # The pod's room does not announce a client whose socket the gateway closed; A's
+    # awareness drops it once its 30 s renewal is missed.
+    await expect(participant(a, guest)).to_have_count(0, timeout=40_000)
