@@ -152,9 +152,11 @@ async def test_share_join_type_revoke(
     # A revokes; B's editor says that access ended, and B's caret leaves A's editor.
     await a.get_by_test_id("share-session").click()
     dialog = a.get_by_test_id("share-dialog")
-    await dialog.locator(f'[data-testid=share-row][data-user="{guest}"]').get_by_test_id(
-        "share-revoke"
-    ).click()
+    await (
+        dialog.locator(f'[data-testid=share-row][data-user="{guest}"]')
+        .get_by_test_id("share-revoke")
+        .click()
+    )
     await expect(dialog.get_by_test_id("share-none")).to_be_visible()
     await dialog.get_by_test_id("share-close").click()
     await expect(b.get_by_test_id("access-ended")).to_be_visible(timeout=10_000)
@@ -162,3 +164,32 @@ async def test_share_join_type_revoke(
     # The pod's room does not announce a client whose socket the gateway closed; A's
     # awareness drops it once its 30 s renewal is missed.
     await expect(participant(a, guest)).to_have_count(0, timeout=40_000)
+
+
+async def test_invite_link_in_view_mode_opens_a_read_only_editor(
+    web: GatewayProcess, new_context: NewContext, owner: str, make_developer: Callable[..., str]
+) -> None:
+    viewer = make_developer("pairviewer")
+    a = await (await new_context()).new_page()
+    b = await (await new_context()).new_page()
+    await log_in(a, web.url, owner)
+    session_id = await open_project(a)
+    await a.get_by_test_id("share-session").click()
+    dialog = a.get_by_test_id("share-dialog")
+    await dialog.get_by_test_id("invite-mode").select_option("view")
+    await dialog.get_by_test_id("invite-create").click()
+    url = await dialog.get_by_test_id("invite-url").input_value()
+    assert "#/invite/" in url
+    await dialog.get_by_test_id("share-close").click()
+
+    await log_in(b, web.url, viewer)
+    await b.goto(url)
+    await expect(b.get_by_test_id("ide")).to_have_attribute("data-session", session_id)
+    await expect(b.get_by_test_id("guest-badge")).to_contain_text("view")
+    await open_file(b, FIRST)
+    await expect(b.locator(".cm-content")).to_have_attribute("data-readonly", "true")
+
+    # The code worked once: a second acceptance is refused, and the page says so.
+    await b.goto(web.url + "/#/")
+    await b.goto(url)
+    await expect(b.get_by_test_id("invite-error")).to_be_visible()

@@ -40,17 +40,30 @@ async def _python_edits(text: Text, rng: random.Random, edits: int) -> None:
         await asyncio.sleep(rng.uniform(0, 0.015))
 
 
+@pytest.mark.parametrize("node_user", ["owner", "guest"])
 async def test_node_y_websocket_client_converges_with_pycrdt_client(
-    node_clients: Path, alice: Api, alice_session: dict, gateway: GatewayProcess
+    node_user: str,
+    node_clients: Path,
+    alice: Api,
+    bob: Api,
+    alice_session: dict,
+    gateway: GatewayProcess,
 ) -> None:
     sid = alice_session["id"]
-    path = "models/staging/node_client.sql"
+    path = f"models/staging/node_client_{node_user}.sql"
+    if node_user == "guest":
+        # bob, a developer on the project, as a guest the owner shared the session with.
+        share = {"user": "bob", "mode": "edit"}
+        shared = alice.http.post(f"/api/sessions/{sid}/shares", json=share)
+        if shared.status_code in (404, 405):
+            pytest.skip("this gateway has no sharing (POST /api/sessions/{id}/shares)")
+        assert shared.status_code == 201, shared.text
     async with await alice.rpc(sid) as rpc:
         await rpc.call("fs/write", {"path": path, "content": INITIAL})
     session = open_file_session(alice, sid, path)
     seed = random.SystemRandom().randrange(2**31)
 
-    node = await NodeYClient.join(alice, sid, session)
+    node = await NodeYClient.join(bob if node_user == "guest" else alice, sid, session)
     try:
         synced = await node.event("synced")
         assert synced["text"] == INITIAL
@@ -77,6 +90,8 @@ async def test_node_y_websocket_client_converges_with_pycrdt_client(
             )
     finally:
         await node.close()
+        if node_user == "guest":
+            alice.http.delete(f"/api/sessions/{sid}/shares/bob")
 
 
 async def test_node_client_without_the_login_cookie_is_refused(

@@ -17,3 +17,14 @@ export function accessEndedPanel(owner: string | null): HTMLElement {
     h("a", { class: "button", href: "#/" }, "Back to projects"),
   );
 }
+
+/** A shared session that stopped: only its owner can start it again. */
+export function ownerStoppedPanel(owner: string): HTMLElement {
+  return h(
+    "section",
+    { class: "session-panel", "data-testid": "session-ended", "data-state": "stopped" },
+    h("h2", { "data-testid": "session-state", "data-state": "stopped" }, `${owner}'s session is stopped`),
+    h("p", { class: "muted" }, "Only its owner can start it again; it will be listed under Shared with me."),
+    h("a", { class: "button", href: "#/" }, "Back to projects"),
+  );
+}

@@ -15,7 +15,7 @@ import type { Ide } from "../ide/ide";
 import { navigate } from "../router";
 import { errorMessage, showNotice } from "../ui/notice";
 import { accessChangedBanner } from "../ide/presence/accessnotice";
-import { accessEndedPanel } from "./accessended";
+import { accessEndedPanel, ownerStoppedPanel } from "./accessended";
 import { renderHeader } from "./header";
 import { endedPanel, errorPanel, loadingPanel, missingPanel, progressPanel, STATE_LABELS } from "./sessionpanels";
 
@@ -116,7 +116,13 @@ export class SessionView implements View {
         this.unmountIde();
         this.unfollow?.();
         this.unfollow = null;
-        replaceChildren(this.content, endedPanel(session, (retry) => void this.restart(session.project, retry)));
+        replaceChildren(
+          this.content,
+          // A guest's "Start again" would start a session of their own, not this one.
+          session.role === "guest"
+            ? ownerStoppedPanel(session.user)
+            : endedPanel(session, (retry) => void this.restart(session.project, retry)),
+        );
         break;
     }
   }
