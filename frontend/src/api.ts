@@ -31,6 +31,8 @@ export interface Session {
   url: string;
   /** Set when the caller is not the owner but a guest the session was shared with. */
   role?: "owner" | "guest";
+  /** The owner's username. */
+  owner?: string;
   /** A guest's effective mode on the session (view, edit or full). */
   mode?: "view" | "edit" | "full";
 }

@@ -120,7 +120,7 @@ export class SessionView implements View {
           this.content,
           // A guest's "Start again" would start a session of their own, not this one.
           session.role === "guest"
-            ? ownerStoppedPanel(session.user)
+            ? ownerStoppedPanel(session.owner ?? session.user)
             : endedPanel(session, (retry) => void this.restart(session.project, retry)),
         );
         break;
@@ -132,7 +132,8 @@ export class SessionView implements View {
     document.title = `${session.project} · Analytics IDE`;
     this.stateBadge.textContent = STATE_LABELS[session.state];
     this.stateBadge.dataset.state = session.state;
-    this.stopButton.hidden = session.state === "stopped" || session.state === "failed";
+    // Only the owner stops a session; a guest's Stop would be refused.
+    this.stopButton.hidden = session.state === "stopped" || session.state === "failed" || session.role === "guest";
     this.el.dataset.state = session.state;
   }
 
@@ -190,7 +191,7 @@ export class SessionView implements View {
         this.unmountIde();
         this.stopButton.hidden = true;
         this.stateBadge.hidden = true;
-        replaceChildren(this.content, accessEndedPanel(before?.user ?? null));
+        replaceChildren(this.content, accessEndedPanel(before?.owner ?? before?.user ?? null));
       }
       return; // 401: the login ended and the app shows the login form
     }

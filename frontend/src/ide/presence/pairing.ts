@@ -28,8 +28,9 @@ export class Pairing {
 
   constructor(options: PairingOptions) {
     const { session, user } = options;
-    const isOwner = session.role !== "guest" && session.user === user.username;
-    this.presence = new Presence(session.id, { ...options.collabUser, username: user.username }, session.user);
+    const owner = session.owner ?? session.user;
+    const isOwner = session.role !== "guest" && owner === user.username;
+    this.presence = new Presence(session.id, { ...options.collabUser, username: user.username }, owner);
     this.follow = new FollowMode(this.presence, options.host);
     this.bar = new ParticipantsBar(this.presence, this.follow, isOwner);
     const share = h(
@@ -42,7 +43,7 @@ export class Pairing {
     const guestBadge = h(
       "span",
       { class: "badge guest-badge", "data-testid": "guest-badge" },
-      `${session.user}'s session · ${session.mode ?? "edit"}`,
+      `${owner}'s session · ${session.mode ?? "edit"}`,
     );
     guestBadge.hidden = isOwner;
     this.headerEl = h("div", { class: "pairing" }, guestBadge, this.bar.el, share);
