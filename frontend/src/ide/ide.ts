@@ -172,6 +172,7 @@ export class Ide implements View {
     this.cleanups.push(() => window.removeEventListener("keydown", onKey));
     this.status.setConnection("connecting");
     this.rpc.start();
+    this.pairing.start();
   }
 
   /** Writes every open document with unsaved changes; gives up after a few seconds. */

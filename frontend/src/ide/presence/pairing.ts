@@ -54,6 +54,10 @@ export class Pairing {
     this.presence.on("access", (code) => options.onAccessLost(code));
   }
 
+  start(): void {
+    this.presence.start();
+  }
+
   /** Our active tab changed: tell the others, and keep following. */
   setActiveFile(path: string | null): void {
     this.presence.setFile(path);

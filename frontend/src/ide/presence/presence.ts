@@ -52,6 +52,7 @@ export class Presence {
     const scheme = location.protocol === "https:" ? "wss:" : "ws:";
     const server = `${scheme}//${location.host}/sessions/${encodeURIComponent(sessionId)}/api/collaboration/room`;
     this.provider = new WebsocketProvider(server, PRESENCE_ROOM, this.doc, {
+      connect: false, // start() connects: constructors do no I/O
       disableBc: true,
       shouldReconnect: (event) => !ACCESS_CLOSE_CODES.includes(event.code) && !(event.code >= 4400 && event.code < 4500),
     });
@@ -66,6 +67,11 @@ export class Presence {
     this.provider.on("connection-close", (event) => {
       if (event && ACCESS_CLOSE_CODES.includes(event.code)) this.events.emit("access", event.code, event.reason);
     });
+  }
+
+  /** Joins the room. */
+  start(): void {
+    if (!this.destroyed) this.provider.connect();
   }
 
   get clientId(): number {
