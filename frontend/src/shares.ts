@@ -63,14 +63,16 @@ export function acceptInvite(code: string): Promise<{ session_id: string; mode: 
   return apiRequest("POST", `/api/invites/${encodeURIComponent(code)}/accept`);
 }
 
-/** The project's members, for picking whom to share with; only admins may list them. */
-export async function projectMembers(project: string): Promise<string[]> {
+export interface Member {
+  username: string;
+  display_name: string | null;
+  role: string;
+}
+
+/** The project's other members, for the owner's Share picker; empty when it cannot be read. */
+export async function sessionMembers(sessionId: string): Promise<Member[]> {
   try {
-    const members = await apiRequest<{ username: string }[]>(
-      "GET",
-      `/api/admin/projects/${encodeURIComponent(project)}/members`,
-    );
-    return members.map((member) => member.username);
+    return (await apiRequest<{ members: Member[] }>("GET", `${base(sessionId)}/members`)).members;
   } catch {
     return [];
   }

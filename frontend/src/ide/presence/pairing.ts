@@ -39,7 +39,7 @@ export class Pairing {
       "Share",
     );
     share.hidden = !isOwner;
-    share.addEventListener("click", () => openShareDialog(session.id, session.project, user.username));
+    share.addEventListener("click", () => openShareDialog(session.id, user.username));
     const guestBadge = h(
       "span",
       { class: "badge guest-badge", "data-testid": "guest-badge" },

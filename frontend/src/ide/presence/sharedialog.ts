@@ -5,8 +5,8 @@ import {
   createInvite,
   createShare,
   listShares,
-  projectMembers,
   revokeShare,
+  sessionMembers,
   SHARE_MODE_LABELS,
   SHARE_MODES,
   type Share,
@@ -37,7 +37,7 @@ function warningFor(select: HTMLSelectElement, testid: string): HTMLElement {
   return warning;
 }
 
-export function openShareDialog(sessionId: string, project: string, owner: string): void {
+export function openShareDialog(sessionId: string, owner: string): void {
   const error = h("div", { class: "dialog-error", role: "alert", "data-testid": "share-error" });
   const user = h("input", {
     type: "text",
@@ -182,7 +182,12 @@ export function openShareDialog(sessionId: string, project: string, owner: strin
   document.body.appendChild(backdrop);
   user.focus();
   void refresh();
-  void projectMembers(project).then((names) =>
-    replaceChildren(members, names.filter((name) => name !== owner).map((name) => h("option", { value: name }))),
+  void sessionMembers(sessionId).then((list) =>
+    replaceChildren(
+      members,
+      list.map((member) =>
+        h("option", { value: member.username }, `${member.display_name || member.username} (${member.role})`),
+      ),
+    ),
   );
 }
