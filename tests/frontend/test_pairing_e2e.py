@@ -149,9 +149,19 @@ async def test_share_join_type_revoke(
     await expect(participant(a, guest)).to_have_count(1)
     await expect(participant(b, owner)).to_have_count(1)
 
-    # A revokes; B's editor says that access ended, and B's caret leaves A's editor.
+    # A lowers the share to view: B is told, and B's editor no longer takes keystrokes.
     await a.get_by_test_id("share-session").click()
     dialog = a.get_by_test_id("share-dialog")
+    await dialog.get_by_test_id("share-user").fill(guest)
+    await dialog.get_by_test_id("share-mode").select_option("view")
+    await dialog.get_by_test_id("share-submit").click()
+    await expect(row.get_by_test_id("share-row-mode")).to_have_text("view")
+    await expect(b.get_by_test_id("access-changed")).to_contain_text("only view", timeout=10_000)
+    await expect(b.get_by_test_id("guest-badge")).to_contain_text("view")
+    await open_file(b, FIRST)
+    await expect(b.locator(".cm-content")).to_have_attribute("data-readonly", "true")
+
+    # A revokes; B's editor says that access ended, and B's caret leaves A's editor.
     await (
         dialog.locator(f'[data-testid=share-row][data-user="{guest}"]')
         .get_by_test_id("share-revoke")
