@@ -29,6 +29,12 @@ export interface Session {
   created_at: string;
   updated_at: string;
   url: string;
+  /** Set when the caller is not the owner but a guest the session was shared with. */
+  role?: "owner" | "guest";
+  /** The owner's username. */
+  owner?: string;
+  /** A guest's effective mode on the session (view, edit or full). */
+  mode?: "view" | "edit" | "full";
 }
 
 export const TERMINAL_STATES: readonly SessionState[] = ["ready", "failed", "stopped"];

@@ -6,6 +6,7 @@ import { errorMessage } from "./ui/notice";
 import { createAccountView } from "./views/account/account";
 import { createAdminView } from "./views/admin/admin";
 import { createLoginView } from "./views/login";
+import { createInviteView } from "./views/invite";
 import { createProjectsView } from "./views/projects";
 import { SessionView } from "./views/session";
 
@@ -62,6 +63,9 @@ export class App {
     } else if (route.name === "session") {
       document.title = "Session · Analytics IDE";
       this.mount(new SessionView(this.user, route.id, onLogout));
+    } else if (route.name === "invite") {
+      document.title = "Invitation · Analytics IDE";
+      this.mount(createInviteView(this.user, route.code, onLogout));
     } else {
       document.title = "Projects · Analytics IDE";
       this.mount(createProjectsView(this.user, onLogout));

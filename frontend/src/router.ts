@@ -1,5 +1,6 @@
 // Hash routing: `#/` is the project list, `#/session/<id>` a session (progress, then IDE),
-// `#/settings` the account page, `#/admin/<tab>[/<project>]` the admin pages.
+// `#/settings` the account page, `#/admin/<tab>[/<project>]` the admin pages,
+// `#/invite/<code>` an invite link being accepted.
 
 export type AdminTab = "users" | "projects" | "sessions" | "audit";
 const ADMIN_TABS: readonly AdminTab[] = ["users", "projects", "sessions", "audit"];
@@ -8,7 +9,8 @@ export type Route =
   | { name: "projects" }
   | { name: "session"; id: string }
   | { name: "account" }
-  | { name: "admin"; tab: AdminTab; project?: string };
+  | { name: "admin"; tab: AdminTab; project?: string }
+  | { name: "invite"; code: string };
 
 export function parseRoute(hash: string = location.hash): Route {
   const match = /^#\/session\/([^/?#]+)/.exec(hash);
@@ -20,6 +22,8 @@ export function parseRoute(hash: string = location.hash): Route {
     const project = tab === "projects" && admin[2] ? decodeURIComponent(admin[2]) : undefined;
     return project ? { name: "admin", tab, project } : { name: "admin", tab };
   }
+  const invite = /^#\/invite\/([^/?#]+)/.exec(hash);
+  if (invite) return { name: "invite", code: decodeURIComponent(invite[1]) };
   return { name: "projects" };
 }
 
@@ -31,6 +35,8 @@ export function hashOf(route: Route): string {
       return "#/settings";
     case "admin":
       return `#/admin/${route.tab}${route.project ? `/${encodeURIComponent(route.project)}` : ""}`;
+    case "invite":
+      return `#/invite/${encodeURIComponent(route.code)}`;
     default:
       return "#/";
   }

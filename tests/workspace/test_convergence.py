@@ -7,6 +7,9 @@ updates arriving from the others. At the end every copy must hold the same text,
 joining afterwards must get that text, and the file the pod writes after its save delay
 must be that text too.
 
+With ``guests``, every other client is bob, a developer the owner shared the session with in
+``edit`` mode: the owner's room takes a guest's edits exactly as the owner's own.
+
 The edits each client makes come from ``random.Random(f"{seed}:{client}")``, printed on
 failure; ``IDE_TEST_SEED=<seed>`` replays them (the network's interleaving still varies).
 """
@@ -19,6 +22,7 @@ import os
 import random
 import string
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -67,28 +71,50 @@ def _describe(docs: list[Doc]) -> str:
     )
 
 
-@pytest.mark.parametrize("clients", [2, 5, 12, 30])
+@contextlib.contextmanager
+def _shared_with(owner: Api, sid: str, guest: str) -> Iterator[None]:
+    response = owner.http.post(f"/api/sessions/{sid}/shares", json={"user": guest, "mode": "edit"})
+    if response.status_code in (404, 405):
+        pytest.skip("this gateway has no sharing (POST /api/sessions/{id}/shares)")
+    assert response.status_code == 201, response.text
+    assert response.json()["effective_mode"] == "edit"
+    try:
+        yield
+    finally:
+        owner.http.delete(f"/api/sessions/{sid}/shares/{guest}")
+
+
+@pytest.mark.parametrize("clients", [2, 5, 12, 20, 30])
+@pytest.mark.parametrize("participants", ["owner", "guests"])
 async def test_concurrent_random_edits_converge_in_the_room_and_on_disk(
     clients: int,
+    participants: str,
     alice: Api,
+    bob: Api,
     alice_session: dict,
     gateway: GatewayProcess,
     request: pytest.FixtureRequest,
 ) -> None:
+    if participants == "guests" and clients == 30:
+        pytest.skip("the owner's 30-client case covers the size; guests run up to 20")
     seed = _seed()
     replay = f"seed {seed} (replay: IDE_TEST_SEED={seed} pytest '{request.node.nodeid}')"
     print(f"convergence with {clients} clients, {replay}")
     sid = alice_session["id"]
-    path = f"models/staging/converge_{clients}.sql"
+    path = f"models/staging/converge_{participants}_{clients}.sql"
     async with await alice.rpc(sid) as rpc:
         await rpc.call("fs/write", {"path": path, "content": INITIAL})
     session = open_file_session(alice, sid, path)
     edits = max(EDITS_MIN, EDITS_TOTAL // clients)
 
     async with contextlib.AsyncExitStack() as stack:
+        if participants == "guests":
+            stack.enter_context(_shared_with(alice, sid, "bob"))
         docs: list[Doc] = []
-        for _ in range(clients):
-            doc, _channel = await stack.enter_async_context(room(alice, sid, path, session=session))
+        for i in range(clients):
+            client = bob if participants == "guests" and i % 2 else alice
+            joined = room(client, sid, path, session=session)
+            doc, _channel = await stack.enter_async_context(joined)
             docs.append(doc)
         assert all(room_text(doc) == INITIAL for doc in docs), replay
 

@@ -11,6 +11,8 @@ const MESSAGE_RAW = 2;
 /** Close code of the room socket when the server-side document session changed. */
 const CLOSE_SESSION_CHANGED = 1003;
 const SAVE_TIMEOUT_MS = 30_000;
+/** The gateway closes a guest's sockets with these when their access ends. */
+const ACCESS_ENDED_CODES = [4401, 4403];
 
 export type SaveStatus = "success" | "skipped" | "failed";
 export type RoomStatus = "connecting" | "connected" | "disconnected";
@@ -18,6 +20,8 @@ export type RoomStatus = "connecting" | "connected" | "disconnected";
 export interface Collaborator {
   name: string;
   color: string;
+  /** The login's username (the gateway sets it on every awareness update). */
+  username?: string;
 }
 
 export interface CollabUser extends Collaborator {
@@ -134,8 +138,11 @@ export class CollabFile {
         // Reconnecting would merge our stale copy into a fresh room: text doubled.
         setTimeout(() => this.events.emit("reset"), 0);
       } else {
+        const message = ACCESS_ENDED_CODES.includes(code)
+          ? "Your access to this session ended."
+          : null;
         const why = detail.errorReason ?? detail.reason ?? (code === 4404 ? "file not found" : `code ${code}`);
-        setTimeout(() => this.events.emit("failed", `The file cannot be opened (${why}).`), 0);
+        setTimeout(() => this.events.emit("failed", message ?? `The file cannot be opened (${why}).`), 0);
       }
     });
     this.state.observe(() => this.events.emit("dirty", this.dirty));

@@ -28,6 +28,7 @@ import { SearchPanel } from "./search";
 import { ProblemsPanel } from "./problems";
 import { LayoutMemory } from "./layoutmemory";
 import { SidebarSize } from "./sidebarsize";
+import { Pairing } from "./presence/pairing";
 
 /** Every this many failed reconnects, the caller checks whether the session still runs. */
 const RECONNECTS_BEFORE_CHECK = 3;
@@ -39,6 +40,18 @@ export interface IdeOptions {
   user: User;
   /** The IDE socket keeps failing: the session may have stopped. */
   onConnectionTrouble: () => void;
+  /** The gateway closed a socket with 4401/4403: this user's access ended or changed. */
+  onAccessLost?: (code: number) => void;
+}
+
+function hslToHex(hue: number, saturation: number, lightness: number): string {
+  const a = saturation * Math.min(lightness, 1 - lightness);
+  const channel = (n: number): string => {
+    const k = (n + hue / 30) % 12;
+    const value = lightness - a * Math.max(-1, Math.min(k - 3, 9 - k, 1));
+    return Math.round(value * 255).toString(16).padStart(2, "0");
+  };
+  return `#${channel(0)}${channel(8)}${channel(4)}`;
 }
 
 export function collabUser(user: User): CollabUser {
@@ -47,8 +60,10 @@ export function collabUser(user: User): CollabUser {
   const hue = hash % 360;
   return {
     name: user.display_name || user.username,
-    color: `hsl(${hue} 70% 45%)`,
-    colorLight: `hsl(${hue} 70% 45% / 0.25)`,
+    username: user.username,
+    // Hex, not hsl(): y-codemirror.next derives the selection colour by appending an alpha.
+    color: hslToHex(hue, 0.7, 0.45),
+    colorLight: `${hslToHex(hue, 0.7, 0.45)}40`,
   };
 }
 
@@ -73,6 +88,8 @@ export class Ide implements View {
   private readonly layout: LayoutMemory;
   private readonly sidebarSize: SidebarSize;
   private revealedPath: string | null = null;
+  /** Presence, follow mode and sharing; its `headerEl` goes in the session header. */
+  readonly pairing: Pairing;
   private readonly cleanups: (() => void)[] = [];
   private connectedOnce = false;
   private catalogCache: { at: number; catalog: Promise<CatalogResult> } | null = null;
@@ -146,6 +163,14 @@ export class Ide implements View {
     this.dbtPanel = new InvocationPanel(this.invocations, (command, args) => {
       void this.commandBar.submit(formatCommandLine(command, args));
     }, session.project);
+    const editorRow = h("div", { class: "editor-row" }, this.tabs.el, this.compiled.el, this.lineage.el);
+    this.pairing = new Pairing({
+      session,
+      user,
+      collabUser: this.context.user,
+      host: { open: (path) => this.tabs.open(path, false), active: () => this.tabs.active, area: editorRow },
+      onAccessLost: (code) => options.onAccessLost?.(code),
+    });
     this.el = h(
       "div",
       { class: "ide", "data-testid": "ide", "data-session": session.id },
@@ -153,7 +178,7 @@ export class Ide implements View {
       h(
         "div",
         { class: "main-column" },
-        h("div", { class: "editor-row" }, this.tabs.el, this.compiled.el, this.lineage.el),
+        editorRow,
         this.commandBar.el,
         this.dbtPanel.el,
         this.results.el,
@@ -202,6 +227,7 @@ export class Ide implements View {
         this.lineage.setActivePath(file?.path ?? null);
         // Read the names before the first keystroke wants them.
         if (file?.path.endsWith(".sql")) this.catalog().catch(() => undefined);
+        this.pairing.setActiveFile(file?.path ?? null);
       }),
     );
   }
@@ -234,6 +260,7 @@ export class Ide implements View {
     this.cleanups.push(() => window.removeEventListener("keydown", onKey));
     this.status.setConnection("connecting");
     this.rpc.start();
+    this.pairing.start();
   }
 
   private rememberLayout(): void {
@@ -313,6 +340,7 @@ export class Ide implements View {
   dispose(): void {
     for (const cleanup of this.cleanups.splice(0)) cleanup();
     this.rpc.stop();
+    this.pairing.dispose();
     this.tree.dispose();
     this.git.dispose();
     this.results.dispose();
@@ -361,7 +389,8 @@ export class Ide implements View {
     if (!this.connectedOnce) {
       try {
         const status = await this.rpc.request("session/status");
-        this.context.readOnly = status.role === "read-only";
+        // A guest in `view` mode reads only, whatever their own role on the project.
+        this.context.readOnly = status.role === "read-only" || this.options.session.mode === "view";
         this.status.setRole(status.role);
         this.status.setWarehouse(status.warehouse);
         this.el.dataset.role = status.role;

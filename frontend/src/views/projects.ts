@@ -4,6 +4,7 @@ import { listProjects, listSessions, startSession, type Project, type Session, t
 import { navigate } from "../router";
 import { errorMessage } from "../ui/notice";
 import { renderHeader } from "./header";
+import { createSharedWithMe } from "./sharedwithme";
 
 const ROLE_LABELS: Record<string, string> = {
   admin: "Admin",
@@ -25,7 +26,7 @@ export function createProjectsView(user: User, onLogout: () => void): View {
     "div",
     { class: "page" },
     renderHeader({ user, onLogout }),
-    h("main", { class: "page-main" }, h("h1", null, "Projects"), body),
+    h("main", { class: "page-main" }, h("h1", null, "Projects"), body, createSharedWithMe()),
   );
   let disposed = false;
 

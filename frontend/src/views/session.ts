@@ -15,6 +15,8 @@ import type { Ide } from "../ide/ide";
 import { navigate } from "../router";
 import { confirmDialog } from "../ui/dialog";
 import { errorMessage, showNotice } from "../ui/notice";
+import { accessChangedBanner } from "../ide/presence/accessnotice";
+import { accessEndedPanel, ownerStoppedPanel } from "./accessended";
 import { renderHeader } from "./header";
 import { endedPanel, errorPanel, loadingPanel, missingPanel, progressPanel, STATE_LABELS } from "./sessionpanels";
 
@@ -24,6 +26,8 @@ export class SessionView implements View {
   private readonly stateBadge: HTMLElement;
   private readonly stopButton: HTMLButtonElement;
   private readonly content: HTMLElement;
+  /** The IDE's participants list and Share button, while an IDE is mounted. */
+  private readonly pairingSlot = h("div", { class: "pairing-slot" });
   private current: Session | null = null;
   private ide: Ide | null = null;
   private unfollow: (() => void) | null = null;
@@ -47,7 +51,7 @@ export class SessionView implements View {
     this.el = h(
       "div",
       { class: "page session-page" },
-      renderHeader({ user, onLogout, context: [this.projectName, this.stateBadge, this.stopButton] }),
+      renderHeader({ user, onLogout, context: [this.projectName, this.stateBadge, this.pairingSlot, this.stopButton] }),
       this.content,
     );
   }
@@ -113,7 +117,13 @@ export class SessionView implements View {
         this.unmountIde();
         this.unfollow?.();
         this.unfollow = null;
-        replaceChildren(this.content, endedPanel(session, (retry) => void this.restart(session.project, retry)));
+        replaceChildren(
+          this.content,
+          // A guest's "Start again" would start a session of their own, not this one.
+          session.role === "guest"
+            ? ownerStoppedPanel(session.owner ?? session.user)
+            : endedPanel(session, (retry) => void this.restart(session.project, retry)),
+        );
         break;
     }
   }
@@ -123,7 +133,8 @@ export class SessionView implements View {
     document.title = `${session.project} · Analytics IDE`;
     this.stateBadge.textContent = STATE_LABELS[session.state];
     this.stateBadge.dataset.state = session.state;
-    this.stopButton.hidden = session.state === "stopped" || session.state === "failed";
+    // Only the owner stops a session; a guest's Stop would be refused.
+    this.stopButton.hidden = session.state === "stopped" || session.state === "failed" || session.role === "guest";
     this.el.dataset.state = session.state;
   }
 
@@ -152,7 +163,13 @@ export class SessionView implements View {
     }
     const session = this.current;
     if (this.disposed || this.ide || session?.state !== "ready") return;
-    this.ide = new module.Ide({ session, user: this.user, onConnectionTrouble: () => void this.refresh() });
+    this.ide = new module.Ide({
+      session,
+      user: this.user,
+      onConnectionTrouble: () => void this.refresh(),
+      onAccessLost: () => void this.accessLost(),
+    });
+    this.pairingSlot.replaceChildren(this.ide.pairing.headerEl);
     replaceChildren(this.content, this.ide.el);
     this.ide.start();
   }
@@ -160,6 +177,31 @@ export class SessionView implements View {
   private unmountIde(): void {
     this.ide?.dispose();
     this.ide = null;
+    this.pairingSlot.replaceChildren();
+  }
+
+  /** A guest's socket was closed for access reasons: ended, or another mode from now on. */
+  private async accessLost(): Promise<void> {
+    const before = this.current;
+    let session: Session;
+    try {
+      session = await getSession(this.sessionId);
+    } catch (error) {
+      if (this.disposed) return;
+      if (error instanceof ApiError && (error.status === 404 || error.status === 403)) {
+        this.unmountIde();
+        this.stopButton.hidden = true;
+        this.stateBadge.hidden = true;
+        replaceChildren(this.content, accessEndedPanel(before?.owner ?? before?.user ?? null));
+      }
+      return; // 401: the login ended and the app shows the login form
+    }
+    if (this.disposed || session.mode === before?.mode) return;
+    // The mode changed: a fresh IDE under the new mode, and a word about it.
+    this.unmountIde();
+    this.current = session;
+    await this.mountIde();
+    this.content.prepend(accessChangedBanner(session.mode ?? "edit", () => undefined));
   }
 
   private async restart(project: string, button: HTMLButtonElement): Promise<void> {
