@@ -16,7 +16,7 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import FileResponse, Response
+from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
@@ -44,7 +44,9 @@ FRONTEND_DIST = Path(__file__).resolve().parents[2] / "frontend" / "dist"
 
 
 class SpaFiles(StaticFiles):
-    """The built frontend; unknown paths get index.html (the app routes by hash)."""
+    """The built frontend; unknown paths get index.html (the app routes by hash), except
+    under ``/api/``: a script or the frontend asking for an endpoint that does not exist
+    gets a JSON 404, not a page that looks like a successful answer."""
 
     async def get_response(self, path: str, scope: Scope) -> Response:
         try:
@@ -52,6 +54,11 @@ class SpaFiles(StaticFiles):
         except HTTPException as exc:
             if exc.status_code != 404:
                 raise
+            if path == "api" or path.startswith("api/"):
+                return JSONResponse(
+                    {"error": {"code": "not_found", "message": "No such API endpoint."}},
+                    status_code=404,
+                )
             return FileResponse(Path(str(self.directory)) / "index.html")
 
 

@@ -129,3 +129,15 @@ def test_repeated_failures_lock_the_user_for_a_while(gateway: GatewayProcess) ->
     assert int(locked.headers["retry-after"]) > 0
     assert "Too many failed logins" in locked.json()["error"]["message"]
     assert Api(gateway.url).login("alice", PASSWORD).status_code == 200  # others unaffected
+
+
+def test_an_unknown_api_path_is_a_json_404_not_the_page(gateway: GatewayProcess) -> None:
+    """A script (or the frontend) asking for an endpoint that does not exist must not get
+    the frontend's page with 200, which would look like an empty successful answer."""
+    api = Api(gateway.url)
+    for path in ("/api/no-such-endpoint", "/api/projects/demo/no-such-thing", "/api"):
+        response = api.http.get(path)
+        assert response.status_code == 404, path
+        assert response.json()["error"]["code"] == "not_found"
+    page = api.http.get("/some/app/route")  # the app routes by hash; any other path is the app
+    assert page.status_code == 200 and "text/html" in page.headers["content-type"]
