@@ -118,6 +118,7 @@ class AwarenessGuard:
     def __init__(self, user: dict[str, str]) -> None:
         self.user = user
         self.client_id: int | None = None  # the awareness client this socket speaks for
+        self.clock = 0  # the newest clock it sent for that client
 
     def rewrite(self, frame: bytes) -> bytes | None:
         """The frame to forward, or None to drop it."""
@@ -137,6 +138,7 @@ class AwarenessGuard:
                     continue
                 stamped = _stamped(state, self.user)
                 if stamped is not None:
+                    self.clock = max(self.clock, clock)
                     entries.append(_uint(client) + _uint(clock) + _chunk(stamped))
             if not update.done:
                 return None
@@ -146,3 +148,12 @@ class AwarenessGuard:
             return None
         body = _uint(len(entries)) + b"".join(entries)
         return _uint(AWARENESS) + _chunk(body)
+
+    def farewell(self) -> bytes | None:
+        """The "left" update (state ``null``, a newer clock) for this socket's client, which
+        the gateway sends the room when the socket ends however it ends (closed, dropped,
+        revoked), so no one keeps seeing a participant who is gone; None if it never spoke."""
+        if self.client_id is None:
+            return None
+        entry = _uint(self.client_id) + _uint(self.clock + 1) + _chunk(b"null")
+        return _uint(AWARENESS) + _chunk(_uint(1) + entry)

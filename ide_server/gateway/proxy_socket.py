@@ -9,6 +9,7 @@ other is closed with the pod's close code (1003 tells the editor to re-open a do
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from typing import TYPE_CHECKING, Any
 
@@ -115,8 +116,7 @@ class _ClientToPod:
         while True:
             message = await self.receive()
             if message["type"] == "websocket.disconnect":
-                await self.upstream.close()
-                return
+                return  # the caller says goodbye for it, then closes the pod's side
             data = message.get("text")
             await self.forward(data if data is not None else message.get("bytes") or b"")
 
@@ -142,6 +142,14 @@ class _ClientToPod:
             # Noted, written in the background: a database outage never holds up a frame.
             self.services.activity.note(target.row.id)
         await self.upstream.send(data)
+
+    async def say_goodbye(self) -> None:
+        """Tell the room this socket's participant left (see AwarenessGuard.farewell)."""
+        farewell = self.awareness.farewell() if self.in_room else None
+        if farewell is None:
+            return
+        with contextlib.suppress(websockets.ConnectionClosed, OSError, TimeoutError):
+            await asyncio.wait_for(self.upstream.send(farewell), 2)
 
 
 async def _pod_to_client(upstream: ClientConnection, send: Send) -> None:
@@ -174,6 +182,7 @@ async def _pump(client: _ClientToPod, upstream: ClientConnection, send: Send) ->
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        await client.say_goodbye()
     if revoked in done:  # the pod side is closed by the caller's ``async with upstream``
         reason = client.sock.reason[:120]
         await send({"type": "websocket.close", "code": client.sock.code, "reason": reason})

@@ -336,6 +336,27 @@ async def test_presence_carries_the_logins_name_whatever_the_client_claims(pair:
             assert (await watcher.state_of(5151))["user"]["username"] == pair.name("view")
 
 
+async def test_a_participant_who_leaves_or_is_revoked_leaves_everyone_s_presence(
+    pair: Pair,
+) -> None:
+    """However a socket ends (closed by its client, or by a revoked share), the room hears
+    that its participant left, at once, instead of showing them until awareness times out."""
+    async with presence(pair.owner, pair.sid, "README.md") as watcher:
+        async with presence(pair.apis["edit"], pair.sid, "README.md") as guest:
+            await guest.send((6161, 4, {"cursor": {"anchor": 1}}))
+            assert (await watcher.state_of(6161))["user"]["username"] == pair.name("edit")
+        assert await watcher.state_of(6161, timeout=5) is None
+        name, api = _new_member(pair)
+        base = f"/api/sessions/{pair.sid}"
+        made = pair.owner.http.post(f"{base}/shares", json={"user": name, "mode": "edit"})
+        assert made.status_code == 201, made.text
+        async with presence(api, pair.sid, "README.md") as revoked:
+            await revoked.send((6262, 1, {"cursor": {"anchor": 2}}))
+            assert (await watcher.state_of(6262))["user"]["username"] == name
+            assert pair.owner.http.delete(f"{base}/shares/{name}").status_code == 204
+            assert await watcher.state_of(6262, timeout=5) is None
+
+
 async def _accept(api: Api, code: str) -> Any:
     return api.http.post(f"/api/invites/{code}/accept")
 
