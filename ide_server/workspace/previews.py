@@ -41,6 +41,12 @@ from .runs import ClientRuns
 log = logging.getLogger(__name__)
 
 KERNEL_START_TIMEOUT = 60.0
+
+
+class _KernelDied(Exception):
+    """The kernel exited (or stayed silent) before answering its first request."""
+
+
 _WATCH_INTERVAL = 1.0  # seconds of kernel silence between liveness checks
 # The kernel runs user SQL; it needs none of the pod's secrets.
 _PRIVATE_ENV_PREFIXES = ("IDE_POD_", "JUPYTER_TOKEN", "IDE_SQL_")
@@ -227,6 +233,19 @@ class QueryService:
         if self._client is not None and await self._kernel_alive():
             return self._client
         await self._forget_kernel()
+        try:
+            return await self._start_kernel()
+        except _KernelDied:
+            # A kernel that dies before its first reply (right after a crashed one, while
+            # jupyter-server's restarter is still busy with the old process) gets one more
+            # start before the user is told.
+            log.warning("the SQL kernel died while starting; starting it once more")
+            try:
+                return await self._start_kernel()
+            except _KernelDied:
+                raise WarehouseError("the SQL kernel did not start; see the pod log") from None
+
+    async def _start_kernel(self) -> Any:
         manager = self._workspace.kernel_manager
         _register_kernelspec(manager, self._workspace.config.runtime_dir)
         env = {k: v for k, v in os.environ.items() if not k.startswith(_PRIVATE_ENV_PREFIXES)}
@@ -244,9 +263,10 @@ class QueryService:
         try:
             await client.wait_for_ready(timeout=KERNEL_START_TIMEOUT)
         except RuntimeError as exc:
+            log.warning("the SQL kernel died before replying: %s", exc)
             client.stop_channels()
             await self._stop_kernel()
-            raise WarehouseError("the SQL kernel did not start; see the pod log") from exc
+            raise _KernelDied from exc
         self._client = client
         return client
 
