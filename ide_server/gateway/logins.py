@@ -6,6 +6,8 @@ import hashlib
 import secrets
 from datetime import UTC, datetime, timedelta
 
+from starlette.responses import Response
+
 from ..db import Database
 from .accounts import User
 
@@ -36,6 +38,24 @@ class Logins:
             (_hash(token), user.id, self.max_age),
         )
         return token
+
+    async def replace(self, old: str | None, user: User) -> str:
+        """A new login for ``user`` that ends ``old`` (the browser's previous token): a new
+        token at every login, so one planted before it is worth nothing after it."""
+        await self.delete(old)
+        return await self.create(user)
+
+    def set_cookie(self, response: Response, token: str, *, secure: bool) -> None:
+        """The login cookie, the same for a local login and a single sign-on."""
+        response.set_cookie(
+            COOKIE,
+            token,
+            max_age=int(self.max_age.total_seconds()),
+            httponly=True,
+            samesite="lax",
+            secure=secure,
+            path="/",
+        )
 
     async def resolve(self, token: str | None) -> User | None:
         """The user of a valid login, or None (unknown, idle too long, or past its max age)."""

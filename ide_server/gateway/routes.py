@@ -59,19 +59,9 @@ async def login(request: Request) -> Response:
         raise ApiError(403, "account_disabled", "This account is disabled; ask an admin.")
     svc.metrics.login("success")
     await audit.record(svc.db, username, "login")
-    # A new token at every login: a token planted before login is worth nothing after it.
-    await svc.logins.delete(request.cookies.get(COOKIE))
-    token = await svc.logins.create(user)
+    token = await svc.logins.replace(request.cookies.get(COOKIE), user)
     response = JSONResponse({"user": user.public()})
-    response.set_cookie(
-        COOKIE,
-        token,
-        max_age=int(svc.logins.max_age.total_seconds()),
-        httponly=True,
-        samesite="lax",
-        secure=svc.config.tls,
-        path="/",
-    )
+    svc.logins.set_cookie(response, token, secure=svc.config.tls)
     return response
 
 

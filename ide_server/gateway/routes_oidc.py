@@ -173,21 +173,12 @@ async def _finish_sign_in(request: Request) -> Response:
         raise ApiError(403, "sso_refused", str(exc)) from None
     svc.metrics.login("success", "sso")
     await audit.record(svc.db, user.username, "login.sso")
-    await svc.logins.delete(request.cookies.get(COOKIE))
-    token = await svc.logins.create(user)
+    token = await svc.logins.replace(request.cookies.get(COOKIE), user)
     sid = claims.get("sid")
     await sso.logins.remember(token, user.id, sid if isinstance(sid, str) else None, tokens)
     response = RedirectResponse(pending["next_path"], status_code=303)
     response.headers["Cache-Control"] = "no-store"
-    response.set_cookie(
-        COOKIE,
-        token,
-        max_age=int(svc.logins.max_age.total_seconds()),
-        httponly=True,
-        samesite="lax",
-        secure=svc.config.tls,
-        path="/",
-    )
+    svc.logins.set_cookie(response, token, secure=svc.config.tls)
     response.delete_cookie(BROWSER_COOKIE, path=_COOKIE_PATH)
     return response
 
