@@ -21,8 +21,7 @@ from pycrdt import Text
 from websockets.asyncio.client import ClientConnection
 
 from tests.support.client import Api, RpcFailure
-from tests.support.gateway import ADMIN_PASSWORD, PASSWORD, GatewayProcess, login_as
-from tests.support.pg import temporary_database
+from tests.support.gateway import ADMIN_PASSWORD, PASSWORD, GatewayProcess, login_as, two_replicas
 from tests.support.ydoc import room
 
 DEADLINE = 2.0
@@ -31,18 +30,8 @@ CLOSE_REVOKED = 4401
 
 @pytest.fixture(scope="module")
 def replicas(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[GatewayProcess, ...]]:
-    tmp = tmp_path_factory.mktemp("replicas")
-    with temporary_database(tmp) as url:
-        first = GatewayProcess(tmp / "data", url)
-        first.start()
-        second = GatewayProcess(tmp / "data", url)
-        try:
-            second.start()
-            yield first, second
-        finally:
-            second.stop()
-            first.stop()
-            first.stop_pods()
+    with two_replicas(tmp_path_factory.mktemp("replicas")) as gateways:
+        yield gateways
 
 
 def _user(gw: GatewayProcess, role: str = "developer") -> str:

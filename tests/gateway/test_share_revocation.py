@@ -17,8 +17,7 @@ import websockets
 from websockets.asyncio.client import ClientConnection
 
 from tests.support.client import Api, Rpc, RpcFailure
-from tests.support.gateway import ADMIN_PASSWORD, PASSWORD, GatewayProcess, login_as
-from tests.support.pg import temporary_database
+from tests.support.gateway import ADMIN_PASSWORD, PASSWORD, GatewayProcess, login_as, two_replicas
 from tests.support.ydoc import room
 
 DEADLINE = 1.0
@@ -27,18 +26,8 @@ CLOSE_REVOKED, CLOSE_CHANGED = 4401, 4403
 
 @pytest.fixture(scope="module")
 def replicas(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[GatewayProcess, ...]]:
-    tmp = tmp_path_factory.mktemp("share-replicas")
-    with temporary_database(tmp) as url:
-        first = GatewayProcess(tmp / "data", url)
-        first.start()
-        second = GatewayProcess(tmp / "data", url)
-        try:
-            second.start()
-            yield first, second
-        finally:
-            second.stop()
-            first.stop()
-            first.stop_pods()
+    with two_replicas(tmp_path_factory.mktemp("share-replicas")) as gateways:
+        yield gateways
 
 
 @dataclass

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -10,10 +11,13 @@ import ssl
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import httpx
+
+from tests.support.pg import temporary_database
 
 if TYPE_CHECKING:
     from tests.support.client import Api
@@ -138,6 +142,22 @@ class GatewayProcess:
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
+
+
+@contextlib.contextmanager
+def two_replicas(tmp: Path) -> Iterator[tuple[GatewayProcess, GatewayProcess]]:
+    """Two gateway replicas on one PostgreSQL database and one data dir."""
+    with temporary_database(tmp) as url:
+        first = GatewayProcess(tmp / "data", url)
+        first.start()
+        second = GatewayProcess(tmp / "data", url)
+        try:
+            second.start()
+            yield first, second
+        finally:
+            second.stop()
+            first.stop()
+            first.stop_pods()
 
 
 def login_as(gw: GatewayProcess, user: str, password: str = PASSWORD) -> Api:
