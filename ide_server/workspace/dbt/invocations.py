@@ -38,7 +38,10 @@ class Invocation:
     cancel_requested: bool = False
     show_run_id: str | None = None  # a DuckDB show's preview, run by the pod (see .show)
     started: asyncio.Event = field(default_factory=asyncio.Event)  # its process runs
-    done: asyncio.Event = field(default_factory=asyncio.Event)  # dbt/done was sent
+    done: asyncio.Event = field(default_factory=asyncio.Event)  # its end is decided
+    # Set once the end is kept (spooled) and dbt/done went out: what a cancel waits for,
+    # so a session stopping right after collects the final record, not a "running" one.
+    finished: asyncio.Event = field(default_factory=asyncio.Event)
     db_released: asyncio.Event = field(default_factory=asyncio.Event)  # process exited
     # Keeps the final record and artifacts in the spool before dbt/done goes out.
     on_finish: Callable[[Invocation], Awaitable[None]] | None = None
@@ -76,24 +79,28 @@ class Invocation:
             )
 
     async def finish(self, *, success: bool, cancelled: bool, counts: dict[str, int]) -> None:
-        if self.done.is_set():
+        if self.done.is_set():  # another path ends it: wait until it is kept
+            await self.finished.wait()
             return
         self.elapsed_ms = round((time.monotonic() - self.started_mono) * 1000, 1)
         self.counts = {k: int(counts.get(k, 0)) for k in self.counts}
         self.status = "cancelled" if cancelled else ("success" if success else "error")
         self.done.set()
-        if self.on_finish is not None:
-            await self.on_finish(self)
-        await self.notify(
-            "dbt/done",
-            {
-                "invocation_id": self.invocation_id,
-                "success": success and not cancelled,
-                "cancelled": cancelled,
-                "elapsed_ms": self.elapsed_ms,
-                "counts": dict(self.counts),
-            },
-        )
+        try:
+            if self.on_finish is not None:
+                await self.on_finish(self)
+            await self.notify(
+                "dbt/done",
+                {
+                    "invocation_id": self.invocation_id,
+                    "success": success and not cancelled,
+                    "cancelled": cancelled,
+                    "elapsed_ms": self.elapsed_ms,
+                    "counts": dict(self.counts),
+                },
+            )
+        finally:
+            self.finished.set()
 
     async def cancel(self) -> None:
         """SIGINT (dbt's own cancel), then SIGKILL if it has not ended after a grace period."""
