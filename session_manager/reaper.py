@@ -17,6 +17,7 @@ from typing import Any
 import psycopg
 
 from .manager import SessionManager
+from .periodic import Periodic
 from .pods import pod_activity
 from .states import State
 from .store import SessionRow
@@ -40,19 +41,16 @@ class Reaper:
         self.database_url = database_url
         self.manager = manager
         self.policy = policy
-        self._task: asyncio.Task[None] | None = None
+        self._loop = Periodic("reaper pass", self._pass, policy.cull_interval,
+                              first_round_at_once=True)  # fmt: skip
         self._lock_conn: psycopg.AsyncConnection | None = None
         self.is_leader = False
 
     def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.create_task(self._run())
+        self._loop.start()
 
     async def stop(self) -> None:
-        task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
+        await self._loop.stop()
         await self._release()
 
     async def _release(self) -> None:
@@ -81,21 +79,17 @@ class Reaper:
         await conn.close()
         return False
 
-    async def _run(self) -> None:
-        while True:
-            try:
-                if await self._lead():
-                    began = time.monotonic()
-                    await self.reap_once()
-                    if self.manager.metrics is not None:
-                        self.manager.metrics.reaper_pass(time.monotonic() - began)
-                    await self.manager.reconcile()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("reaper pass failed; retrying at the next interval")
-                await self._release()
-            await asyncio.sleep(self.policy.cull_interval)
+    async def _pass(self) -> None:
+        try:
+            if await self._lead():
+                began = time.monotonic()
+                await self.reap_once()
+                if self.manager.metrics is not None:
+                    self.manager.metrics.reaper_pass(time.monotonic() - began)
+                await self.manager.reconcile()
+        except Exception:
+            await self._release()  # another replica may lead meanwhile
+            raise
 
     async def reap_once(self) -> list[tuple[str, str]]:
         """One pass over the ready sessions; returns the (session id, reason) it stopped.

@@ -10,11 +10,12 @@ never lost.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+
+from session_manager.periodic import Periodic
 
 from ..db import DatabaseUnavailable
 
@@ -37,7 +38,7 @@ class ActivityBuffer:
         self._tick = tick
         self._pending: dict[str, datetime] = {}
         self._written: dict[str, float] = {}  # monotonic time of each session's last write
-        self._task: asyncio.Task[None] | None = None
+        self._loop = Periodic("recording session activity", self._flush_due, tick)
 
     def note(self, session_id: str) -> None:
         """The session saw traffic now. Never blocks, never raises."""
@@ -48,15 +49,12 @@ class ActivityBuffer:
         return len(self._pending)
 
     def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.ensure_future(self._run())
+        self._loop.start()
 
     async def stop(self) -> None:
         """Stop the task and write what is pending once more; safe to call twice."""
-        task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
+        if self._loop.running:
+            await self._loop.stop()
             await self.flush(due_only=False)
 
     async def flush(self, *, due_only: bool = True) -> bool:
@@ -79,7 +77,5 @@ class ActivityBuffer:
                 del self._pending[session_id]
         return True
 
-    async def _run(self) -> None:
-        while True:
-            await asyncio.sleep(self._tick)
-            await self.flush()
+    async def _flush_due(self) -> None:
+        await self.flush()

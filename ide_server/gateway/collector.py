@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from session_manager.manager import SessionManager
+from session_manager.periodic import Periodic
 from session_manager.states import State
 from session_manager.store import SessionRow
 
@@ -66,27 +67,15 @@ class InvocationCollector:
         self.prefix = prefix
         self.interval = interval
         self._backoff: dict[tuple[str, str], _Backoff] = {}
-        self._task: asyncio.Task[None] | None = None
+        self._loop = Periodic(
+            "collecting dbt invocations", self.collect_all, interval, first_round_at_once=True
+        )
 
     def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.create_task(self._run())
+        self._loop.start()
 
     async def stop(self) -> None:
-        task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
-
-    async def _run(self) -> None:
-        while True:
-            try:
-                await self.collect_all()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("collecting dbt invocations failed; retrying")
-            await asyncio.sleep(self.interval)
+        await self._loop.stop()
 
     async def collect_all(self) -> None:
         rows = await self.manager.store.list(states=(State.READY,))

@@ -9,7 +9,6 @@ replica's own. Every label value is created up front so each series exists at ze
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 import time
@@ -19,6 +18,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, gene
 from prometheus_client.core import CounterMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from session_manager.periodic import Periodic
 from session_manager.states import State
 
 from ..db import Database
@@ -122,7 +122,8 @@ class GatewayMetrics:
                 self.logins.labels(result, method)
         for kind in SOCKET_KINDS:
             self.websockets.labels(kind)
-        self._lag_task: asyncio.Task[None] | None = None
+        self._lag_sampler = Periodic("loop-lag", self._sample_lag, LAG_INTERVAL)
+        self._last_sample: float | None = None
         self._dbt = _DbtInvocations()
         r.register(self._dbt)
 
@@ -147,21 +148,18 @@ class GatewayMetrics:
 
     # -- the loop-lag sampler ---------------------------------------------------------------
     def start(self) -> None:
-        if self._lag_task is None:
-            self._lag_task = asyncio.create_task(self._sample_lag(), name="loop-lag")
+        self._last_sample = None
+        self._lag_sampler.start()
 
     async def stop(self) -> None:
-        task, self._lag_task = self._lag_task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await self._lag_sampler.stop()
 
     async def _sample_lag(self) -> None:
-        while True:
-            before = time.monotonic()
-            await asyncio.sleep(LAG_INTERVAL)
-            self.loop_lag.observe(max(0.0, time.monotonic() - before - LAG_INTERVAL))
+        """How much later than asked this round woke: the loop was busy for that long."""
+        now = time.monotonic()
+        if self._last_sample is not None:
+            self.loop_lag.observe(max(0.0, now - self._last_sample - LAG_INTERVAL))
+        self._last_sample = now
 
     # -- a scrape ------------------------------------------------------------------------------
     async def render(self, db: Database) -> bytes:

@@ -21,11 +21,12 @@ whatever the number of sockets (see docs/security.md).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
+
+from session_manager.periodic import Periodic
 
 from ..db import Database, DatabaseUnavailable
 from .access import ACCESS_COLUMNS, ACCESS_JOINS, Access, decide, mode_rank
@@ -111,7 +112,7 @@ class SocketRegistry:
         self.idle = timedelta(seconds=idle_timeout)
         self.interval = interval
         self._open: set[OpenSocket] = set()
-        self._task: asyncio.Task[None] | None = None
+        self._loop = Periodic("socket-revalidation", self._round, interval)
 
     def register(
         self, token: str, session_id: str, role: str, guest_mode: str | None = None
@@ -127,26 +128,17 @@ class SocketRegistry:
         return len(self._open)
 
     async def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.create_task(self._run(), name="socket-revalidation")
+        self._loop.start()
 
     async def stop(self) -> None:
-        task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await self._loop.stop()
 
-    async def _run(self) -> None:
-        while True:
-            await asyncio.sleep(self.interval)
-            try:
-                await self.revalidate()
-            except DatabaseUnavailable:
-                # Open sockets keep working through an outage; the check resumes after it.
-                log.warning("cannot revalidate open sockets: metadata database unreachable")
-            except Exception:
-                log.exception("revalidation of open sockets failed")
+    async def _round(self) -> None:
+        try:
+            await self.revalidate()
+        except DatabaseUnavailable:
+            # Open sockets keep working through an outage; the check resumes after it.
+            log.warning("cannot revalidate open sockets: metadata database unreachable")
 
     async def revalidate(self) -> None:
         """One pass over every open socket of this replica."""

@@ -14,12 +14,13 @@ tokens are used, so a rotating refresh token is never spent twice.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 from dataclasses import asdict
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
+
+from session_manager.periodic import Periodic
 
 from ..db import DatabaseUnavailable
 from . import audit
@@ -48,7 +49,8 @@ class SsoLogins:
         config = services.config
         self.interval = timedelta(seconds=config.oidc_refresh_interval)
         self.grace = timedelta(seconds=config.oidc_outage_grace)
-        self._task: asyncio.Task[None] | None = None
+        pause = min(5.0, max(self.interval.total_seconds() / 4, 0.5))
+        self._loop = Periodic("sso-refresh", self._round, pause)
 
     # -- storage ---------------------------------------------------------------------
 
@@ -209,29 +211,19 @@ class SsoLogins:
     # -- the loop --------------------------------------------------------------------
 
     async def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.create_task(self._run(), name="sso-refresh")
+        self._loop.start()
 
     async def stop(self) -> None:
-        task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await self._loop.stop()
 
-    async def _run(self) -> None:
-        pause = min(5.0, max(self.interval.total_seconds() / 4, 0.5))
-        while True:
-            await asyncio.sleep(pause)
-            try:
-                await self.check_due()
-                await self.services.db.execute(
-                    "DELETE FROM oidc_pending WHERE created_at < now() - interval '15 minutes';"
-                )
-                await self.services.db.execute(
-                    "DELETE FROM oidc_seen_logout_tokens WHERE expires_at < now()"
-                )
-            except DatabaseUnavailable:
-                log.warning("cannot check SSO logins: metadata database unreachable")
-            except Exception:
-                log.exception("checking SSO logins failed")
+    async def _round(self) -> None:
+        try:
+            await self.check_due()
+            await self.services.db.execute(
+                "DELETE FROM oidc_pending WHERE created_at < now() - interval '15 minutes';"
+            )
+            await self.services.db.execute(
+                "DELETE FROM oidc_seen_logout_tokens WHERE expires_at < now()"
+            )
+        except DatabaseUnavailable:
+            log.warning("cannot check SSO logins: metadata database unreachable")
