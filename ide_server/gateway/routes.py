@@ -6,7 +6,7 @@ import asyncio
 import json
 import time
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
@@ -27,7 +27,17 @@ from .passwords import verify_password_async
 from .sso_service import end_session_url, session_start_allowed
 from .throttle import Throttled, address_key
 
+if TYPE_CHECKING:
+    from .services import Services
+
 _BAD_LOGIN = "Invalid username or password."
+
+
+def _bad_login(svc: Services) -> str:
+    if svc.config.auth_mode == "local":
+        return _BAD_LOGIN
+    name = svc.config.oidc_provider_name
+    return f"{_BAD_LOGIN} If your account signs in with {name}, use “Sign in with {name}”."
 
 
 async def login(request: Request) -> Response:
@@ -46,11 +56,13 @@ async def login(request: Request) -> Response:
             429, "too_many_attempts", str(exc), {"Retry-After": str(exc.retry_after)}
         ) from None
     user, hashed = await svc.accounts.password_hash(username)
-    await refuse_sso_user(svc, user)
     if not await verify_password_async(password, hashed) or user is None:
+        # The same answer for an unknown name, a wrong password and an SSO user (whose
+        # password is cleared at each sign-in): the answer must not tell which names exist.
         svc.metrics.login("failure")
         await audit.record(svc.db, username, "login.failed")
-        raise ApiError(401, "invalid_credentials", _BAD_LOGIN)
+        raise ApiError(401, "invalid_credentials", _bad_login(svc))
+    await refuse_sso_user(svc, user)  # a password set since: still not a way in
     await refuse_local_login(svc, user)
     await svc.throttle.succeeded(address, username)
     if user.disabled:

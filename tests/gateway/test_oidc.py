@@ -262,6 +262,18 @@ def test_local_login_is_refused_for_an_sso_user(sso: Sso) -> None:
     assert answer.status_code == 403
     assert answer.json()["error"]["code"] == "sso_required"
     assert "sign in with Example SSO" in answer.json()["error"]["message"]
+    # A wrong password tells nothing: an SSO user's name answers as a name nobody has.
+    answers = [
+        httpx.post(
+            f"{gw.url}/api/auth/login",
+            json={"username": name, "password": "not-the-password"},
+            headers={"Origin": gw.url},
+        )
+        for name in (sub, "nobody-has-this-name")
+    ]
+    assert [a.status_code for a in answers] == [401, 401]
+    assert answers[0].json() == answers[1].json()
+    assert "Sign in with Example SSO" in answers[0].json()["error"]["message"]
     # Local users still log in in `both` mode.
     assert login_as(gw, "admin", ADMIN_PASSWORD).cookie
 
