@@ -179,6 +179,17 @@ def _run(config: Config, action: Callable[[Any], Awaitable[None]]) -> None:
     asyncio.run(_with_services(config, action))
 
 
+def cli_actor() -> str:
+    """Who the audit log names for a command run here: ``cli:<OS user>`` (no account name
+    can contain a colon, so it is never taken for one)."""
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):  # no name for this uid (a bare container)
+        import os
+
+        return f"cli:uid-{os.getuid()}"
+
+
 def _password(args: argparse.Namespace) -> str:
     return args.password or getpass.getpass(f"Password for {args.username}: ")
 
@@ -199,7 +210,7 @@ async def _user_add(services: Any, args: argparse.Namespace) -> None:
         is_admin=args.admin,
         email=args.email or "",
         display_name=args.display_name or "",
-        actor=None,
+        actor=cli_actor(),
     )
     print(f"created user {args.username}")
 
@@ -207,7 +218,7 @@ async def _user_add(services: Any, args: argparse.Namespace) -> None:
 async def _user_admin(services: Any, args: argparse.Namespace) -> None:
     from .gateway import admin
 
-    await admin.set_admin(services, args.username, args.grant, None)
+    await admin.set_admin(services, args.username, args.grant, cli_actor())
     print(f"{args.username} is {'an admin' if args.grant else 'no longer an admin'}")
 
 
@@ -223,7 +234,7 @@ async def _user_list(services: Any, args: argparse.Namespace) -> None:
 async def _user_disable(services: Any, args: argparse.Namespace) -> None:
     from .gateway import admin
 
-    result = await admin.disable_user(services, args.username, None)
+    result = await admin.disable_user(services, args.username, cli_actor())
     print(
         f"disabled {args.username}: {result['logins_ended']} login(s) ended, "
         f"{result['sessions_stopped']} session(s) stopped, volumes kept"
@@ -233,21 +244,21 @@ async def _user_disable(services: Any, args: argparse.Namespace) -> None:
 async def _user_enable(services: Any, args: argparse.Namespace) -> None:
     from .gateway import admin
 
-    await admin.enable_user(services, args.username, None)
+    await admin.enable_user(services, args.username, cli_actor())
     print(f"enabled {args.username}")
 
 
 async def _user_passwd(services: Any, args: argparse.Namespace) -> None:
     from .gateway import admin
 
-    result = await admin.reset_password(services, args.username, _password(args), None)
+    result = await admin.reset_password(services, args.username, _password(args), cli_actor())
     print(f"password of {args.username} set; {result['logins_ended']} login(s) ended")
 
 
 async def _user_break_glass(services: Any, args: argparse.Namespace) -> None:
     from .gateway.break_glass import set_break_glass
 
-    await set_break_glass(services, args.username, args.state == "on", None)
+    await set_break_glass(services, args.username, args.state == "on", cli_actor())
     print(f"break-glass {args.state} for {args.username}")
 
 
@@ -262,7 +273,7 @@ async def _project_add(services: Any, args: argparse.Namespace) -> None:
         args.default_branch,
         deploy_token=token,
         check_remote=not args.skip_remote_check,
-        actor=None,
+        actor=cli_actor(),
     )
     print(f"created project {args.name}")
 
@@ -271,7 +282,11 @@ async def _project_edit(services: Any, args: argparse.Namespace) -> None:
     from .gateway import admin_projects
 
     view = await admin_projects.edit_project(
-        services, args.name, git_url=args.git_url, default_branch=args.default_branch, actor=None
+        services,
+        args.name,
+        git_url=args.git_url,
+        default_branch=args.default_branch,
+        actor=cli_actor(),
     )
     print(f"project {args.name}: {view['git_url']} ({view['default_branch']})")
 
@@ -280,11 +295,11 @@ async def _project_deploy_token(services: Any, args: argparse.Namespace) -> None
     from .gateway import admin_projects
 
     if args.remove:
-        await admin_projects.delete_deploy_token(services, args.name, None)
+        await admin_projects.delete_deploy_token(services, args.name, cli_actor())
         print(f"deploy token of {args.name} removed")
         return
     result = await admin_projects.set_deploy_token(
-        services, args.name, _secret("Deploy token: "), None
+        services, args.name, _secret("Deploy token: "), cli_actor()
     )
     print(f"deploy token of {args.name} set ({result['hint']})")
 
@@ -312,7 +327,7 @@ async def _project_remove(services: Any, args: argparse.Namespace) -> None:
     from .gateway import admin
 
     result = await admin.remove_project(
-        services, args.name, delete_volumes=args.delete_volumes, actor=None
+        services, args.name, delete_volumes=args.delete_volumes, actor=cli_actor()
     )
     fate = "deleted" if args.delete_volumes else "kept"
     print(
@@ -345,6 +360,12 @@ async def _project_connection(services: Any, args: argparse.Namespace) -> None:
     from .gateway.accounts import AccountError
     from .gateway.warehouse_config import NO_CONNECTION, InvalidSettings
 
+    if args.remove:
+        if args.type is not None:
+            raise AccountError("--remove takes no other option")
+        removed = await admin.remove_connection(services, args.name, cli_actor())
+        print(f"connection of {args.name} removed" if removed else f"{args.name}: {NO_CONNECTION}")
+        return
     if args.type is None:  # show it
         project = await services.accounts.project_by_name(args.name)
         if project is None:
@@ -353,7 +374,9 @@ async def _project_connection(services: Any, args: argparse.Namespace) -> None:
         print(json.dumps(connection) if connection else f"{args.name}: {NO_CONNECTION}")
         return
     try:
-        connection = await admin.set_connection(services, args.name, _connection_body(args), None)
+        connection = await admin.set_connection(
+            services, args.name, _connection_body(args), cli_actor()
+        )
     except InvalidSettings as exc:
         raise AccountError(str(exc)) from None
     print(f"connection of {args.name} set: {json.dumps(connection)}")
@@ -363,7 +386,7 @@ async def _project_connection(services: Any, args: argparse.Namespace) -> None:
 async def _member_add(services: Any, args: argparse.Namespace) -> None:
     from .gateway import admin
 
-    await admin.add_member(services, args.project, args.username, args.role, None)
+    await admin.add_member(services, args.project, args.username, args.role, cli_actor())
     print(f"{args.username} is {args.role} on {args.project}")
 
 
@@ -376,14 +399,14 @@ async def _member_list(services: Any, args: argparse.Namespace) -> None:
 async def _member_role(services: Any, args: argparse.Namespace) -> None:
     from .gateway import admin
 
-    result = await admin.set_role(services, args.project, args.username, args.role, None)
+    result = await admin.set_role(services, args.project, args.username, args.role, cli_actor())
     print(f"{args.username} is {args.role} on {args.project} (was {result['previous_role']})")
 
 
 async def _member_remove(services: Any, args: argparse.Namespace) -> None:
     from .gateway import admin
 
-    result = await admin.remove_member(services, args.project, args.username, None)
+    result = await admin.remove_member(services, args.project, args.username, cli_actor())
     print(
         f"{args.username} removed from {args.project}; "
         f"{result['sessions_stopped']} session(s) stopped"
@@ -409,7 +432,7 @@ async def _session_stop(services: Any, args: argparse.Namespace) -> None:
     row = await services.store.get(args.session_id)
     if row is None:
         raise AccountNotFound(f"no session {args.session_id!r}")
-    await audit.record(services.db, None, "session.stop", session=row.id, owner=row.username)
+    await audit.record(services.db, cli_actor(), "session.stop", session=row.id, owner=row.username)
     await services.manager.stop_session(row.id, reason="stopped by an admin")
     print(f"stopped session {row.id} of {row.username} on {row.project}; volume kept")
 
@@ -565,6 +588,9 @@ def build_parser() -> argparse.ArgumentParser:
     connection.add_argument("--port", type=int, help="postgres: its port (5432)")
     connection.add_argument("--database", help="postgres: the database")
     connection.add_argument("--sslmode", help="postgres: libpq's sslmode (e.g. require)")
+    connection.add_argument(
+        "--remove", action="store_true", help="remove the connection (previews and dbt stop)"
+    )
     subs += [
         project_add,
         project.add_parser("list", help="list projects"),

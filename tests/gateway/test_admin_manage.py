@@ -4,6 +4,7 @@ and the caller's own logins, against the real gateway."""
 
 from __future__ import annotations
 
+import getpass
 import secrets
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -243,3 +244,14 @@ def test_git_token_hint_and_cli_sessions(gateway: GatewayProcess, admin: Api) ->
     assert user.http.get("/api/admin/users").status_code == 200
     gateway.cli("user", "admin", name, "--revoke")
     assert user.http.get("/api/admin/users").status_code == 403
+
+
+def test_a_command_line_change_is_audited_with_who_ran_it(
+    gateway: GatewayProcess, admin: Api
+) -> None:
+    name = _name("c")
+    gateway.cli("user", "add", name, "--password", PASSWORD)
+    gateway.cli("user", "disable", name)
+    rows = [e for e in _audit(admin, action="user.") if e["detail"].get("user") == name]
+    assert rows, "the command line's changes are in the audit log"
+    assert {e["actor"] for e in rows} == {f"cli:{getpass.getuser()}"}
