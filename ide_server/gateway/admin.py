@@ -214,3 +214,17 @@ async def set_connection(
         services.db, actor, "project.connection", project=project, type=connection["type"]
     )
     return connection
+
+
+async def remove_connection(services: Services, project: str, actor: str | None) -> bool:
+    """Remove a project's connection; False if it had none. Pods started after it answer
+    every preview and dbt command with "no warehouse connection" (-32043); running ones
+    keep theirs until restarted.
+    """
+    row = await services.accounts.project_by_name(project)
+    if row is None:
+        raise AccountNotFound(f"no project {project!r}")
+    removed = await services.warehouses.delete_connection(row.id)
+    if removed:
+        await audit.record(services.db, actor, "project.connection_removed", project=project)
+    return removed

@@ -54,6 +54,15 @@ async def put_connection(request: Request, user: User, project: Project, role: s
     return JSONResponse(connection)
 
 
+@_member
+async def delete_connection(request: Request, user: User, project: Project, role: str) -> Response:
+    if role != "admin":
+        raise ApiError(403, "forbidden", "Only the project's admins may remove its connection.")
+    if not await admin.remove_connection(services(request), project.name, user.username):
+        raise ApiError(404, "no_connection", NO_CONNECTION)
+    return Response(status_code=204)
+
+
 async def _view(request: Request, user: User, project: Project) -> dict[str, Any]:
     svc = services(request)
     mine = await svc.warehouses.credentials_of(user.id, project.id)
@@ -103,6 +112,7 @@ async def post_test(request: Request, user: User, project: Project, role: str) -
 ROUTES = [
     Route("/api/projects/{name}/connection", get_connection, methods=["GET"]),
     Route("/api/projects/{name}/connection", put_connection, methods=["PUT"]),
+    Route("/api/projects/{name}/connection", delete_connection, methods=["DELETE"]),
     Route("/api/projects/{name}/credentials", get_credentials, methods=["GET"]),
     Route("/api/projects/{name}/credentials", put_credentials, methods=["PUT"]),
     Route("/api/projects/{name}/credentials", delete_credentials, methods=["DELETE"]),

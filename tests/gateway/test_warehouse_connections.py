@@ -180,6 +180,36 @@ def test_setting_a_connection_is_audited(admin: Api, gateway: GatewayProcess, ba
     assert rows == [("admin", {"project": other, "type": "duckdb"})]
 
 
+def test_removing_a_connection(
+    admin: Api, alice: Api, dave: Api, gateway: GatewayProcess, bare: str
+) -> None:
+    other = f"{bare}r"
+    gateway.cli("project", "add", other, "file:///nonexistent.git", "--skip-remote-check")
+    gateway.cli("member", "add", other, "alice", "developer")
+    body = {"type": "postgres", "host": "db.example.com", "database": "analytics"}
+    assert admin.http.put(f"/api/projects/{other}/connection", json=body).status_code == 200
+    assert alice.http.delete(f"/api/projects/{other}/connection").status_code == 403
+    assert dave.http.delete(f"/api/projects/{other}/connection").status_code == 404
+    assert admin.http.get(f"/api/projects/{other}/connection").status_code == 200  # still set
+    assert admin.http.delete(f"/api/projects/{other}/connection").status_code == 204
+    gone = alice.http.get(f"/api/projects/{other}/connection")
+    assert gone.status_code == 404 and _error(gone) == NO_CONNECTION
+    again = admin.http.delete(f"/api/projects/{other}/connection")
+    assert again.status_code == 404 and again.json()["error"]["code"] == "no_connection"
+    # The command line removes one too, and says when there was none.
+    gateway.cli("project", "connection", other, "--type", "duckdb")
+    assert "removed" in gateway.cli("project", "connection", other, "--remove")
+    assert NO_CONNECTION in gateway.cli("project", "connection", other, "--remove")
+    with psycopg.connect(gateway.database_url) as conn:
+        actors = conn.execute(
+            "SELECT actor FROM audit_log WHERE action = 'project.connection_removed'"
+            " AND detail->>'project' = %s ORDER BY id",
+            (other,),
+        ).fetchall()
+    assert [a[0] for a in actors][0] == "admin" and len(actors) == 2
+    assert actors[1][0].startswith("cli:")
+
+
 # -- development credentials ----------------------------------------------------------
 
 
