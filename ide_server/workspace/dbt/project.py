@@ -5,6 +5,12 @@ process-global, so one dbt call at a time, from one thread). The manifest is reu
 every call (``dbtRunner(manifest=...)``); when a project file changed since the last
 parse, dbt parses again, partially (its ``partial_parse.msgpack`` lives in the worker's
 private target directory, never the project's).
+
+A file that does not parse (half-typed Jinja, autosaved) must not take the whole project
+down with it: the last manifest that parsed stays in use, and :attr:`Project.parse_error`
+says why it is stale. Lineage and completion keep working on it; a node compiled from disk
+meanwhile is compiled from the file's text as it is now, so its own error shows, not a
+stale success.
 """
 
 from __future__ import annotations
@@ -44,18 +50,33 @@ class Project:
         self.project_dir = project_dir
         self._common = common_args
         self._manifest: Any = None
-        self._fingerprint: tuple[Any, ...] | None = None
+        self._fingerprint: tuple[Any, ...] | None = None  # of the files it was parsed from
+        self.parse_error: CompileFailed | None = None  # why the manifest is the last good one
+        self._failed_fingerprint: tuple[Any, ...] | None = None
 
     def manifest(self) -> Any:
-        """The parsed manifest, parsed again first if any project file changed."""
-        fingerprint = self._files_fingerprint()
-        if self._manifest is None or fingerprint != self._fingerprint:
-            from dbt.cli.main import dbtRunner
+        """The parsed manifest, parsed again first if any project file changed.
 
-            result: Any = dbtRunner().invoke(["parse", *self._common])
-            if not result.success or result.result is None:
-                raise CompileFailed(_message_of(result), None, _line_of(_message_of(result)))
-            self._manifest, self._fingerprint = result.result, fingerprint
+        If the files no longer parse, the last manifest that did (see the module's doc);
+        with no such manifest, the parse error.
+        """
+        fingerprint = self._files_fingerprint()
+        if fingerprint == self._fingerprint and self._manifest is not None:
+            return self._manifest
+        if self.parse_error is not None and fingerprint == self._failed_fingerprint:
+            return self._manifest  # these files failed already: no second parse
+        from dbt.cli.main import dbtRunner
+
+        result: Any = dbtRunner().invoke(["parse", *self._common])
+        if not result.success or result.result is None:
+            message = _message_of(result)
+            error = CompileFailed(message, self._path_in(message, fingerprint), _line_of(message))
+            if self._manifest is None:
+                raise error
+            self.parse_error, self._failed_fingerprint = error, fingerprint
+            return self._manifest
+        self._manifest, self._fingerprint = result.result, fingerprint
+        self.parse_error = None
         return self._manifest
 
     def node_at(self, path: str) -> Any:
@@ -86,6 +107,8 @@ class Project:
 
         manifest = self.manifest()
         node = self.node_at(path) if path else None
+        if node is not None and text is None and self.parse_error is not None:
+            text = self._text_on_disk(path)  # the stale manifest holds older code
         if node is None:
             if text is None:
                 raise CompileFailed(
@@ -103,6 +126,21 @@ class Project:
             raise CompileFailed(message, path, _line_of(message))
         compiled = result.result.results[0].node
         return Compiled(str(compiled.compiled_code or ""), node.unique_id if node else None)
+
+    def _path_in(self, message: str, fingerprint: tuple[Any, ...]) -> str | None:
+        """The project file a parse error names, if it names one (dbt says "in model x
+        (models/x.sql)")."""
+        for full, _mtime, _size in fingerprint:
+            relative = os.path.relpath(full, self.project_dir)
+            if relative in message:
+                return relative
+        return None
+
+    def _text_on_disk(self, path: str | None) -> str | None:
+        try:
+            return (self.project_dir / str(path)).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            return None
 
     def _files_fingerprint(self) -> tuple[Any, ...]:
         entries: list[tuple[str, int, int]] = []

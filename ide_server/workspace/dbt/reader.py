@@ -82,6 +82,8 @@ class Reader:
         op = request["op"]
         if op == "parse":
             manifest = self.project.manifest()
+            if self.project.parse_error is not None:
+                raise self.project.parse_error
             return {"nodes": len(manifest.nodes)}
         if op == "compile":
             if request.get("dev_free"):  # no command holds the dev file: read its relations
@@ -100,11 +102,19 @@ class Reader:
         if op == "lineage":
             manifest = self.project.manifest()
             start = find_node(manifest, request.get("path"), request.get("unique_id"))
-            return lineage(manifest, start, int(request["upstream"]), int(request["downstream"]))
+            graph = lineage(manifest, start, int(request["upstream"]), int(request["downstream"]))
+            return self._with_staleness(graph)
         if op == "catalog":
             columns = self._warehouse_columns() if request.get("warehouse") else {}
-            return catalog(self.project.manifest(), columns)
+            return self._with_staleness(catalog(self.project.manifest(), columns))
         raise ValueError(f"unknown request {op!r}")
+
+    def _with_staleness(self, answer: dict[str, Any]) -> dict[str, Any]:
+        """Say when the answer comes from the last manifest that parsed, and why."""
+        error = self.project.parse_error
+        if error is not None:
+            answer["stale"] = {"message": error.message, "path": error.path, "line": error.line}
+        return answer
 
     def _warehouse_columns(self) -> dict[str, list[str]]:
         if self.setup.get("adapter") != "duckdb":

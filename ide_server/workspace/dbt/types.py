@@ -95,9 +95,18 @@ class LineageNode(TypedDict):
     path: str
 
 
+class StaleParse(TypedDict):
+    """The project does not parse now: the answer is from the last parse that worked."""
+
+    message: str  # dbt's parse error
+    path: str | None  # the file it names, if any
+    line: int | None
+
+
 class LineageResult(TypedDict):
     nodes: list[LineageNode]
     edges: list[list[str]]  # [parent unique_id, child unique_id]
+    stale: NotRequired[StaleParse]
 
 
 class CatalogNode(TypedDict):
@@ -128,6 +137,7 @@ class CatalogResult(TypedDict):
     snapshots: list[CatalogNode]
     sources: list[CatalogSource]
     macros: list[CatalogMacro]
+    stale: NotRequired[StaleParse]
 
 
 class DbtLog(TypedDict):

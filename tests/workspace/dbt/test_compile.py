@@ -71,3 +71,37 @@ async def test_compile_refuses_paths_outside_the_project(rpc: Notes) -> None:
     with pytest.raises(RpcFailure) as failure:
         await rpc.call("dbt/compile", {"path": "../etc/passwd"})
     assert failure.value.code == -32002
+
+
+async def test_a_saved_file_that_does_not_parse_leaves_the_rest_working(
+    rpc: Notes, demo_pod
+) -> None:
+    """Half-typed Jinja, autosaved: lineage and completion keep the last good parse and say
+    why it is stale; the broken file's own compile shows its error, not its old code."""
+    await rpc.call("dbt/compile", {"path": "models/marts/orders.sql"})  # a good parse first
+    model = demo_pod.volume / "models" / "marts" / "orders.sql"
+    saved = model.read_text()
+    model.write_text(saved + "\n{% if \n")
+    try:
+        lineage = await rpc.call(
+            "dbt/lineage", {"path": "models/marts/customers.sql", "upstream": 1, "downstream": 0}
+        )
+        assert "model.demo_shop.stg_customers" in {n["unique_id"] for n in lineage["nodes"]}
+        assert lineage["stale"]["path"] == "models/marts/orders.sql"
+        assert lineage["stale"]["message"]
+        catalog = await rpc.call("dbt/catalog", {})
+        assert "customers" in {m["name"] for m in catalog["models"]}
+        assert catalog["stale"]["path"] == "models/marts/orders.sql"
+        # Another model still compiles.
+        other = await rpc.call("dbt/compile", {"path": "models/marts/customers.sql"})
+        assert '"dev"."analytics"."orders"' in other["compiled_sql"]
+        # The broken one says what is wrong with it as saved.
+        with pytest.raises(RpcFailure) as failure:
+            await rpc.call("dbt/compile", {"path": "models/marts/orders.sql"})
+        assert failure.value.code == -32040
+    finally:
+        model.write_text(saved)
+    fixed = await rpc.call(
+        "dbt/lineage", {"path": "models/marts/customers.sql", "upstream": 1, "downstream": 0}
+    )
+    assert "stale" not in fixed

@@ -95,6 +95,16 @@ export class LineagePane implements View {
       this.draw(result, this.path);
       this.el.dataset.state = "done";
       this.status.textContent = `${result.nodes.length} nodes`;
+      if (result.stale) {
+        // The project does not parse now: this is the last parse that worked.
+        const where = result.stale.path ? ` (${result.stale.path}${result.stale.line ? `, line ${result.stale.line}` : ""})` : "";
+        this.status.textContent += ` · from the last good parse: the project does not parse now${where}`;
+        this.status.title = result.stale.message;
+        this.el.dataset.stale = "true";
+      } else {
+        this.status.title = "";
+        delete this.el.dataset.stale;
+      }
     } catch (error) {
       if (generation !== this.generation) return;
       this.message(errorMessage(error));

@@ -35,12 +35,19 @@ export interface CatalogMacro {
   arguments: string[];
 }
 
+export interface StaleParse {
+  message: string;
+  path: string | null;
+  line: number | null;
+}
+
 export interface CatalogResult {
   models: CatalogNode[];
   seeds: CatalogNode[];
   snapshots: CatalogNode[];
   sources: CatalogSource[];
   macros: CatalogMacro[];
+  stale?: StaleParse;
 }
 
 export interface CompileParams {
@@ -99,6 +106,7 @@ export interface LineageNode {
 export interface LineageResult {
   nodes: LineageNode[];
   edges: string[][];
+  stale?: StaleParse;
 }
 
 export interface RunParams {
