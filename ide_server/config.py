@@ -320,6 +320,13 @@ SETTINGS: tuple[Setting, ...] = (
         "Seconds between two collections of finished dbt invocations from the ready pods.",
         float,
     ),
+    Setting(
+        "invocation_retention_days",
+        90,
+        "Days the history of a dbt invocation (its row, log and artifacts) is kept; 0 = for "
+        "ever. Checked hourly by every replica.",
+        int,
+    ),
     Setting("s3_endpoint_url", "", "S3-compatible endpoint URL; empty: AWS S3 itself."),
     Setting("s3_bucket", "", "Bucket of the `s3` store."),
     Setting("s3_region", "us-east-1", "Region of the bucket."),

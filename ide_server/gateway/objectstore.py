@@ -10,6 +10,7 @@ Keys are ``<prefix>/<project>/<user>/<invocation_id>/<name>``, built by :func:`o
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 from pathlib import Path
@@ -40,6 +41,10 @@ class ObjectStore(Protocol):
 
     def get(self, key: str) -> bytes:
         """The object's bytes; raise ObjectMissing or StoreUnavailable."""
+        ...
+
+    def delete(self, key: str) -> None:
+        """Remove the object; one that is not there is not an error. Raise StoreUnavailable."""
         ...
 
     def close(self) -> None:
@@ -82,6 +87,19 @@ class DirectoryStore:
             raise ObjectMissing(key) from None
         except OSError as exc:
             raise StoreUnavailable(f"could not read {key}: {exc}") from exc
+
+    def delete(self, key: str) -> None:
+        path = self._path(key)
+        try:
+            path.unlink(missing_ok=True)
+        except OSError as exc:
+            raise StoreUnavailable(f"could not delete {key}: {exc}") from exc
+        # The invocation's directory goes with its last file (never above the root).
+        with contextlib.suppress(OSError):
+            parent = path.parent
+            while parent != self.root and parent.is_relative_to(self.root):
+                parent.rmdir()  # only if empty
+                parent = parent.parent
 
     def close(self) -> None:
         pass

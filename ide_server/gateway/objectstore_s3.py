@@ -117,6 +117,12 @@ class S3Store:
         except botocore.exceptions.BotoCoreError as exc:
             raise StoreUnavailable(f"could not read {key}: {exc}") from exc
 
+    def delete(self, key: str) -> None:
+        try:  # S3 answers 204 for a key that is not there
+            self._s3().delete_object(Bucket=self.settings.bucket, Key=key)
+        except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as exc:
+            raise StoreUnavailable(f"could not delete {key}: {exc}") from exc
+
     def close(self) -> None:
         client, self._client = self._client, None
         if client is not None:

@@ -29,6 +29,7 @@ from .logins import Logins
 from .metrics import GatewayMetrics
 from .migrations import MIGRATIONS
 from .objectstore import ObjectStore, create_store
+from .retention import Retention
 from .revocation import SocketRegistry
 from .shares import Shares
 from .sso_service import SingleSignOn, build_sso
@@ -128,6 +129,7 @@ class Services:
             interval=self.config.collect_interval,
         )
         self.manager.before_stop = self.collector.before_stop
+        self.retention = Retention(self.db, self.objects, self.config.invocation_retention_days)
         await self._bootstrap()
         self.sso = await build_sso(self)
         if manage_sessions:
@@ -140,6 +142,7 @@ class Services:
             self.reaper = Reaper(url, self.manager, policy)
             self.reaper.start()
             self.collector.start()
+            self.retention.start()
             self.sockets = SocketRegistry(self.db, idle_timeout=self.config.login_idle_timeout)
             await self.sockets.start()
             if self.sso is not None:
@@ -158,6 +161,9 @@ class Services:
         reaper, self.reaper = self.reaper, None
         if reaper is not None:
             await reaper.stop()
+        retention = self.__dict__.pop("retention", None)
+        if retention is not None:
+            await retention.stop()
         collector, self.collector = self.collector, None
         if collector is not None:
             await collector.stop()
