@@ -241,6 +241,23 @@ async def _user_disable(services: Any, args: argparse.Namespace) -> None:
     )
 
 
+async def _user_remove(services: Any, args: argparse.Namespace) -> None:
+    from .gateway import admin
+
+    try:
+        result = await admin.remove_user(
+            services, args.username, delete_volumes=args.delete_volumes, actor=cli_actor()
+        )
+    except admin.StoreUnreachable as exc:
+        raise SystemExit(str(exc)) from None
+    fate = "deleted" if args.delete_volumes else "kept"
+    print(
+        f"removed {args.username}: {result['sessions_stopped']} session(s) stopped, "
+        f"{result['invocations_removed']} dbt invocation(s) removed, "
+        f"{len(result['volumes'])} volume(s) {fate}"
+    )
+
+
 async def _user_enable(services: Any, args: argparse.Namespace) -> None:
     from .gateway import admin
 
@@ -334,6 +351,12 @@ async def _project_remove(services: Any, args: argparse.Namespace) -> None:
         f"removed project {args.name}: {result['sessions_stopped']} session(s) stopped, "
         f"{len(result['volumes'])} volume(s) {fate}"
     )
+
+
+def _volume_fate(parser: argparse.ArgumentParser) -> None:
+    fate = parser.add_mutually_exclusive_group(required=True)
+    fate.add_argument("--keep-volumes", action="store_false", dest="delete_volumes")
+    fate.add_argument("--delete-volumes", action="store_true", dest="delete_volumes")
 
 
 def _connection_body(args: argparse.Namespace) -> dict[str, Any]:
@@ -461,6 +484,7 @@ _ACTIONS: dict[tuple[str, str], Callable[[Any, argparse.Namespace], Awaitable[No
     ("user", "admin"): _user_admin,
     ("user", "disable"): _user_disable,
     ("user", "enable"): _user_enable,
+    ("user", "remove"): _user_remove,
     ("user", "passwd"): _user_passwd,
     ("user", "break-glass"): _user_break_glass,
     ("project", "add"): _project_add,
@@ -518,6 +542,14 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("username")
         subs.append(sub)
     subs[-1].add_argument("--password", help="(prompted if absent)")
+    user_remove = user.add_parser(
+        "remove",
+        help="remove a user entirely: logins, pods, roles, shares, credentials and dbt history "
+        "(say what becomes of their volumes)",
+    )
+    user_remove.add_argument("username")
+    _volume_fate(user_remove)
+    subs.append(user_remove)
     break_glass = user.add_parser(
         "break-glass",
         help="let a local account log in with its password while IDE_AUTH_MODE=oidc "
@@ -568,9 +600,7 @@ def build_parser() -> argparse.ArgumentParser:
         "remove", help="stop the project's sessions and delete it (say what becomes of volumes)"
     )
     project_remove.add_argument("name")
-    fate = project_remove.add_mutually_exclusive_group(required=True)
-    fate.add_argument("--keep-volumes", action="store_false", dest="delete_volumes")
-    fate.add_argument("--delete-volumes", action="store_true", dest="delete_volumes")
+    _volume_fate(project_remove)
     connection = project.add_parser(
         "connection",
         help="show or set a project's warehouse connection (developers set their own "

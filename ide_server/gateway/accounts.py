@@ -281,6 +281,12 @@ class Accounts:
         if not count:
             raise AccountNotFound(f"{username!r} is not a member of {project!r}")
 
+    async def delete_user(self, name: str) -> None:
+        """Delete the user's row; everything keyed on the user goes with it (the schema's
+        ON DELETE CASCADE), invite rows they accepted keep the invite (SET NULL)."""
+        if not await self.db.execute("DELETE FROM users WHERE username = %s", (name,)):
+            raise AccountNotFound(f"no user {name!r}")
+
     async def delete_project(self, name: str) -> None:
         """Delete the project's row; members, sessions and its secrets go with it."""
         if not await self.db.execute("DELETE FROM projects WHERE name = %s", (name,)):

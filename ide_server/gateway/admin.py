@@ -103,6 +103,60 @@ async def disable_user(services: Services, username: str, actor: str | None) -> 
     return {**user.admin_view(), "logins_ended": logins, "sessions_stopped": stopped}
 
 
+async def remove_user(
+    services: Services, username: str, *, delete_volumes: bool, actor: str | None
+) -> dict[str, Any]:
+    """Remove a user entirely: logins, pods, memberships, shares, credentials, the history
+    of their dbt invocations with its stored objects, and (if asked) their volumes. The
+    audit log keeps their name. Nobody removes themselves or the last enabled admin.
+
+    The stored objects go first: if the store does not answer, nothing is removed and the
+    admin is told to try again (the user is left as they were, so nothing is orphaned).
+    """
+    import asyncio
+
+    from .objectstore import StoreUnavailable
+
+    user = await _user(services, username)
+    if username == actor:
+        raise AccountError("you cannot remove yourself; another admin can")
+    if user.is_admin and not user.disabled and await _enabled_admins(services) == [username]:
+        raise AccountError(f"{username!r} is the only enabled admin; make another admin first")
+    logins, stopped = await end_access(services, user.id, f"user {username} removed")
+    volumes = sorted({r.project for r in await services.store.list(user_id=user.id)})
+    rows = await services.db.fetchall(
+        "SELECT object_keys FROM dbt_invocations WHERE user_id = %s", (user.id,)
+    )
+    assert services.objects is not None
+    try:
+        for row in rows:
+            for key in dict(row["object_keys"] or {}).values():
+                await asyncio.to_thread(services.objects.delete, str(key))
+    except StoreUnavailable as exc:
+        raise StoreUnreachable(
+            f"the object store did not answer ({exc}); {username} was not removed: try again"
+        ) from None
+    await services.accounts.delete_user(username)
+    if delete_volumes:
+        for project in volumes:
+            await services.manager.backend.delete_volume(username, project)
+    await audit.record(
+        services.db, actor, "user.remove", user=username, volumes_deleted=delete_volumes
+    )
+    return {
+        "username": username,
+        "logins_ended": logins,
+        "sessions_stopped": stopped,
+        "invocations_removed": len(rows),
+        "volumes": volumes,
+        "volumes_deleted": delete_volumes,
+    }
+
+
+class StoreUnreachable(Exception):
+    """A removal that needs the object store, which did not answer; nothing was removed."""
+
+
 async def enable_user(services: Services, username: str, actor: str | None) -> dict[str, Any]:
     user = await services.accounts.set_disabled(username, False)
     await audit.record(services.db, actor, "user.enable", user=username)

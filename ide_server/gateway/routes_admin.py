@@ -149,19 +149,39 @@ async def reset_password(request: Request, actor: User) -> Response:
 
 
 @_admin
+async def remove_user(request: Request, actor: User) -> Response:
+    volumes = _volumes_choice(request, "the user's")
+    try:
+        result = await admin.remove_user(
+            _services(request),
+            request.path_params["username"],
+            delete_volumes=volumes == "delete",
+            actor=actor.username,
+        )
+    except admin.StoreUnreachable as exc:
+        raise ApiError(503, "store_unavailable", str(exc)) from None
+    return JSONResponse(result)
+
+
+def _volumes_choice(request: Request, whose: str) -> str:
+    volumes = request.query_params.get("volumes")
+    if volumes not in ("keep", "delete"):
+        raise ApiError(
+            400,
+            "bad_request",
+            f"Say what becomes of {whose} volumes: ?volumes=keep or ?volumes=delete.",
+        )
+    return volumes
+
+
+@_admin
 async def list_projects(request: Request, actor: User) -> Response:
     return JSONResponse(await admin.list_projects(_services(request)))
 
 
 @_admin
 async def remove_project(request: Request, actor: User) -> Response:
-    volumes = request.query_params.get("volumes")
-    if volumes not in ("keep", "delete"):
-        raise ApiError(
-            400,
-            "bad_request",
-            "Say what becomes of the project's volumes: ?volumes=keep or ?volumes=delete.",
-        )
+    volumes = _volumes_choice(request, "the project's")
     result: dict[str, Any] = await admin.remove_project(
         _services(request),
         request.path_params["project"],
@@ -205,6 +225,7 @@ ROUTES = [
     Route("/api/me/password", change_password, methods=["POST"]),
     Route("/api/admin/users", list_users, methods=["GET"]),
     Route("/api/admin/users", create_user, methods=["POST"]),
+    Route("/api/admin/users/{username}", remove_user, methods=["DELETE"]),
     Route("/api/admin/users/{username}/admin", set_admin, methods=["PUT"]),
     Route("/api/admin/users/{username}/break-glass", set_break_glass, methods=["PUT"]),
     Route("/api/admin/users/{username}/disable", disable_user, methods=["POST"]),

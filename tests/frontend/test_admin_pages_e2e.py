@@ -98,6 +98,16 @@ async def test_admin_adds_user_project_member_and_stops_a_session(
     assert {"user.add", "project.add", "member.add", "session.stop"} <= actions
     admin.http.delete(f"/api/admin/projects/{project}?volumes=delete")
 
+    # The user removed from the users tab, after a confirmation: their login ends with them.
+    await page.get_by_test_id("admin-tab-users").click()
+    await row.get_by_test_id("user-remove").click()
+    await page.get_by_test_id("dialog-ok").click()
+    await expect(page.get_by_test_id("users-status")).to_have_text(
+        f"{name} removed; their volumes are kept."
+    )
+    await expect(row).to_have_count(0)
+    assert user.http.get("/api/me").status_code == 401
+
 
 async def test_user_changes_password_and_sets_a_git_token(
     web: GatewayProcess, new_context: NewContext

@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
+import psycopg
 import pytest
 
 from tests.support.client import Api
@@ -53,6 +54,7 @@ def test_developers_and_strangers_cannot_reach_the_new_admin_endpoints(
         ("DELETE", "/api/admin/projects/demo/deploy-token", None),
         ("GET", "/api/admin/audit", None),
         ("PUT", "/api/admin/users/alice/break-glass", {"break_glass": True}),
+        ("DELETE", "/api/admin/users/dave?volumes=keep", None),
     ]
     for method, path, body in calls:
         response = alice.http.request(method, path, json=body)
@@ -255,3 +257,46 @@ def test_a_command_line_change_is_audited_with_who_ran_it(
     rows = [e for e in _audit(admin, action="user.") if e["detail"].get("user") == name]
     assert rows, "the command line's changes are in the audit log"
     assert {e["actor"] for e in rows} == {f"cli:{getpass.getuser()}"}
+
+
+def test_an_admin_removes_a_user_entirely(gateway: GatewayProcess, admin: Api) -> None:
+    name = _name("gone")
+    gateway.cli("user", "add", name, "--password", PASSWORD)
+    gateway.cli("member", "add", "demo", name, "developer")
+    theirs = login_as(gateway, name)
+    assert theirs.http.get("/api/me").status_code == 200
+    # A stored invocation of theirs, with its log in the gateway's object store.
+    key = f"invocations/demo/{name}/{'ab' * 16}/dbt.log"
+    stored = gateway.data_dir / "objects" / key
+    stored.parent.mkdir(parents=True)
+    stored.write_text("a log")
+    with psycopg.connect(gateway.database_url) as conn:
+        conn.execute(
+            "INSERT INTO dbt_invocations (user_id, project_id, invocation_id, command, args,"
+            " started_at, status, counts, object_keys) SELECT u.id, p.id, %s, 'build', '[]',"
+            " now(), 'success', '{}', jsonb_build_object('dbt.log', %s::text)"
+            " FROM users u, projects p WHERE u.username = %s AND p.name = 'demo'",
+            ("ab" * 16, key, name),
+        )
+    unsaid = admin.http.delete(f"/api/admin/users/{name}")
+    assert unsaid.status_code == 400 and "volumes=keep" in unsaid.json()["error"]["message"]
+    assert admin.http.delete("/api/admin/users/admin?volumes=keep").status_code == 400  # self
+    assert admin.http.delete("/api/admin/users/nobody-at-all?volumes=keep").status_code == 404
+    removed = admin.http.delete(f"/api/admin/users/{name}?volumes=keep")
+    assert removed.status_code == 200, removed.text
+    assert removed.json()["invocations_removed"] == 1 and removed.json()["volumes_deleted"] is False
+    assert theirs.http.get("/api/me").status_code == 401  # the login went with them
+    assert name not in [u["username"] for u in admin.http.get("/api/admin/users").json()]
+    assert name not in [m["username"] for m in _members(admin, "demo")]
+    assert not stored.exists()
+    assert Api(gateway.url).login(name, PASSWORD).status_code == 401
+    entries = [e for e in _audit(admin, action="user.remove") if e["detail"]["user"] == name]
+    assert [e["actor"] for e in entries] == ["admin"]
+    with pytest.raises(RuntimeError, match="no user"):
+        gateway.cli("user", "remove", name, "--keep-volumes")
+
+
+def _members(admin: Api, project: str) -> list[dict]:
+    response = admin.http.get(f"/api/admin/projects/{project}/members")
+    assert response.status_code == 200, response.text
+    return response.json()

@@ -94,6 +94,8 @@ export const setDisabled = (name: string, disabled: boolean): Promise<AdminUser>
   apiRequest("POST", `/api/admin/users/${enc(name)}/${disabled ? "disable" : "enable"}`);
 export const resetPassword = (name: string, password: string): Promise<AdminUser> =>
   apiRequest("PUT", `/api/admin/users/${enc(name)}/password`, { password });
+export const removeUser = (name: string, volumes: "keep" | "delete"): Promise<unknown> =>
+  apiRequest("DELETE", `/api/admin/users/${enc(name)}?volumes=${volumes}`);
 export const setAdmin = (name: string, is_admin: boolean): Promise<AdminUser> =>
   apiRequest("PUT", `/api/admin/users/${enc(name)}/admin`, { is_admin });
 

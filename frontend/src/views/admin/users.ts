@@ -1,8 +1,8 @@
-// Admin: users. Add, disable and enable, reset a password, make or unmake an admin.
+// Admin: users. Add, disable and enable, reset a password, make or unmake an admin, remove.
 // How a user signs in (SSO or local) and the break-glass flag show when the server has them.
 import { h, replaceChildren } from "../../dom";
 import { promptDialog, confirmDialog } from "../../ui/dialog";
-import { createUser, listUsers, resetPassword, setAdmin, setBreakGlass, setDisabled, signInKind, type AdminUser } from "./client";
+import { createUser, listUsers, removeUser, resetPassword, setAdmin, setBreakGlass, setDisabled, signInKind, type AdminUser } from "./client";
 import { actionButton, checkbox, field, form, input, section, statusLine } from "./forms";
 
 export function usersTab(me: string): { el: HTMLElement; load: () => Promise<void> } {
@@ -49,6 +49,15 @@ export function usersTab(me: string): { el: HTMLElement; load: () => Promise<voi
         }, "small"),
       );
     }
+    actions.push(
+      actionButton("Remove", "user-remove", async () => {
+        const message =
+          "Their logins end, their sessions stop, and their roles, shares, credentials and dbt history are deleted. " +
+          "Their volumes (checkouts with uncommitted work) are kept on the server; `ide-server user remove --delete-volumes` deletes them too.";
+        if (!(await confirmDialog(`Remove ${u.username}?`, message, "Remove user", true))) return;
+        await run(() => removeUser(u.username, "keep"), `${u.username} removed; their volumes are kept.`);
+      }, "small"),
+    );
     if (signInKind(u) === "SSO") actions.splice(1, 1); // no local password to reset
     if (u.username === me) for (const b of actions) if (b.dataset.testid !== "user-reset-password") (b as HTMLButtonElement).disabled = true;
     const kind = signInKind(u);
