@@ -101,10 +101,16 @@ class SsoLogins:
         locked_out: set[int] = set()
         for row in rows:
             if row["user_id"] in locked_out:
-                continue  # that user's logins all ended with the first refusal
-            if not await self._check(row) and row["failing_since"] is None:
+                continue  # that user's logins all ended with the lockout
+            if not await self._check(row, batch=rows) and await self._locked_out(row):
                 locked_out.add(row["user_id"])
         return len(rows)
+
+    async def _locked_out(self, row: dict[str, Any]) -> bool:
+        found = await self.services.db.fetchone(
+            "SELECT 1 AS one FROM login_sessions WHERE user_id = %s LIMIT 1", (row["user_id"],)
+        )
+        return found is None
 
     async def _claim(
         self, where: str, params: dict[str, Any], *, wait: bool = False
@@ -132,7 +138,8 @@ class SsoLogins:
             await asyncio.sleep(0.1)
         return []
 
-    async def _check(self, row: dict[str, Any]) -> bool:
+    async def _check(self, row: dict[str, Any], batch: list[dict[str, Any]] | None = None) -> bool:
+        """Ask the provider about this login; False if it has just been ended."""
         digest = bytes(row["token_hash"])
         tokens = self._tokens(row)
         try:
@@ -145,7 +152,7 @@ class SsoLogins:
                 await self.provider.userinfo(tokens.access_token)
                 fresh = tokens
         except ProviderRefused as exc:
-            await self.lock_out(row["user_id"], row["username"], str(exc))
+            await self._refused(row, str(exc), batch or [])
             return False
         except ProviderUnavailable as exc:
             return await self._outage(row, str(exc))
@@ -160,6 +167,45 @@ class SsoLogins:
             (sealed, digest),
         )
         return True
+
+    async def _refused(self, row: dict[str, Any], why: str, batch: list[dict[str, Any]]) -> None:
+        """The provider refuses this login's grant. If another login of the user is still in
+        good standing, only this grant is gone (signed out at the provider in that browser,
+        or that one grant revoked): this login alone ends. With none left, the account
+        itself is refused: every login ends and the pods stop (:meth:`lock_out`).
+
+        In good standing: in use, not failing, and either checked within two intervals or
+        due in this same pass (then its own check comes next and decides for itself).
+        """
+        digest = bytes(row["token_hash"])
+        due = [bytes(r["token_hash"]) for r in batch if bytes(r["token_hash"]) != digest]
+        other = await self.services.db.fetchone(
+            "SELECT 1 AS one FROM oidc_logins o JOIN login_sessions l"
+            " ON l.token_hash = o.token_hash WHERE o.user_id = %(user)s"
+            " AND o.token_hash <> %(hash)s AND o.failing_since IS NULL"
+            " AND l.last_seen > now() - %(active)s"
+            " AND (o.checked_at > now() - %(interval)s OR o.token_hash = ANY(%(due)s)) LIMIT 1",
+            {
+                "user": row["user_id"],
+                "hash": digest,
+                "active": max(self.interval * 2, timedelta(minutes=5)),
+                "interval": self.interval * 2,  # checked lately: not just missed by a pass
+                "due": due,
+            },
+        )
+        if other is None:
+            await self.lock_out(row["user_id"], row["username"], why)
+            return
+        log.warning(
+            "SSO login of %r ended: the provider refused its grant (%s); the user's other "
+            "logins are still in good standing",
+            row["username"],
+            why,
+        )
+        await self.services.db.execute(
+            "DELETE FROM login_sessions WHERE token_hash = %s", (digest,)
+        )
+        await audit.record(self.services.db, None, "sso.login_refused", user=row["username"])
 
     async def _same_subject(self, row: dict[str, Any], claims: dict[str, Any]) -> None:
         found = await self.services.db.fetchone(

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import re
 import secrets
 import time
 from collections.abc import Callable, Iterator
-from urllib.parse import parse_qs, urlsplit
+from html import unescape
+from urllib.parse import parse_qs, urljoin, urlsplit
 
 import httpx
 import psycopg
@@ -331,7 +333,7 @@ def test_an_account_deleted_at_the_provider_loses_logins_sockets_and_pods(
         30,
         "the pod stopped",
     )
-    assert f"None sso.lockout {{'user': '{sub}', 'logins_ended': 2" in gw.log()
+    assert f"None sso.lockout {{'user': '{sub}'" in gw.log()
     # Signing in again is refused too: the provider no longer knows the account.
     again = httpx.Client(timeout=30)
     start = again.get(f"{gw.url}/api/auth/oidc/login")
@@ -379,6 +381,33 @@ def test_a_provider_outage_keeps_existing_logins_within_the_grace(sso: Sso) -> N
         return row == (True,)
 
     _wait_for(recovered, 30, "the next check succeeded")
+
+
+def test_the_background_check_ends_a_login_once_the_outage_outlasts_the_grace(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """No request of the user's triggers it: the refresh loop alone ends the login."""
+    with sso_gateway(tmp_path_factory.mktemp("grace"), oidc_outage_grace="4") as (gw, provider):
+        sub = _account(provider)
+        client, _ = sso_login(gw.url, sub)
+        assert _me(gw, client).status_code == 200  # a login in use
+        digest = hashlib.sha256(client.cookies["ide_session"].encode()).digest()
+
+        def login_row() -> bool:
+            with _db(gw) as conn:
+                return bool(
+                    conn.execute(
+                        "SELECT 1 FROM login_sessions WHERE token_hash = %s", (digest,)
+                    ).fetchone()
+                )
+
+        provider.pause()
+        try:
+            _wait_for(lambda: not login_row(), 60, "the login ended by the refresh loop")
+        finally:
+            provider.resume()
+        assert "the provider has failed for longer than the grace" in gw.log()
+        assert _me(gw, client).status_code == 401
 
 
 def _post_logout_token(gw: GatewayProcess, token: str) -> httpx.Response:
@@ -461,6 +490,65 @@ def test_forged_logout_tokens_are_refused(sso: Sso, forgery: str) -> None:
     answer = _post_logout_token(gw, token)
     assert answer.status_code == 400, answer.text
     assert _me(gw, client).status_code == 200
+
+
+def _sign_out_at_the_provider(provider: LoopbackProvider, client: httpx.Client) -> None:
+    """What the user does on the provider's own end-session page, in that browser."""
+    discovery = httpx.get(f"{provider.issuer}/.well-known/openid-configuration").json()
+    page = client.get(discovery["end_session_endpoint"], params={"client_id": CLIENT_ID})
+    assert page.status_code == 200 and "<form" in page.text
+    action = re.search(r'<form[^>]*action="([^"]+)"', page.text)
+    assert action is not None
+    fields = dict(re.findall(r'<input[^>]*name="([^"]+)"[^>]*value="([^"]*)"', page.text))
+    confirmed = client.post(
+        urljoin(str(page.url), unescape(action.group(1))), data={**fields, "logout": "yes"}
+    )
+    assert confirmed.status_code in (200, 302, 303), confirmed.text[:300]
+
+
+def _audited(gw: GatewayProcess, action: str, sub: str) -> bool:
+    with _db(gw) as conn:
+        row = conn.execute(
+            "SELECT 1 FROM audit_log WHERE action = %s AND (detail->>'sub' = %s"
+            " OR detail->>'user' = %s)",
+            (action, sub, sub),
+        ).fetchone()
+    return row is not None
+
+
+def test_signing_out_at_the_provider_ends_the_login_through_its_back_channel(sso: Sso) -> None:
+    """The provider itself sends the logout token (none is made by the test): the user signs
+    out on the provider's page, and the gateway's login of that browser ends, not another's."""
+    gw, provider = sso
+    sub = _account(provider)
+    client, _ = sso_login(gw.url, sub)
+    elsewhere, _ = sso_login(gw.url, sub)  # another browser: its own provider session
+    assert _me(gw, client).status_code == 200
+    _sign_out_at_the_provider(provider, client)
+    _wait_for(lambda: _me(gw, client).status_code == 401, 15, "the back-channel logout")
+    assert _audited(gw, "logout.backchannel", sub)
+    time.sleep(5)  # two refresh intervals: the other browser's grant is still good
+    assert _me(gw, elsewhere).status_code == 200
+
+
+def test_a_grant_refused_for_one_login_ends_that_login_only(sso: Sso) -> None:
+    """The provider revoked one browser's grant and its back-channel logout never arrived:
+    the refresh finds out. The account is still good (another login refreshes fine), so
+    that login ends alone; the user is not locked out everywhere."""
+    gw, provider = sso
+    sub = _account(provider)
+    client, _ = sso_login(gw.url, sub)
+    elsewhere, _ = sso_login(gw.url, sub)
+    provider.back_channel(down=True)
+    try:
+        _sign_out_at_the_provider(provider, client)
+        _wait_for(lambda: _me(gw, client).status_code == 401, 20, "the refused refresh")
+    finally:
+        provider.back_channel(down=False)
+    assert _audited(gw, "sso.login_refused", sub)
+    assert not _audited(gw, "sso.lockout", sub)
+    time.sleep(5)
+    assert _me(gw, elsewhere).status_code == 200
 
 
 def test_logout_ends_the_session_at_the_provider_too(sso: Sso) -> None:

@@ -9,12 +9,14 @@
 //   DELETE /_test/accounts/<sub>   findAccount stops returning it
 //   POST   /_test/tamper           {"mode": "other-key" | "alg-none" | "nonce"}: the next
 //                                  token response carries a forged ID token
+//   POST   /_test/backchannel      {"down": true | false}: back-channel logouts fail to send
 import * as jose from "jose";
 import Provider from "oidc-provider";
 
 const options = JSON.parse(process.argv[2]);
 const accounts = new Map(Object.entries(options.accounts || {}));
 let tamper = null;
+let backchannelDown = false;
 
 const provider = new Provider(options.issuer, {
   clients: [options.client],
@@ -30,6 +32,15 @@ const provider = new Provider(options.issuer, {
     devInteractions: { enabled: true },
     backchannelLogout: { enabled: true },
     rpInitiatedLogout: { enabled: true },
+  },
+  // The provider refuses to call special-use addresses (SSRF protection), and the gateway
+  // it sends back-channel logouts to is on loopback: this fixture calls it directly.
+  fetch: (url, init) => {
+    const { dispatcher, ...rest } = init;
+    if (backchannelDown && String(url).includes("backchannel")) {
+      return Promise.reject(new Error("back channel turned off by the test"));
+    }
+    return globalThis.fetch(url, rest);
   },
   // Refresh tokens whenever the client may use them (no consent prompt for offline_access).
   issueRefreshToken: async (ctx, client) => client.grantTypeAllowed("refresh_token"),
@@ -81,6 +92,9 @@ provider.use(async (ctx, next) => {
     } else if (ctx.path.startsWith("/_test/accounts/") && ctx.method === "DELETE") {
       accounts.delete(sub);
       ctx.status = 204;
+    } else if (ctx.path === "/_test/backchannel" && ctx.method === "POST") {
+      backchannelDown = Boolean((await readJson(ctx.req)).down);
+      ctx.status = 204;
     } else if (ctx.path === "/_test/tamper" && ctx.method === "POST") {
       tamper = (await readJson(ctx.req)).mode || null;
       ctx.status = 204;
@@ -97,6 +111,13 @@ provider.use(async (ctx, next) => {
     tamper = null;
     ctx.body = { ...ctx.body, id_token: await forge(ctx.body.id_token, mode) };
   }
+});
+
+// What the provider's own back-channel logouts did, for the test logs.
+provider.on("backchannel.success", () => console.log("backchannel logout sent"));
+provider.on("backchannel.error", (...args) => {
+  const error = args.find((a) => a instanceof Error);
+  console.log(`backchannel logout failed: ${error} (${error?.cause ?? "no cause"})`);
 });
 
 provider.listen(options.port, "127.0.0.1", () => {

@@ -132,6 +132,11 @@ class LoopbackProvider:
         r = httpx.post(f"{self.issuer}/_test/tamper", json={"mode": mode}, timeout=5)
         assert r.status_code == 204, r.text
 
+    def back_channel(self, *, down: bool) -> None:
+        """Make the provider's own back-channel logouts fail to send (or send again)."""
+        r = httpx.post(f"{self.issuer}/_test/backchannel", json={"down": down}, timeout=5)
+        assert r.status_code == 204, r.text
+
     def logout_token(self, **claims: Any) -> str:
         """A back-channel logout token signed with the provider's own key."""
         now = int(time.time())
