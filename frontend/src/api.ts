@@ -184,6 +184,11 @@ export function followSession(
     if (TERMINAL_STATES.includes(session.state)) close();
     onUpdate(session);
   });
+  source.addEventListener("ended", () => {
+    // The server ended the stream: this login no longer reaches the session.
+    close();
+    onError(new Error("Your access to this session ended."));
+  });
   source.addEventListener("error", () => {
     if (closed) return;
     // EventSource retries by itself while CONNECTING; a CLOSED source (e.g. 401/404) will not.

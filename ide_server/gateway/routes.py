@@ -196,15 +196,25 @@ async def delete_session(request: Request) -> Response:
 
 
 _FINAL = (State.READY, State.FAILED, State.STOPPED)
+_RECHECK_POLLS = 2  # access is checked again every second of a start's event stream
 
 
 async def session_events(request: Request) -> Response:
-    row = await session_for_caller(request, current_user(request))
-    store = services(request).store
+    user = current_user(request)
+    row = await session_for_caller(request, user)
+    svc = services(request)
+    token = request.cookies.get(COOKIE)
+
+    async def still_allowed() -> bool:
+        """The login is alive and still reaches the session (a share can be revoked, a
+        user disabled, while a start is followed)."""
+        now = await svc.logins.resolve(token) if token else None
+        return now is not None and await session_access(svc.db, now.id, row.id) is not None
 
     async def stream() -> AsyncIterator[str]:
         last: dict[str, Any] | None = None
         current: SessionRow | None = row
+        polls = 0
         while current is not None:
             public = current.public()
             if public != last:
@@ -214,7 +224,11 @@ async def session_events(request: Request) -> Response:
                 return
             # Rows are the source of truth, so any replica can serve the stream.
             await asyncio.sleep(0.5)
-            current = await store.get(row.id)
+            polls += 1
+            if polls % _RECHECK_POLLS == 0 and not await still_allowed():
+                yield 'event: ended\ndata: {"reason": "access"}\n\n'
+                return
+            current = await svc.store.get(row.id)
 
     return StreamingResponse(
         stream(),
