@@ -8,7 +8,6 @@ warehouse is generated once per test session.
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import secrets
 import shutil
@@ -25,6 +24,7 @@ import pytest
 import websockets
 
 from ide_server.demo.warehouse import create_demo_warehouse
+from ide_server.podenv import PodEnv
 from tests.support.client import Rpc
 from tests.support.gateway import free_port
 
@@ -58,15 +58,9 @@ def start_pod(
 ) -> Pod:
     port, token = free_port(), secrets.token_hex(16)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("IDE_", "JUPYTER"))}
-    env.update(
-        IDE_POD_ROOT=str(volume),
-        IDE_POD_PORT=str(port),
-        IDE_POD_IP="127.0.0.1",
-        IDE_POD_USER="alice",
-        IDE_POD_WAREHOUSE=json.dumps(warehouse),
-        JUPYTER_TOKEN=token,
-        **(env_extra or {}),
-    )
+    pod = PodEnv(root=volume, port=port, ip="127.0.0.1", user="alice", warehouse=warehouse,
+                 token=token)  # fmt: skip
+    env.update(pod.to_env(), **(env_extra or {}))
     log_path = volume.parent / f"pod-{port}.log"
     log = open(log_path, "ab")  # noqa: SIM115 - the pod writes it until it stops
     proc = subprocess.Popen(

@@ -26,6 +26,7 @@ import psutil
 import pytest
 import websockets
 
+from ide_server.podenv import PodEnv
 from ide_server.workspace.git import errors
 from tests.support.gateway import free_port
 
@@ -71,16 +72,16 @@ class Pod:
     def __init__(self, volume: Path, run_dir: Path, git_url: str, warehouse: Path) -> None:
         self.port, self.token = free_port(), secrets.token_hex(16)
         env = {k: v for k, v in os.environ.items() if not k.startswith(("IDE_", "JUPYTER"))}
-        env.update(
-            IDE_POD_ROOT=str(volume),
-            IDE_POD_PORT=str(self.port),
-            IDE_POD_IP="127.0.0.1",
-            IDE_POD_GIT_URL=git_url,
-            IDE_POD_PROTECT_DEFAULT_BRANCH="0",
-            IDE_POD_WAREHOUSE=json.dumps({"type": "duckdb", "path": str(warehouse)}),
-            JUPYTER_TOKEN=self.token,
-            JUPYTER_RUNTIME_DIR=str(run_dir),
+        pod = PodEnv(
+            root=volume,
+            port=self.port,
+            ip="127.0.0.1",
+            git_url=git_url,
+            protect_default_branch=False,
+            warehouse={"type": "duckdb", "path": str(warehouse)},
+            token=self.token,
         )
+        env.update(pod.to_env(), JUPYTER_RUNTIME_DIR=str(run_dir))
         self.log = volume.parent / f"pod-{self.port}.log"
         volume.mkdir(parents=True, exist_ok=True)
         # Started *in the project folder*, the harshest place: ``-P`` keeps only the
