@@ -24,10 +24,6 @@ def lowest(*modes: str) -> str:
     return min(modes, key=_RANK.__getitem__)
 
 
-def mode_rank(mode: str) -> int:
-    return _RANK[mode]
-
-
 def role_cap(role: str) -> str:
     """The highest share mode a project role allows."""
     return "view" if role == "read-only" else "full"

@@ -9,7 +9,8 @@ and which access it now gives on the socket's session (:mod:`.access`). A socket
 login or access is gone is closed (4401); one whose role fell to read-only is downgraded
 in place (the proxy reads ``OpenSocket.role`` at every frame); any other fall of an
 owner's role closes it, so that the pod learns the new role on the reconnect; a guest's
-lowered share mode closes the socket with 4403, and the client reconnects in the new mode.
+share mode changed (lowered or raised) closes the socket with 4403, and the client
+reconnects in the new mode.
 
 Why a loop and not LISTEN/NOTIFY: expiry is a matter of time that no one announces, a
 change made in SQL by an operator announces nothing either, and a notification sent while
@@ -29,7 +30,7 @@ from typing import Any
 from session_manager.periodic import Periodic
 
 from ..db import Database, DatabaseUnavailable
-from .access import ACCESS_COLUMNS, ACCESS_JOINS, Access, decide, mode_rank
+from .access import ACCESS_COLUMNS, ACCESS_JOINS, Access, decide
 from .logins import token_hash
 
 log = logging.getLogger(__name__)
@@ -90,11 +91,10 @@ class OpenSocket:
         elif access is None:
             self.revoke("access to this session was removed")
         elif self.guest_mode is not None:
-            # A guest's socket: a lower mode closes it (the client reconnects and learns
-            # the new mode); a higher one waits for the next connection.
-            if access.guest_mode is not None and mode_rank(access.guest_mode) < mode_rank(
-                self.guest_mode
-            ):
+            # A guest's socket under another mode closes: the client reconnects and learns
+            # it. Lower, so that nothing written under the old mode gets through; higher,
+            # so that the guest's editor opens up now rather than at the next reload.
+            if access.guest_mode is not None and access.guest_mode != self.guest_mode:
                 self.revoke(f"your access changed to {access.guest_mode}", CLOSE_CHANGED)
         elif _RANK.get(access.role, 0) < _RANK.get(self.role, 0):
             if access.role == "read-only":

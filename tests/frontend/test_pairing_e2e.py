@@ -19,7 +19,7 @@ from tests.frontend.ide import (
     tab,
     type_at_end,
 )
-from tests.support.gateway import GatewayProcess
+from tests.support.gateway import GatewayProcess, login_as
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -204,3 +204,49 @@ async def test_invite_link_in_view_mode_opens_a_read_only_editor(
     await b.goto(web.url + "/#/")
     await b.goto(url)
     await expect(b.get_by_test_id("invite-error")).to_be_visible()
+
+
+async def test_a_raised_mode_opens_the_guests_editor_and_the_guest_follows_the_owner(
+    web: GatewayProcess, new_context: NewContext, owner: str, make_developer: Callable[..., str]
+) -> None:
+    """Two different users: a view share raised to edit reaches the guest's open editor at
+    once (with the banner), and the guest follows the owner from file to file."""
+    follower = make_developer("pairfollower")
+    a = await (await new_context()).new_page()
+    b = await (await new_context()).new_page()
+    await log_in(a, web.url, owner)
+    session_id = await open_project(a)
+    await open_file(a, FIRST)
+    owner_api = login_as(web, owner)
+    shared = owner_api.http.post(
+        f"/api/sessions/{session_id}/shares", json={"user": follower, "mode": "view"}
+    )
+    assert shared.status_code == 201, shared.text
+
+    await log_in(b, web.url, follower)
+    await (
+        b.locator(f'[data-testid=shared-row][data-owner="{owner}"]')
+        .get_by_test_id("shared-join")
+        .click()
+    )
+    await expect(b.get_by_test_id("ide")).to_have_attribute("data-session", session_id)
+    await open_file(b, FIRST)
+    await expect(b.locator(".cm-content")).to_have_attribute("data-readonly", "true")
+
+    raised = owner_api.http.post(
+        f"/api/sessions/{session_id}/shares", json={"user": follower, "mode": "edit"}
+    )
+    assert raised.status_code == 201, raised.text
+    await expect(b.get_by_test_id("access-changed")).to_contain_text("edit files", timeout=10_000)
+    await expect(b.get_by_test_id("guest-badge")).to_contain_text("edit")
+    await open_file(b, FIRST)
+    await expect(b.locator(".cm-content")).not_to_have_attribute("data-readonly", "true")
+    typed = f"-- the follower can type now {secrets.token_hex(3)}"
+    await type_at_end(b, typed)
+    await expect_editor_to_contain(a, typed)
+
+    # The follower follows the owner: the owner opens another file, so does the follower.
+    await participant(b, owner).click()
+    await expect(participant(b, owner)).to_have_attribute("data-following", "true")
+    await open_file(a, SECOND)
+    await expect(tab(b, SECOND)).to_have_attribute("aria-selected", "true")

@@ -238,3 +238,17 @@ async def test_a_lower_share_mode_closes_with_4403(replicas: tuple, owner: Owner
     _, guest, closes = await _ends(replicas, owner, "full", lower)
     assert all(code == CLOSE_CHANGED for code, _ in closes), closes
     assert guest.http.get(f"/api/sessions/{owner.sid}").json()["mode"] == "view"
+
+
+async def test_a_raised_share_mode_closes_with_4403_and_the_guest_comes_back_able_to_edit(
+    replicas: tuple, owner: Owner
+) -> None:
+    def raise_(name: str, a: Api, b: Api) -> None:
+        again = owner.api.http.post(
+            f"/api/sessions/{owner.sid}/shares", json={"user": name, "mode": "edit"}
+        )
+        assert again.status_code == 201 and again.json()["mode"] == "edit"
+
+    _, guest, closes = await _ends(replicas, owner, "view", raise_)
+    assert all(code == CLOSE_CHANGED and "edit" in r for code, r in closes), closes
+    assert guest.http.get(f"/api/sessions/{owner.sid}").json()["mode"] == "edit"
