@@ -340,7 +340,17 @@ async def git_pull_request_url(ctx: Context, params: NoParams) -> dict[str, Any]
     def build(repo: pygit2.Repository) -> dict[str, Any]:
         branch = head_branch(repo)
         base = config.default_branch
-        url, provider = pull_request_url(config.git_url, branch, base) if branch else (None, None)
+        url, provider = (
+            pull_request_url(
+                config.git_url,
+                branch,
+                base,
+                provider=config.git_provider,
+                web_url=config.git_web_url,
+            )
+            if branch
+            else (None, None)
+        )
         return {"url": url, "provider": provider, "branch": branch, "base": base}
 
     return await _read(ctx, build)
