@@ -159,3 +159,30 @@ async def test_pushed_branches_appear_on_open_and_the_picker_finds_sixty(
     await page.mouse.click(5, 5)  # a click elsewhere closes it too
     await expect(menu).to_be_hidden()
     await expect(page.get_by_test_id("git-panel")).to_have_attribute("data-branch", new)
+
+
+async def test_a_failed_fetch_is_shown_and_blocks_nothing(
+    web: GatewayProcess, new_context: NewContext, picker_user: str
+) -> None:
+    page = await (await new_context()).new_page()
+    await log_in(page, web.url, picker_user)
+    await open_project(page)
+    await page.get_by_test_id("sidebar-git").click()
+    state = page.get_by_test_id("git-fetch-state")
+    remote = web.data_dir / "remotes" / "demo.git"
+    away = remote.with_name("demo.git.away")
+    remote.rename(away)  # the remote is gone for a moment
+    try:
+        await page.get_by_test_id("git-refresh").click()
+        await expect(state).to_have_attribute("data-state", "failed", timeout=30_000)
+        await expect(state).to_contain_text("Remote branches not updated")
+        # The panel still works: a branch is created and checked out meanwhile.
+        await open_picker(page)
+        await page.keyboard.type(f"{picker_user}-after-failure")
+        await page.keyboard.press("Enter")
+        await wait_on_branch(page, f"{picker_user}-after-failure")
+    finally:
+        away.rename(remote)
+    await page.get_by_test_id("git-refresh").click()
+    await expect(state).to_have_attribute("data-state", "done", timeout=30_000)
+    await expect(state).to_have_text("")
