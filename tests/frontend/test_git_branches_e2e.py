@@ -169,6 +169,8 @@ async def test_a_failed_fetch_is_shown_and_blocks_nothing(
     await open_project(page)
     await page.get_by_test_id("sidebar-git").click()
     state = page.get_by_test_id("git-fetch-state")
+    # The fetch the IDE started when it opened ends first (a refresh would join it).
+    await expect(state).to_have_attribute("data-state", "done", timeout=30_000)
     remote = web.data_dir / "remotes" / "demo.git"
     away = remote.with_name("demo.git.away")
     remote.rename(away)  # the remote is gone for a moment
