@@ -171,9 +171,11 @@ async def test_a_failed_fetch_is_shown_and_blocks_nothing(
     state = page.get_by_test_id("git-fetch-state")
     # The fetch the IDE started when it opened ends first (a refresh would join it).
     await expect(state).to_have_attribute("data-state", "done", timeout=30_000)
-    remote = web.data_dir / "remotes" / "demo.git"
-    away = remote.with_name("demo.git.away")
-    remote.rename(away)  # the remote is gone for a moment
+    # For a moment the remote is no repository (the pod's sandbox binds its directory, so
+    # the directory itself stays; what is in it changes).
+    remote = web.data_dir / "remotes" / "demo.git" / "HEAD"
+    away = remote.with_name("HEAD.away")
+    remote.rename(away)
     try:
         await page.get_by_test_id("git-refresh").click()
         await expect(state).to_have_attribute("data-state", "failed", timeout=30_000)
