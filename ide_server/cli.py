@@ -376,6 +376,29 @@ def _connection_body(args: argparse.Namespace) -> dict[str, Any]:
     return {k: v for k, v in body.items() if v is not None}
 
 
+async def _project_git_provider(services: Any, args: argparse.Namespace) -> None:
+    import json
+
+    from .gateway import git_provider
+    from .gateway.accounts import AccountError
+
+    if args.clear:
+        await git_provider.clear_git_provider(services, args.name, None)
+        print(f"{args.name}: the provider is guessed from the remote's host name again")
+    elif args.kind is None:  # show it
+        project = await services.accounts.project_by_name(args.name)
+        if project is None:
+            raise AccountError(f"no project {args.name!r}")
+        setting = await services.git_providers.get(project.id)
+        print(json.dumps(setting) if setting else f"{args.name}: guessed from the host name")
+        return
+    else:
+        body = {"kind": args.kind, **({"web_url": args.web_url} if args.web_url else {})}
+        setting = await git_provider.set_git_provider(services, args.name, body, None)
+        print(f"git provider of {args.name} set: {json.dumps(setting)}")
+    print("sessions started from now on use it; running ones keep theirs until restarted")
+
+
 async def _project_connection(services: Any, args: argparse.Namespace) -> None:
     import json
 
@@ -496,6 +519,7 @@ _ACTIONS: dict[tuple[str, str], Callable[[Any, argparse.Namespace], Awaitable[No
     ("audit", "list"): _audit_list,
     ("project", "remove"): _project_remove,
     ("project", "connection"): _project_connection,
+    ("project", "git-provider"): _project_git_provider,
     ("member", "add"): _member_add,
     ("member", "list"): _member_list,
     ("member", "role"): _member_role,
@@ -621,11 +645,25 @@ def build_parser() -> argparse.ArgumentParser:
     connection.add_argument(
         "--remove", action="store_true", help="remove the connection (previews and dbt stop)"
     )
+    provider = project.add_parser(
+        "git-provider",
+        help="show or set the project's git hosting provider, for 'Open pull request' on a "
+        "self-hosted GitHub, GitLab or Azure DevOps",
+    )
+    provider.add_argument("name")
+    provider.add_argument("--kind", help="github, gitlab or azure (show the setting if absent)")
+    provider.add_argument(
+        "--web-url", help="the provider's https:// address, when not the git remote's host"
+    )
+    provider.add_argument(
+        "--clear", action="store_true", help="guess from the remote's host name again"
+    )
     subs += [
         project_add,
         project.add_parser("list", help="list projects"),
         project_remove,
         connection,
+        provider,
     ]
 
     member = commands.add_parser("member", help="manage project roles").add_subparsers(

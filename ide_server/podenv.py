@@ -52,6 +52,10 @@ class PodEnv:
     protect_default_branch: bool = True
     git_token: str = _secret()  # HTTPS token, used only in credential callbacks
     git_ca_bundle: str = ""  # PEM file of extra CAs for HTTPS remotes
+    # "Open pull request" on a self-hosted instance (the project's setting): github, gitlab
+    # or azure, empty to guess from the host; the web base URL when not the remote's host.
+    git_provider: str = ""
+    git_web_url: str = ""
     warehouse: Mapping[str, Any] = _secret({})  # adapter settings, with the user's login
     save_delay: float = 1.0  # seconds between the last keystroke and the write to disk
     max_message_bytes: int = 8 * 1024 * 1024

@@ -26,6 +26,8 @@ EVERY_FIELD_CHANGED = PodEnv(
     protect_default_branch=False,
     git_token="ghp_token",
     git_ca_bundle="/etc/ssl/corp.pem",
+    git_provider="gitlab",
+    git_web_url="https://gitlab.example.com",
     warehouse={"type": "postgres", "port": 5432, "password": "p=w\"'\n", "options": {"a": [1]}},
     save_delay=0.25,
     max_message_bytes=1024,

@@ -84,7 +84,7 @@ async def test_every_answer_and_notification_has_its_declared_shape(tmp_path: Pa
     await alice.ok("session/status")
 
     notified = alice.check_notifications() | bob.check_notifications()
-    assert {"fs/changed", "git/changed", "git/progress"} <= notified
+    assert {"fs/changed", "git/changed", "git/progress", "git/remote_fetch"} <= notified
     covered = alice.checked | bob.checked
     families = ("fs/", "git/", "session/")
     expected = {name for name in REGISTRY.names() if name.startswith(families)}
@@ -131,6 +131,9 @@ async def _local_git(pod: Pod) -> None:
 
 async def _remote_git(alice: Pod, bob: Pod) -> None:
     await alice.ok("git/push")
+    await bob.ok("git/refresh_remote")  # answers at once, while fetching
+    fetched = await bob.ok("git/refresh_remote", {"wait": True})
+    assert fetched["new_branches"] == ["feature"]
     await bob.ok("git/fetch", {"prune": True})
     await bob.ok("git/checkout", {"branch": "feature"})  # tracks origin/feature
     await bob.ok("git/pull")

@@ -31,6 +31,7 @@ from .proxy import SessionProxy
 from .routes import ROUTES
 from .routes_admin import ROUTES as ADMIN_ROUTES
 from .routes_credentials import ROUTES as CREDENTIAL_ROUTES
+from .routes_git_provider import ROUTES as GIT_PROVIDER_ROUTES
 from .routes_invocations import ROUTES as INVOCATION_ROUTES
 from .routes_manage import ROUTES as MANAGE_ROUTES
 from .routes_metrics import ROUTES as METRICS_ROUTES
@@ -101,6 +102,7 @@ def create_app(config: Config, services: Services | None = None) -> Starlette:
         *CREDENTIAL_ROUTES,
         *SHARE_ROUTES,
         *WAREHOUSE_ROUTES,
+        *GIT_PROVIDER_ROUTES,
         *ADMIN_ROUTES,
         *INVOCATION_ROUTES,
         *OIDC_ROUTES,

@@ -215,4 +215,15 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (issuer, jti)
     );
     """,
+    """
+    -- A project's git hosting provider (git_provider.py), for "Open pull request" on a
+    -- self-hosted instance whose host name does not say which it is. No row: guessed.
+    CREATE TABLE project_git_providers (
+        project_id bigint PRIMARY KEY REFERENCES projects(id) ON DELETE CASCADE,
+        kind text NOT NULL CHECK (kind IN ('github', 'gitlab', 'azure')),
+        web_url text,
+        updated_by text,
+        updated_at timestamptz NOT NULL DEFAULT now()
+    );
+    """,
 )

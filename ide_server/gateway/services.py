@@ -24,6 +24,7 @@ from .activity import ActivityBuffer
 from .collector import InvocationCollector
 from .credentials import GIT_TOKEN, Credentials
 from .embedded_pg import EmbeddedPostgres
+from .git_provider import GitProviderStore
 from .invocations import InvocationIndex
 from .logins import Logins
 from .metrics import GatewayMetrics
@@ -58,6 +59,7 @@ class Services:
         self.activity: ActivityBuffer  # what the proxy saw, written in the background
         self.secret_box: SecretBox
         self.warehouses: WarehouseStore
+        self.git_providers: GitProviderStore
         self.pods = PodClients()
         self.metrics = GatewayMetrics()  # this replica's own registry
         self.reaper: Reaper | None = None
@@ -92,6 +94,7 @@ class Services:
         self.accounts = Accounts(self.db)
         self.credentials = Credentials(self.db, self.secret_box)
         self.warehouses = WarehouseStore(self.db, self.credentials)
+        self.git_providers = GitProviderStore(self.db)
         self.logins = Logins(
             self.db, idle_timeout=self.config.login_idle_timeout, max_age=self.config.login_max_age
         )
@@ -250,12 +253,15 @@ class Services:
         )
         # Only this project's connection, with this user's credentials for it.
         warehouse = await self.warehouses.for_pod(user.id, user.username, project.id)
+        provider = await self.git_providers.get(project.id) or {}
         return PodEnv(
             git_token=token,
             user_name=user.display_name or user.username,
             user_email=user.email,
             git_url=project.git_url,
             default_branch=project.default_branch,
+            git_provider=provider.get("kind") or "",
+            git_web_url=provider.get("web_url") or "",
             protect_default_branch=project.protect_default_branch,
             save_delay=self.config.save_delay,
             git_ca_bundle=self.config.git_ca_bundle,

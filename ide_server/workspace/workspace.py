@@ -16,6 +16,7 @@ from typing import Any
 
 from .config import PodConfig
 from .dbt.service import DbtService
+from .git.background import BackgroundFetch
 from .git.repo import GitState
 from .previews import QueryService
 from .rpc import Client, MethodRegistry
@@ -43,17 +44,20 @@ class Workspace:
     # Per-pod services, built here (without I/O) so that each workspace has its own.
     queries: QueryService = field(init=False, repr=False)
     git: GitState = field(init=False, repr=False)
+    remote_fetch: BackgroundFetch = field(init=False, repr=False)
     dbt: DbtService = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.queries = QueryService(self)
         self.git = GitState(self.config.root)
+        self.remote_fetch = BackgroundFetch(self)
         self.dbt = DbtService(self)
 
     async def shutdown(self) -> None:
         """Stop what the pod started (the SQL kernel, dbt's processes); safe to call twice."""
         await self.queries.shutdown()
         await self.dbt.shutdown()
+        await self.remote_fetch.shutdown()
 
     @property
     def root(self) -> Path:

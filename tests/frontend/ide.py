@@ -109,3 +109,11 @@ async def record_dirty_flags(page: Page, path: str) -> None:
 
 async def dirty_flags(page: Page, path: str) -> list[str]:
     return await page.evaluate("(path) => window.__dirtyFlags[path]", path)
+
+
+async def choose_branch(page: Page, branch: str) -> None:
+    """Switches branch through the git panel's picker (local ``x`` or remote ``origin/x``)."""
+    await page.get_by_test_id("git-branch").click()
+    await page.get_by_test_id("git-branch-filter").fill(branch)
+    menu = page.get_by_test_id("git-branch-menu")
+    await menu.locator(f'[data-testid=git-branch-option][data-branch="{branch}"]').click()

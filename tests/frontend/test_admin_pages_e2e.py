@@ -198,3 +198,42 @@ async def test_admin_sets_a_connection_and_a_developer_tests_their_credentials(
     await expect(status).to_have_class(re.compile(r"\bok\b"))
     saved = login_as(web, name).http.get(f"/api/projects/{project}/credentials").json()
     assert saved["user"] == "postgres" and saved["schema"] == "lee_dev"
+
+
+async def test_admin_names_the_git_provider_of_a_self_hosted_remote(
+    web: GatewayProcess, new_context: NewContext
+) -> None:
+    project = f"gp{secrets.token_hex(3)}"
+    web.cli("project", "add", project, "https://git.example.internal/data/analytics.git",
+            "--skip-remote-check")  # fmt: skip
+    page = await _page(new_context)
+    await log_in(page, web.url, "admin", ADMIN_PASSWORD)
+    await page.goto(f"{web.url}/#/admin/projects/{project}")
+    kind = page.get_by_test_id("git-provider-kind")
+    web_url = page.get_by_test_id("git-provider-web-url")
+    status = page.get_by_test_id("git-provider-form-status")
+    await expect(kind).to_have_value("guess from the host name")
+    await expect(web_url).to_be_disabled()
+
+    await kind.select_option("gitlab")
+    await web_url.fill("http://gitlab.example.internal")
+    await page.get_by_test_id("git-provider-form-submit").click()
+    await expect(status).to_contain_text("must start with https://")
+    await web_url.fill("https://gitlab.example.internal/")
+    await page.get_by_test_id("git-provider-form-submit").click()
+    await expect(status).to_contain_text("Saved")
+    await page.reload()
+    await expect(kind).to_have_value("gitlab")
+    await expect(web_url).to_have_value("https://gitlab.example.internal")
+    setting = login_as(web, "admin", ADMIN_PASSWORD).http.get(
+        f"/api/projects/{project}/git-provider"
+    )
+    assert setting.json() == {
+        "kind": "gitlab", "web_url": "https://gitlab.example.internal", "guessed": False
+    }  # fmt: skip
+
+    await kind.select_option("guess from the host name")
+    await page.get_by_test_id("git-provider-form-submit").click()
+    await expect(status).to_contain_text("Saved")
+    await page.reload()
+    await expect(kind).to_have_value("guess from the host name")

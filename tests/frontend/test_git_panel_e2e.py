@@ -118,7 +118,7 @@ async def test_commit_and_sync_onto_a_new_branch(
     await expect(diff).to_have_count(0)
     await expect(page.get_by_test_id("git-change-count")).to_have_text("")
     await expect(page.get_by_test_id("git-commit-entry").first).to_contain_text(message)
-    await expect(page.get_by_test_id("git-branch")).to_have_value(branch)
+    await expect(page.get_by_test_id("git-branch")).to_have_attribute("data-current", branch)
 
     repo = remote(web)
     pushed = repo.references[f"refs/heads/{branch}"].peel(pygit2.Commit)

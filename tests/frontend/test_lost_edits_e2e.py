@@ -13,6 +13,7 @@ import pytest
 from playwright.async_api import BrowserContext, Page, expect
 
 from tests.frontend.ide import (
+    choose_branch,
     expect_editor_to_contain,
     log_in,
     open_file,
@@ -54,7 +55,7 @@ def branch_with_file(checkout: Path, branch: str, path: str, text: str) -> None:
 async def switch_branch(page: Page, branch: str) -> None:
     await page.get_by_test_id("sidebar-git").click()
     panel = page.get_by_test_id("git-panel")
-    await page.get_by_test_id("git-branch").select_option(branch)
+    await choose_branch(page, branch)
     await expect(panel).to_have_attribute("data-branch", branch, timeout=30_000)
     await expect(panel).to_have_attribute("data-busy", "false", timeout=30_000)
     await page.get_by_test_id("sidebar-files").click()

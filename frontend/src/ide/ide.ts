@@ -396,6 +396,7 @@ export class Ide implements View {
         this.el.dataset.role = status.role;
         this.tree.setReadOnly(this.context.readOnly);
         this.git.setReadOnly(this.context.readOnly);
+        this.git.fetchRemote(); // remote branches others pushed, without a pull
         this.commandBar.setReadOnly(this.context.readOnly);
         await this.restoreLayout();
         this.connectedOnce = true;

@@ -38,6 +38,7 @@ from ..errors import (
 from ..rpc import Context, MethodRegistry
 from . import branches, commit, diff, history, merge, status, sync, worktree
 from . import results as r
+from .background import NOTIFICATION
 from .credentials import ProgressSink, configure_tls
 from .params import (
     CheckoutParams,
@@ -50,6 +51,7 @@ from .params import (
     PathsParams,
     PruneParams,
     PullParams,
+    RefreshRemoteParams,
     ResolveParams,
     RevertParams,
     pull_source,
@@ -61,6 +63,7 @@ log = logging.getLogger(__name__)
 methods = MethodRegistry()
 methods.notification("git/changed", r.GitChanged)
 methods.notification("git/progress", r.GitProgress)
+methods.notification(NOTIFICATION, r.RemoteFetch)
 T = TypeVar("T")
 
 # Error codes by kind of method: every call opens the checkout (WRONG_STATE when it is
@@ -205,7 +208,17 @@ async def git_commit(ctx: Context, params: CommitParams) -> dict[str, Any]:
 
 @methods.method("git/branches", NoParams, result=r.Branches, errors=_READ)
 async def git_branches(ctx: Context, params: NoParams) -> dict[str, Any]:
-    return await _read(ctx, branches.list_branches)
+    listed = await _read(ctx, branches.list_branches)
+    return {**listed, "fetch": ctx.workspace.remote_fetch.current()}
+
+
+@methods.method("git/refresh_remote", RefreshRemoteParams, result=r.RemoteFetch, writes=True)
+async def git_refresh_remote(ctx: Context, params: RefreshRemoteParams) -> dict[str, Any]:
+    # No lock here: the fetch takes the git lock only for its last, local step.
+    running = ctx.workspace.remote_fetch.start()
+    if params.wait:
+        return await asyncio.shield(running)
+    return ctx.workspace.remote_fetch.current()
 
 
 @methods.method(
@@ -327,7 +340,17 @@ async def git_pull_request_url(ctx: Context, params: NoParams) -> dict[str, Any]
     def build(repo: pygit2.Repository) -> dict[str, Any]:
         branch = head_branch(repo)
         base = config.default_branch
-        url, provider = pull_request_url(config.git_url, branch, base) if branch else (None, None)
+        url, provider = (
+            pull_request_url(
+                config.git_url,
+                branch,
+                base,
+                provider=config.git_provider,
+                web_url=config.git_web_url,
+            )
+            if branch
+            else (None, None)
+        )
         return {"url": url, "provider": provider, "branch": branch, "base": base}
 
     return await _read(ctx, build)

@@ -44,6 +44,11 @@ class PruneParams:
 
 
 @dataclass(frozen=True)
+class RefreshRemoteParams:
+    wait: bool = False  # answer when the fetch ends, not when it starts
+
+
+@dataclass(frozen=True)
 class FetchParams:
     prune: bool = False
 

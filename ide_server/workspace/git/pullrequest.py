@@ -1,8 +1,11 @@
 """``git/pull_request_url``: where to open a pull request for the current branch.
 
 Built from the project's remote URL (never from ``.git/config``) for GitHub, GitLab and
-Azure DevOps, hosted or self-hosted (a host naming ``github`` or ``gitlab``); the user's
-browser opens it, the pod never calls the provider.
+Azure DevOps. The project's setting (``IDE_POD_GIT_PROVIDER``, and ``IDE_POD_GIT_WEB_URL``
+when the web pages live elsewhere than the git remote) says which provider a self-hosted
+host is; without it the provider is guessed from the host (``github``/``gitlab`` in its
+name, Azure's hosts and ``/_git/`` paths). The user's browser opens the page; the pod
+never calls the provider.
 """
 
 from __future__ import annotations
@@ -50,14 +53,29 @@ def provider_of(host: str, path: str) -> Provider | None:
     return None
 
 
-def pull_request_url(remote_url: str, branch: str, base: str) -> tuple[str | None, Provider | None]:
-    """The provider's "new pull request" page for ``branch`` into ``base``."""
+PROVIDERS: tuple[Provider, ...] = ("github", "gitlab", "azure")
+
+
+def pull_request_url(
+    remote_url: str, branch: str, base: str, *, provider: str = "", web_url: str = ""
+) -> tuple[str | None, Provider | None]:
+    """The provider's "new pull request" page for ``branch`` into ``base``.
+
+    ``provider`` (one of :data:`PROVIDERS`) overrides the guess; ``web_url`` replaces
+    ``https://<remote host>`` as the base the repository's path is appended to.
+    """
     location = web_location(remote_url)
     if location is None:
         return None, None
     host, path = location
-    provider = provider_of(host, path)
-    web = f"https://{host}/{path}"
+    kind = next((p for p in PROVIDERS if p == provider), None) or provider_of(host, path)
+    base_url = web_url.rstrip("/") if kind and web_url else f"https://{host}"
+    return _compare_page(kind, f"{base_url}/{path}", branch, base)
+
+
+def _compare_page(
+    provider: Provider | None, web: str, branch: str, base: str
+) -> tuple[str | None, Provider | None]:
     source, target = quote(branch, safe="/"), quote(base, safe="/")
     if provider == "github":
         return f"{web}/compare/{target}...{source}?expand=1", provider

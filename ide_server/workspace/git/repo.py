@@ -93,10 +93,13 @@ class GitState:
     cancel_event: threading.Event = field(default_factory=threading.Event)
 
     @asynccontextmanager
-    async def exclusive(self, operation: str) -> AsyncIterator[threading.Event]:
-        """Hold the write lock for ``operation``; yields the event that cancels it."""
+    async def exclusive(
+        self, operation: str, wait: float = LOCK_WAIT_SECONDS
+    ) -> AsyncIterator[threading.Event]:
+        """Hold the write lock for ``operation`` (waiting up to ``wait`` seconds for it);
+        yields the event that cancels it."""
         try:
-            await asyncio.wait_for(self.lock.acquire(), LOCK_WAIT_SECONDS)
+            await asyncio.wait_for(self.lock.acquire(), wait)
         except TimeoutError:
             raise RpcError(
                 BUSY, f"another git operation ({self.running}) is running; try again later"

@@ -93,10 +93,23 @@ class RemoteBranch(TypedDict):
     commit: str
 
 
+class RemoteFetch(TypedDict):
+    """The background fetch (``git/refresh_remote``): running, or how the last one ended."""
+
+    state: Literal["idle", "fetching", "done", "failed"]
+    message: str | None  # why it failed
+    finished_at: float | None  # seconds since the epoch
+    new_branches: list[str]  # remote branches it found that were not known before
+    updated_branches: list[str]
+    received_objects: NotRequired[int]  # while fetching
+    total_objects: NotRequired[int]
+
+
 class Branches(TypedDict):
     current: str | None
     local: list[LocalBranch]
     remote: list[RemoteBranch]
+    fetch: RemoteFetch
 
 
 class CreateBranchResult(TypedDict):

@@ -164,7 +164,8 @@ def test_every_branch_move_is_guarded():
     """Each function that moves a local branch or pushes also calls the one guard.
 
     Allowed without it: moves to exactly the remote's own state (the clone's first branch,
-    a local branch created from its remote one) and the remote's record in the config.
+    a local branch created from its remote one, the background fetch's ``origin/*`` refs and
+    the refs of its scratch repository) and the remote's record in the config.
     """
     import ast
 
@@ -174,7 +175,9 @@ def test_every_branch_move_is_guarded():
     guards = {"refuse_moving_protected", "current_branch_for_commit"}
     allowed = {
         ("clone.py", "clone_into", "create"),
+        ("git/background.py", "publish", "create"),
         ("git/branches.py", "checkout_branch", "create"),
+        ("git/fetch_child.py", "scratch_repository", "create"),
         ("git/remote.py", "ensure_origin", "create"),
     }
     package = Path(workspace.__file__).parent

@@ -237,10 +237,21 @@ export interface RemoteBranch {
   commit: string;
 }
 
+export interface RemoteFetch {
+  state: "idle" | "fetching" | "done" | "failed";
+  message: string | null;
+  finished_at: number | null;
+  new_branches: string[];
+  updated_branches: string[];
+  received_objects?: number;
+  total_objects?: number;
+}
+
 export interface Branches {
   current: string | null;
   local: LocalBranch[];
   remote: RemoteBranch[];
+  fetch: RemoteFetch;
 }
 
 export interface GitCancelResult {
@@ -405,6 +416,10 @@ export interface PushResult {
   remote_branch: string;
   commit: string;
   upstream_set: boolean;
+}
+
+export interface RefreshRemoteParams {
+  wait?: boolean;
 }
 
 export interface ResolveParams {
@@ -782,6 +797,12 @@ export interface Methods {
     writes: true;
     errors: -32010 | -32014 | -32015 | -32016 | -32017 | -32018 | -32019 | -32021;
   };
+  "git/refresh_remote": {
+    params: RefreshRemoteParams;
+    result: RemoteFetch;
+    writes: true;
+    errors: never;
+  };
   "git/resolve": {
     params: ResolveParams;
     result: ResolveResult;
@@ -860,6 +881,7 @@ export interface Notifications {
   "fs/changed": FsChanged;
   "git/changed": GitChanged;
   "git/progress": GitProgress;
+  "git/remote_fetch": RemoteFetch;
   "query/columns": QueryColumns;
   "query/done": QueryDone;
   "query/error": QueryError;

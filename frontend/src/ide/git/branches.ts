@@ -1,8 +1,12 @@
-// The branch picker: local branches, remote ones not checked out yet, and "New branch".
+// The branch picker: a button naming the current branch that opens a searchable menu of
+// local branches and remote ones not checked out yet (kept fresh by the background fetch
+// the IDE starts when it opens), plus "New branch".
 import { h } from "../../dom";
 import { promptDialog } from "../../ui/dialog";
+import { errorMessage } from "../../ui/notice";
+import { BranchMenu, type BranchChoice } from "./branchmenu";
 import type { GitContext } from "./context";
-import type { Branches, GitStatus } from "./types";
+import type { Branches, GitStatus, RemoteFetch } from "./types";
 
 export function validateBranchName(value: string): string | null {
   if (!value) return "Enter a branch name.";
@@ -10,47 +14,92 @@ export function validateBranchName(value: string): string | null {
   return null;
 }
 
+function fetchNote(fetch: RemoteFetch): string {
+  switch (fetch.state) {
+    case "idle":
+      return "";
+    case "fetching":
+      return fetch.total_objects ? `Fetching from the remote… ${fetch.received_objects ?? 0}/${fetch.total_objects} objects` : "Fetching from the remote…";
+    case "failed":
+      return `Remote branches not updated: ${fetch.message ?? "the fetch failed"}`;
+    case "done":
+      return fetch.finished_at ? `Remote branches as of ${new Date(fetch.finished_at * 1000).toLocaleTimeString()}` : "";
+  }
+}
+
 export class BranchPicker {
   readonly el: HTMLElement;
-  private readonly select: HTMLSelectElement;
+  private readonly trigger: HTMLButtonElement;
+  private readonly label: HTMLElement;
+  private readonly menu: BranchMenu;
   private readonly create: HTMLButtonElement;
+  private readonly fetchLine: HTMLElement;
   private current: string | null = null;
   private base: string | null = null;
+  private branches: Branches | null = null;
+  private fetch: RemoteFetch = { state: "idle", message: null, finished_at: null, new_branches: [], updated_branches: [] };
 
   constructor(private readonly ctx: GitContext) {
-    this.select = h("select", { class: "git-branch-select", "aria-label": "Branch", "data-testid": "git-branch" });
-    this.select.addEventListener("change", () => void this.checkout(this.select.value));
+    this.label = h("span", { class: "git-branch-name" });
+    this.trigger = h(
+      "button",
+      { type: "button", class: "git-branch-select", "aria-label": "Branch", "aria-haspopup": "listbox", "aria-expanded": "false", "data-testid": "git-branch" },
+      this.label,
+      h("span", { class: "git-branch-caret", "aria-hidden": "true" }, "▾"),
+    );
+    this.menu = new BranchMenu(this.trigger, validateBranchName, (choice) => void this.choose(choice));
+    this.trigger.addEventListener("click", () => (this.menu.isOpen ? this.menu.close() : this.menu.open()));
     this.create = h(
       "button",
       { type: "button", class: "icon-button", title: "New branch", "aria-label": "New branch", "data-testid": "git-new-branch" },
       "+ Branch",
     );
     this.create.addEventListener("click", () => void this.createBranch());
-    this.el = h("div", { class: "git-branch-bar" }, this.select, this.create);
+    this.fetchLine = h("div", { class: "git-fetch-state", role: "status", "data-testid": "git-fetch-state", "data-state": "idle" });
+    this.el = h("div", { class: "git-branch-area" }, h("div", { class: "git-branch-bar" }, this.trigger, this.create), this.menu.el, this.fetchLine);
   }
 
   update(status: GitStatus, branches: Branches): void {
     this.current = status.branch;
     this.base = status.branch ?? status.default_branch;
-    this.select.dataset.current = status.branch ?? "";
+    this.branches = branches;
+    this.trigger.dataset.current = status.branch ?? "";
+    this.label.textContent = status.branch ?? "(detached HEAD)";
     this.create.hidden = this.ctx.readOnly();
-    this.select.disabled = this.ctx.readOnly() || status.merging;
-    const local = new Set(branches.local.map((b) => b.name));
-    const options: HTMLElement[] = [];
-    if (status.branch === null) options.push(h("option", { value: "", disabled: true }, "(detached HEAD)"));
-    options.push(...branches.local.map((b) => h("option", { value: b.name }, b.name)));
-    const remote = branches.remote.filter((b) => !local.has(b.name.replace(/^origin\//, "")));
-    if (remote.length) {
-      options.push(h("optgroup", { label: "Remote" }, remote.map((b) => h("option", { value: b.name }, b.name))));
-    }
-    this.select.replaceChildren(...options);
-    this.select.value = status.branch ?? "";
+    this.trigger.disabled = this.ctx.readOnly() || status.merging;
+    if (this.trigger.disabled) this.menu.close();
+    this.showFetch(branches.fetch);
   }
 
-  private async checkout(branch: string): Promise<void> {
-    if (!branch || branch === this.current) return;
-    const done = await this.ctx.run(`Switching to ${branch}…`, () => this.ctx.git.checkout(branch));
-    if (done === undefined) this.select.value = this.current ?? "";
+  /** The background fetch's state, from `git/branches` or a `git/remote_fetch` notification. */
+  showFetch(fetch: RemoteFetch): void {
+    this.fetch = fetch;
+    this.fetchLine.dataset.state = fetch.state;
+    // Only what needs attention stays in the panel; the menu always says how fresh it is.
+    this.fetchLine.textContent = fetch.state === "fetching" || fetch.state === "failed" ? fetchNote(fetch) : "";
+    this.fetchLine.title = fetch.message ?? "";
+    this.fetchLine.classList.toggle("failed", fetch.state === "failed");
+    const local = this.branches?.local.map((b) => b.name) ?? [];
+    const known = new Set(local);
+    const remote = (this.branches?.remote ?? []).map((b) => b.name).filter((name) => !known.has(name.replace(/^origin\//, "")));
+    this.menu.setLists({ current: this.current, local, remote }, fetchNote(this.fetch));
+  }
+
+  /** Starts the pod's background fetch; its progress comes back as notifications. */
+  fetchRemote(): void {
+    if (this.ctx.readOnly()) return;
+    this.ctx.git.refreshRemote().then(
+      (fetch) => this.showFetch(fetch),
+      (error) => this.showFetch({ ...this.fetch, state: "failed", message: errorMessage(error) }),
+    );
+  }
+
+  private async choose(choice: BranchChoice): Promise<void> {
+    if (choice.kind === "create") {
+      await this.ctx.run(`Creating ${choice.name}…`, () => this.ctx.git.createBranch(choice.name, this.base ?? ""));
+    } else if (choice.name !== this.current) {
+      await this.ctx.run(`Switching to ${choice.name}…`, () => this.ctx.git.checkout(choice.name));
+    }
   }
 
   private async createBranch(): Promise<void> {

@@ -12,7 +12,7 @@ import { DiffView } from "./diffview";
 import type { GitContext, GitPart } from "./context";
 import { HistoryList } from "./history";
 import { RemoteBar } from "./remote";
-import { GitClient, type GitProgress, type GitStatus, type StatusFile } from "./types";
+import { GitClient, type GitProgress, type GitStatus, type RemoteFetch, type StatusFile } from "./types";
 
 export interface GitPanelHost {
   /** Writes open documents to disk, so git sees what the editors show. */
@@ -74,7 +74,10 @@ export class GitPanel implements View {
     this.activity.hidden = true;
     this.error = h("div", { class: "form-error git-error", role: "alert", "data-testid": "git-error" });
     const refresh = h("button", { type: "button", class: "icon-button", title: "Refresh", "aria-label": "Refresh", "data-testid": "git-refresh" }, "⟳");
-    refresh.addEventListener("click", () => void this.refresh());
+    refresh.addEventListener("click", () => {
+      this.fetchRemote();
+      void this.refresh();
+    });
     this.el = h(
       "div",
       { class: "git-panel", "data-testid": "git-panel", "data-busy": "false" },
@@ -85,6 +88,7 @@ export class GitPanel implements View {
       rpc.on("git/progress", (progress: GitProgress) => {
         if (this.busy) this.activityLabel.textContent = this.label + progressText(progress);
       }),
+      rpc.on("git/remote_fetch", (fetch: RemoteFetch) => this.branchPicker.showFetch(fetch)),
       rpc.on("git/changed", () => {
         this.scheduleRefresh();
         host.filesChanged();
@@ -95,6 +99,11 @@ export class GitPanel implements View {
   setReadOnly(readOnly: boolean): void {
     this.readOnly = readOnly;
     if (this.status) this.render(this.status);
+  }
+
+  /** Asks the pod to fetch in the background (when the IDE opens, and on ⟳); blocks nothing. */
+  fetchRemote(): void {
+    this.branchPicker.fetchRemote();
   }
 
   /** Coalesces bursts of events (saves, file changes) into one refresh. */

@@ -15,6 +15,7 @@ export type {
   Person,
   PullResult,
   PushResult,
+  RemoteFetch,
   StatusFile,
 } from "../generated/protocol";
 
@@ -47,6 +48,8 @@ export class GitClient {
     this.rpc.request("git/pull", from ? { from } : {}, NETWORK_TIMEOUT_MS);
   push = (): Result<"git/push"> => this.rpc.request("git/push", {}, NETWORK_TIMEOUT_MS);
   fetch = (): Result<"git/fetch"> => this.rpc.request("git/fetch", {}, NETWORK_TIMEOUT_MS);
+  /** Starts the background fetch and answers at once; its end comes as git/remote_fetch. */
+  refreshRemote = (): Result<"git/refresh_remote"> => this.rpc.request("git/refresh_remote", {});
   cancel = (): Result<"git/cancel"> => this.rpc.request("git/cancel");
   resolve = (path: string, force = false): Result<"git/resolve"> => this.rpc.request("git/resolve", { path, force });
   abortMerge = (): Result<"git/abort_merge"> => this.rpc.request("git/abort_merge");

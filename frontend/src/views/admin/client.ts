@@ -85,6 +85,17 @@ export const getConnection = (project: string): Promise<Connection> =>
   apiRequest("GET", `/api/projects/${enc(project)}/connection`);
 export const putConnection = (project: string, body: Connection): Promise<Connection> =>
   apiRequest("PUT", `/api/projects/${enc(project)}/connection`, body);
+export interface GitProvider {
+  kind: "github" | "gitlab" | "azure" | null;
+  web_url: string | null;
+  guessed: boolean;
+}
+export const getGitProvider = (project: string): Promise<GitProvider> =>
+  apiRequest("GET", `/api/projects/${enc(project)}/git-provider`);
+export const putGitProvider = (project: string, body: Record<string, string>): Promise<GitProvider> =>
+  apiRequest("PUT", `/api/projects/${enc(project)}/git-provider`, body);
+export const deleteGitProvider = (project: string): Promise<void> =>
+  apiRequest("DELETE", `/api/projects/${enc(project)}/git-provider`);
 
 // Users.
 export const listUsers = (): Promise<AdminUser[]> => apiRequest("GET", "/api/admin/users");

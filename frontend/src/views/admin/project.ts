@@ -1,10 +1,11 @@
 // Admin: one project's page (#/admin/projects/<name>): git URL and default branch (checked
-// against the remote), deploy token, connection, members and roles, removal.
+// against the remote), deploy token, pull request provider, connection, members and roles, removal.
 import { h, replaceChildren } from "../../dom";
 import type { Role } from "../../api";
 import { navigate } from "../../router";
 import { confirmDialog } from "../../ui/dialog";
 import { connectionSection } from "./connection";
+import { gitProviderSection } from "./gitprovider";
 import { addMember, editProject, listAdminProjects, listMembers, listUsers, removeDeployToken, removeMember, removeProject, setDeployToken, setRole } from "./client";
 import { actionButton, field, form, input, section, select, statusLine } from "./forms";
 import { branchChoices } from "./projects";
@@ -140,6 +141,7 @@ export function projectPage(name: string): { el: HTMLElement; load: () => Promis
   const settings = settingsSection(name);
   const token = deployTokenSection(name);
   const connection = connectionSection(name);
+  const provider = gitProviderSection(name);
   const members = membersSection(name);
   const missing = h("p", { class: "form-error", role: "alert" });
   const el = h(
@@ -151,6 +153,7 @@ export function projectPage(name: string): { el: HTMLElement; load: () => Promis
     settings.el,
     members.el,
     token.el,
+    provider.el,
     connection.el,
     removeSection(name),
   );
@@ -162,7 +165,7 @@ export function projectPage(name: string): { el: HTMLElement; load: () => Promis
     }
     settings.fill(project.git_url, project.default_branch);
     token.show(project.deploy_token_set ? (project.deploy_token_hint ?? "set") : null);
-    await Promise.all([members.load(), connection.load()]);
+    await Promise.all([members.load(), connection.load(), provider.load()]);
   };
   return { el, load };
 }
