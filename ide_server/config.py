@@ -459,6 +459,29 @@ admins (`ide-server project connection NAME --type duckdb --attach /srv/shared.d
 (docs/dbt.md). The demo project gets the demo DuckDB warehouse. `IDE_WAREHOUSE` is
 deprecated: when set, it becomes the connection of every project that has none, at each start.
 
+## Pull requests
+
+The git panel's "Open pull request" opens the provider's page for comparing the current
+branch with the primary one, built from the project's git URL. GitHub, GitLab and Azure
+DevOps are recognised from the host name (`github`/`gitlab` in it, `dev.azure.com`,
+`*.visualstudio.com`, a `/_git/` path). A self-hosted instance on another name
+(`git.example.internal`) is named by the project's admins, with the web address when the
+web pages are not on the git remote's host:
+
+```
+ide-server project git-provider NAME --kind gitlab [--web-url https://gitlab.example.com]
+ide-server project git-provider NAME          # show it
+ide-server project git-provider NAME --clear  # guess from the host name again
+```
+
+or `PUT /api/projects/{name}/git-provider` `{"kind", "web_url"?}` (docs/api.md), or the
+"Pull requests" section of the project's admin page. `kind` is `github`, `gitlab` or `azure`;
+`web_url` must be `https://` without credentials, query or fragment. The page is then
+`<web_url or https://<remote host>>/<repository path>` plus the provider's compare path. A pod
+receives the setting at its start as `IDE_POD_GIT_PROVIDER` and `IDE_POD_GIT_WEB_URL`, so
+running sessions keep the old one until restarted. The pod never calls the provider; the
+user's browser opens the page.
+
 ## Single sign-on and TLS
 
 `IDE_AUTH_MODE`, `IDE_PUBLIC_URL` and the `IDE_OIDC_*` settings are explained, with a worked
