@@ -31,6 +31,7 @@ from ipykernel.kernelbase import Kernel
 
 from kernels.warehouses import Columns, Done, Event, Rows, Warehouse, WarehouseError
 from kernels.warehouses import open_warehouse as _open_warehouse
+from kernels.warehouses.base import merge_rows
 
 from .guard import DEFAULT_ROW_CAP, GuardedQuery, Position, QueryRefused, guard, validate_cap
 from .kernelspec import MIMETYPE, WAREHOUSE_ENV
@@ -146,8 +147,9 @@ class SqlKernel(Kernel):
                     cap=request.limit,
                     source_dialect=request.dialect,
                 )
-            async for event in _run_in_thread(warehouse, guarded):
-                self._emit(request.query_id, _event_payload(event, started))
+            async for events in _run_in_thread(warehouse, guarded):
+                for event in events:
+                    self._emit(request.query_id, _event_payload(event, started))
         except QueryRefused as exc:
             return self._emit_error(request.query_id, exc.message, exc.position)
         except WarehouseError as exc:
@@ -195,8 +197,13 @@ class SqlKernel(Kernel):
         threading.Thread(target=self._cancel_running, daemon=True).start()
 
 
-async def _run_in_thread(warehouse: Warehouse, guarded: GuardedQuery) -> AsyncIterator[Event]:
-    """The warehouse's events, produced by a worker thread so the kernel stays responsive."""
+async def _run_in_thread(warehouse: Warehouse, guarded: GuardedQuery) -> AsyncIterator[list[Event]]:
+    """The warehouse's events, produced by a worker thread so the kernel stays responsive.
+
+    Each step gives every event the worker produced since the last one, with their rows
+    merged (:func:`merge_rows`): a small result that is read before its first batch went
+    out then takes one message instead of one per hundred rows.
+    """
     loop = asyncio.get_running_loop()
     queue: asyncio.Queue[Any] = asyncio.Queue()
 
@@ -210,10 +217,18 @@ async def _run_in_thread(warehouse: Warehouse, guarded: GuardedQuery) -> AsyncIt
             loop.call_soon_threadsafe(queue.put_nowait, _END)
 
     threading.Thread(target=work, name="sql-preview", daemon=True).start()
-    while (item := await queue.get()) is not _END:
-        if isinstance(item, BaseException):
-            raise item
-        yield item
+    while True:
+        items = [await queue.get()]
+        while not queue.empty():
+            items.append(queue.get_nowait())
+        events = [i for i in items if i is not _END and not isinstance(i, BaseException)]
+        if events:
+            yield merge_rows(events)
+        for item in items:  # what ended the run comes after every event before it
+            if isinstance(item, BaseException):
+                raise item
+            if item is _END:
+                return
 
 
 def _guarded(raw: Any, sql: str, cap: int) -> GuardedQuery | None:

@@ -76,7 +76,7 @@ def to_json_rows(rows: Sequence[Sequence[Any]]) -> list[list[Any]]:
     """
     if not rows:
         return []
-    return [list(row) for row in zip(*map(_json_column, zip(*rows)), strict=True)]
+    return [list(row) for row in zip(*map(_json_column, zip(*rows, strict=True)), strict=True)]
 
 
 def _json_column(values: tuple[Any, ...]) -> Sequence[Any]:
