@@ -16,9 +16,9 @@ from typing import Any
 
 import psycopg
 
+from .activity_probe import pod_activity
 from .manager import SessionManager
 from .periodic import Periodic
-from .pods import pod_activity
 from .states import State
 from .store import SessionRow
 
@@ -150,7 +150,7 @@ class Reaper:
             return None
         token = self.manager.pod_token(row)
         base_url = f"/sessions/{row.id}/"
-        return await pod_activity(self.manager.pods, row.endpoint, base_url, token)
+        return await pod_activity(row.endpoint, base_url, token)
 
     def _verdict(self, row: SessionRow, last: datetime, now: datetime) -> str:
         """Why the session should stop now ("" when it should not)."""
