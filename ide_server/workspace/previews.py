@@ -201,9 +201,11 @@ class QueryService:
             if msg["parent_header"].get("msg_id") != msg_id:
                 continue  # left over from an earlier, cancelled preview
             if msg["msg_type"] == "display_data":
-                event = msg["content"].get("data", {}).get(MIMETYPE)
-                if isinstance(event, dict):
-                    reported = await _forward(query, event) or reported
+                data = msg["content"].get("data", {}).get(MIMETYPE)
+                events = data.get("events") if isinstance(data, dict) else None
+                for event in events if isinstance(events, list) else ():
+                    if isinstance(event, dict):
+                        reported = await _forward(query, event) or reported
             elif msg["msg_type"] == "status" and msg["content"].get("execution_state") == "idle":
                 return reported
 

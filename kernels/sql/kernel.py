@@ -3,9 +3,10 @@
 Request: an ``execute_request`` whose code is JSON
 ``{"query_id": str, "sql": str, "limit"?: int, "dialect"?: str}``.
 
-Answer: ``display_data`` messages on IOPub whose data holds one event under
-:data:`MIMETYPE` — ``columns``, then ``rows`` batches, then ``done`` or ``error`` — and then
-the ``execute_reply``. Results exist only in this process's memory while they are sent:
+Answer: ``display_data`` messages on IOPub whose data holds ``{"query_id", "events"}``
+under :data:`MIMETYPE`, the events in order — ``columns``, then ``rows`` batches, then
+``done`` or ``error`` — as many in one message as were ready together, and then the
+``execute_reply``. Results exist only in this process's memory while they are sent:
 this is a bare ipykernel ``Kernel`` (no IPython shell, so no history database), nothing
 is written to disk, and nothing about rows is logged.
 
@@ -148,8 +149,9 @@ class SqlKernel(Kernel):
                     source_dialect=request.dialect,
                 )
             async for events in _run_in_thread(warehouse, guarded):
-                for event in events:
-                    self._emit(request.query_id, _event_payload(event, started))
+                # One message for what is ready: each costs both processes a serialisation,
+                # a signature and a ZeroMQ hop, more than a small result's rows do.
+                self._emit(request.query_id, [_event_payload(e, started) for e in events])
         except QueryRefused as exc:
             return self._emit_error(request.query_id, exc.message, exc.position)
         except WarehouseError as exc:
@@ -171,8 +173,8 @@ class SqlKernel(Kernel):
             self._warehouse = _open_warehouse(settings)
         return self._warehouse
 
-    def _emit(self, query_id: str, payload: dict[str, Any]) -> None:
-        content = {"data": {MIMETYPE: {"query_id": query_id, **payload}}, "metadata": {}}
+    def _emit(self, query_id: str, events: list[dict[str, Any]]) -> None:
+        content = {"data": {MIMETYPE: {"query_id": query_id, "events": events}}, "metadata": {}}
         self.send_response(self.iopub_socket, "display_data", content)
 
     def _emit_error(
@@ -185,7 +187,7 @@ class SqlKernel(Kernel):
         payload: dict[str, Any] = {"event": "error", "message": message, "cancelled": cancelled}
         if position is not None:
             payload["position"] = position.to_json()
-        self._emit(query_id, payload)
+        self._emit(query_id, [payload])
         return message
 
     def _cancel_running(self) -> None:
