@@ -179,8 +179,10 @@ class QueryService:
         if query.cancel_requested:  # while the kernel was starting
             await _notify_error(query, "the query was cancelled", cancelled=True)
             return
+        # Silent: the kernel does not echo the request back as an execute_input message,
+        # one message fewer for both processes; its display_data and reply come all the same.
         msg_id = client.execute(
-            json.dumps(query.request), silent=False, store_history=False, stop_on_error=False
+            json.dumps(query.request), silent=True, store_history=False, stop_on_error=False
         )
         reported = await self._relay(query, client, msg_id)
         reply = await self._reply(client, msg_id)
