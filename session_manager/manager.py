@@ -6,7 +6,7 @@ import asyncio
 import logging
 import secrets
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 
 from ide_server.podenv import PodEnv
 from ide_server.secrets import SecretError
@@ -21,6 +21,9 @@ log = logging.getLogger(__name__)
 
 # Proxied traffic is written to the database at most this often per session.
 ACTIVITY_WRITE_INTERVAL = 30.0
+# Pods stopped at once by stop_sessions: each stop may take the backend a while (a
+# process group's grace period, a Kubernetes delete), and many at once would all queue.
+PARALLEL_STOPS = 20
 
 
 class SessionManager:
@@ -165,6 +168,45 @@ class SessionManager:
         """Stop the pod, keep the volume. Returns the final row."""
         # Stopping first: a start cancelled below then knows it was stopped, not failed.
         row = await self.store.transition(session_id, State.STOPPING, reason=reason)
+        try:
+            await self._stop_pod(session_id, row)
+        except BackendError as exc:
+            await self.store.transition(session_id, State.FAILED, reason=f"stop failed: {exc}")
+            return await self.store.get(session_id)
+        stopped = await self.store.transition(session_id, State.STOPPED, reason=reason)
+        return stopped or await self.store.get(session_id)
+
+    async def stop_sessions(self, stops: Sequence[tuple[SessionRow, str]]) -> list[tuple[str, str]]:
+        """Stop many sessions, each for its reason (the reaper's pass); the (id, reason) of
+        those this call stopped.
+
+        As :meth:`stop_session` does for one, but the moves to stopping and to stopped are
+        one statement each for all of them, and ``PARALLEL_STOPS`` pods stop at a time.
+        """
+        moved = await self.store.transition_many([(r.id, why) for r, why in stops], State.STOPPING)
+        ours = [(row, why) for row, why in stops if row.id in moved]  # not stopped elsewhere
+        bound = asyncio.Semaphore(PARALLEL_STOPS)
+
+        async def stop_pod(row: SessionRow, reason: str) -> bool:
+            async with bound:
+                log.info("stopping session %s of %s (%s)", row.id, row.username, reason)
+                try:
+                    await self._stop_pod(row.id, row)
+                    return True
+                except BackendError as exc:
+                    await self.store.transition(row.id, State.FAILED, reason=f"stop failed: {exc}")
+                except Exception:  # one pod's trouble must not keep the others running
+                    log.exception("could not stop session %s; reconcile retries", row.id)
+                return False
+
+        done = await asyncio.gather(*(stop_pod(row, why) for row, why in ours))
+        stopped = [(row.id, why) for (row, why), ok in zip(ours, done, strict=True) if ok]
+        await self.store.transition_many(stopped, State.STOPPED)
+        return stopped
+
+    async def _stop_pod(self, session_id: str, row: SessionRow | None) -> None:
+        """Everything between the moves to stopping and to stopped (``row``: the session
+        as it was, None if it was not live)."""
         if row is not None and row.endpoint and self.before_stop is not None:
             await self.before_stop(row)
         task = self._starts.get(session_id)
@@ -173,13 +215,7 @@ class SessionManager:
             await asyncio.gather(task, return_exceptions=True)
         if row is not None and row.endpoint:
             await self.pods.forget(row.endpoint)
-        try:
-            await self.backend.stop(session_id)
-        except BackendError as exc:
-            await self.store.transition(session_id, State.FAILED, reason=f"stop failed: {exc}")
-            return await self.store.get(session_id)
-        await self.store.transition(session_id, State.STOPPED, reason=reason)
-        return await self.store.get(session_id)
+        await self.backend.stop(session_id)
 
     # -- the proxy's view ------------------------------------------------------------------
     def pod_token(self, row: SessionRow) -> str:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import functools
 import ssl
-from datetime import UTC, datetime
-from typing import Any
 
 import httpx
 
@@ -58,24 +56,3 @@ class PodClients:
         clients, self._clients = self._clients, {}
         for client in clients.values():
             await client.aclose()
-
-
-async def pod_activity(
-    clients: PodClients, endpoint: str, base_url: str, token: str
-) -> dict[str, Any] | None:
-    """The pod's own view of its activity (last activity, busy), or None if unreachable."""
-    try:
-        response = await clients.get(endpoint).get(
-            f"{base_url}ide/activity", headers={"Authorization": f"token {token}"}, timeout=5
-        )
-    except httpx.TransportError:
-        return None
-    if response.status_code != 200:
-        return None
-    try:
-        data = response.json()
-        data["last_activity_at"] = datetime.fromtimestamp(float(data["last_activity"]), UTC)
-        data["busy"] = bool(data.get("busy"))
-    except (ValueError, TypeError, KeyError, OverflowError):
-        return None  # not the pod we expect: judged by poll() instead
-    return data

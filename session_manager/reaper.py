@@ -16,9 +16,9 @@ from typing import Any
 
 import psycopg
 
+from .activity_probe import pod_activity
 from .manager import SessionManager
 from .periodic import Periodic
-from .pods import pod_activity
 from .states import State
 from .store import SessionRow
 
@@ -26,7 +26,6 @@ log = logging.getLogger(__name__)
 
 _REAPER_LOCK = 7_351_003
 _PARALLEL_PROBES = 100
-_PARALLEL_STOPS = 20
 
 
 @dataclass(frozen=True)
@@ -96,7 +95,7 @@ class Reaper:
 
         Three phases, each bounded: probe every pod's activity (``_PARALLEL_PROBES`` at a
         time, each with a short timeout), record the newer activity of all of them in one
-        statement, then stop the idle ones (``_PARALLEL_STOPS`` at a time).
+        statement, then stop the idle ones together (see ``SessionManager.stop_sessions``).
         """
         rows = await self.manager.store.list(states=(State.READY,))
         probes = asyncio.Semaphore(_PARALLEL_PROBES)
@@ -111,35 +110,39 @@ class Reaper:
 
         probed = [p for p in await asyncio.gather(*(probe(r) for r in rows)) if p is not None]
         now = datetime.now(UTC)
-        verdicts: list[tuple[SessionRow, str]] = []
+        stops: list[tuple[SessionRow, str]] = []
+        silent: list[SessionRow] = []
         touched: list[tuple[str, datetime]] = []
         for row, activity in probed:
             if activity is None:
-                verdicts.append((row, ""))  # unreachable: gone, or slow (judged below)
+                silent.append(row)  # unreachable: gone, or slow (judged below)
                 continue
             last = now if activity["busy"] else max(row.last_activity, activity["last_activity_at"])
             if last > row.last_activity:
                 touched.append((row.id, last))
             reason = self._verdict(row, last, now)
             if reason:
-                verdicts.append((row, reason))
+                stops.append((row, reason))
         await self.manager.store.touch_many(touched)
-        stops = asyncio.Semaphore(_PARALLEL_STOPS)
+        gone = await self._settle_silent(silent)
+        return gone + await self.manager.stop_sessions(stops)
 
-        async def settle(row: SessionRow, reason: str) -> tuple[str, str] | None:
-            async with stops:
+    async def _settle_silent(self, rows: list[SessionRow]) -> list[tuple[str, str]]:
+        """Pods that did not answer the probe: the dead ones are marked stopped."""
+        bound = asyncio.Semaphore(_PARALLEL_PROBES)
+
+        async def settle(row: SessionRow) -> tuple[str, str] | None:
+            async with bound:
                 try:
-                    if not reason:  # the pod did not answer
-                        if await self.manager.backend.poll(row.id):
-                            return None  # alive but slow to answer: judged next time
-                        await self.manager.pod_gone(row.id)
-                        return row.id, "pod exited"
-                    return await self._reap(row, reason)
+                    if await self.manager.backend.poll(row.id):
+                        return None  # alive but slow to answer: judged next time
+                    await self.manager.pod_gone(row.id)
+                    return row.id, "pod exited"
                 except Exception:
-                    log.exception("could not stop session %s; retried next pass", row.id)
+                    log.exception("could not settle session %s; retried next pass", row.id)
                     return None
 
-        done = await asyncio.gather(*(settle(row, reason) for row, reason in verdicts))
+        done = await asyncio.gather(*(settle(row) for row in rows))
         return [d for d in done if d is not None]
 
     async def _probe(self, row: SessionRow) -> dict[str, Any] | None:
@@ -147,7 +150,7 @@ class Reaper:
             return None
         token = self.manager.pod_token(row)
         base_url = f"/sessions/{row.id}/"
-        return await pod_activity(self.manager.pods, row.endpoint, base_url, token)
+        return await pod_activity(row.endpoint, base_url, token)
 
     def _verdict(self, row: SessionRow, last: datetime, now: datetime) -> str:
         """Why the session should stop now ("" when it should not)."""
@@ -158,8 +161,3 @@ class Reaper:
         if now - last > timedelta(seconds=policy.idle_timeout):
             return "idle"
         return ""
-
-    async def _reap(self, row: SessionRow, reason: str) -> tuple[str, str]:
-        log.info("reaping session %s of %s (%s)", row.id, row.username, reason)
-        await self.manager.stop_session(row.id, reason=reason)
-        return row.id, reason

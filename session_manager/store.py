@@ -195,23 +195,39 @@ class SessionStore:
         for source in only_from or ():
             check_transition(source, target)
         sources = [s.value for s in sources_of(target) if only_from is None or s in only_from]
-        assignments = ["state = %s", "updated_at = now()"]
-        values: list[Any] = [target.value]
-        if target == State.READY:
-            assignments.append("ready_at = now()")
-        if target in (State.STOPPED, State.FAILED):
-            assignments.append("stopped_at = now()")
+        assignments, values = _moving_to(target)
         for name, value in fields.items():
             if name not in ("reason", "progress", "endpoint", "pod_token"):
                 raise ValueError(f"cannot set {name}")
             assignments.append(f"{name} = %s")
             values.append(value)
         values += [session_id, sources]
-        count = await self.db.execute(
-            f"UPDATE sessions SET {', '.join(assignments)} WHERE id = %s AND state = ANY(%s)",
+        row = await self.db.fetchone(
+            f"UPDATE sessions AS s SET {', '.join(assignments)} FROM users u, projects p"
+            " WHERE u.id = s.user_id AND p.id = s.project_id"
+            f" AND s.id = %s AND s.state = ANY(%s) RETURNING {_COLUMNS}",
             values,
         )
-        return await self.get(session_id) if count else None
+        return SessionRow.from_row(row) if row else None
+
+    async def transition_many(self, moves: Sequence[tuple[str, str]], target: State) -> set[str]:
+        """Move each (session id, reason) to ``target`` where its state allows it, all in
+        one statement; the ids that moved (the others were moved elsewhere first)."""
+        if not moves:
+            return set()
+        assignments, values = _moving_to(target)
+        rows = await self.db.fetchall(
+            f"UPDATE sessions AS s SET {', '.join(assignments)}, reason = v.reason"
+            " FROM unnest(%s::text[], %s::text[]) AS v(id, reason)"
+            " WHERE s.id = v.id AND s.state = ANY(%s) RETURNING s.id",
+            [
+                *values,
+                [sid for sid, _ in moves],
+                [reason for _, reason in moves],
+                [s.value for s in sources_of(target)],
+            ],
+        )
+        return {row["id"] for row in rows}
 
     async def set_progress(self, session_id: str, progress: str) -> None:
         await self.db.execute(
@@ -236,3 +252,13 @@ class SessionStore:
             " WHERE id = %s",
             (at, session_id),
         )
+
+
+def _moving_to(target: State) -> tuple[list[str], list[Any]]:
+    """The assignments (and their values) every move to ``target`` makes."""
+    assignments = ["state = %s", "updated_at = now()"]
+    if target == State.READY:
+        assignments.append("ready_at = now()")
+    if target in (State.STOPPED, State.FAILED):
+        assignments.append("stopped_at = now()")
+    return assignments, [target.value]

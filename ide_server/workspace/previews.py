@@ -179,8 +179,10 @@ class QueryService:
         if query.cancel_requested:  # while the kernel was starting
             await _notify_error(query, "the query was cancelled", cancelled=True)
             return
+        # Silent: the kernel does not echo the request back as an execute_input message,
+        # one message fewer for both processes; its display_data and reply come all the same.
         msg_id = client.execute(
-            json.dumps(query.request), silent=False, store_history=False, stop_on_error=False
+            json.dumps(query.request), silent=True, store_history=False, stop_on_error=False
         )
         reported = await self._relay(query, client, msg_id)
         reply = await self._reply(client, msg_id)
@@ -201,9 +203,11 @@ class QueryService:
             if msg["parent_header"].get("msg_id") != msg_id:
                 continue  # left over from an earlier, cancelled preview
             if msg["msg_type"] == "display_data":
-                event = msg["content"].get("data", {}).get(MIMETYPE)
-                if isinstance(event, dict):
-                    reported = await _forward(query, event) or reported
+                data = msg["content"].get("data", {}).get(MIMETYPE)
+                events = data.get("events") if isinstance(data, dict) else None
+                for event in events if isinstance(events, list) else ():
+                    if isinstance(event, dict):
+                        reported = await _forward(query, event) or reported
             elif msg["msg_type"] == "status" and msg["content"].get("execution_state") == "idle":
                 return reported
 

@@ -3,9 +3,10 @@
 Request: an ``execute_request`` whose code is JSON
 ``{"query_id": str, "sql": str, "limit"?: int, "dialect"?: str}``.
 
-Answer: ``display_data`` messages on IOPub whose data holds one event under
-:data:`MIMETYPE` — ``columns``, then ``rows`` batches, then ``done`` or ``error`` — and then
-the ``execute_reply``. Results exist only in this process's memory while they are sent:
+Answer: ``display_data`` messages on IOPub whose data holds ``{"query_id", "events"}``
+under :data:`MIMETYPE`, the events in order — ``columns``, then ``rows`` batches, then
+``done`` or ``error`` — as many in one message as were ready together, and then the
+``execute_reply``. Results exist only in this process's memory while they are sent:
 this is a bare ipykernel ``Kernel`` (no IPython shell, so no history database), nothing
 is written to disk, and nothing about rows is logged.
 
@@ -31,6 +32,7 @@ from ipykernel.kernelbase import Kernel
 
 from kernels.warehouses import Columns, Done, Event, Rows, Warehouse, WarehouseError
 from kernels.warehouses import open_warehouse as _open_warehouse
+from kernels.warehouses.base import merge_rows
 
 from .guard import DEFAULT_ROW_CAP, GuardedQuery, Position, QueryRefused, guard, validate_cap
 from .kernelspec import MIMETYPE, WAREHOUSE_ENV
@@ -146,8 +148,10 @@ class SqlKernel(Kernel):
                     cap=request.limit,
                     source_dialect=request.dialect,
                 )
-            async for event in _run_in_thread(warehouse, guarded):
-                self._emit(request.query_id, _event_payload(event, started))
+            async for events in _run_in_thread(warehouse, guarded):
+                # One message for what is ready: each costs both processes a serialisation,
+                # a signature and a ZeroMQ hop, more than a small result's rows do.
+                self._emit(request.query_id, [_event_payload(e, started) for e in events])
         except QueryRefused as exc:
             return self._emit_error(request.query_id, exc.message, exc.position)
         except WarehouseError as exc:
@@ -169,8 +173,8 @@ class SqlKernel(Kernel):
             self._warehouse = _open_warehouse(settings)
         return self._warehouse
 
-    def _emit(self, query_id: str, payload: dict[str, Any]) -> None:
-        content = {"data": {MIMETYPE: {"query_id": query_id, **payload}}, "metadata": {}}
+    def _emit(self, query_id: str, events: list[dict[str, Any]]) -> None:
+        content = {"data": {MIMETYPE: {"query_id": query_id, "events": events}}, "metadata": {}}
         self.send_response(self.iopub_socket, "display_data", content)
 
     def _emit_error(
@@ -183,7 +187,7 @@ class SqlKernel(Kernel):
         payload: dict[str, Any] = {"event": "error", "message": message, "cancelled": cancelled}
         if position is not None:
             payload["position"] = position.to_json()
-        self._emit(query_id, payload)
+        self._emit(query_id, [payload])
         return message
 
     def _cancel_running(self) -> None:
@@ -195,8 +199,13 @@ class SqlKernel(Kernel):
         threading.Thread(target=self._cancel_running, daemon=True).start()
 
 
-async def _run_in_thread(warehouse: Warehouse, guarded: GuardedQuery) -> AsyncIterator[Event]:
-    """The warehouse's events, produced by a worker thread so the kernel stays responsive."""
+async def _run_in_thread(warehouse: Warehouse, guarded: GuardedQuery) -> AsyncIterator[list[Event]]:
+    """The warehouse's events, produced by a worker thread so the kernel stays responsive.
+
+    Each step gives every event the worker produced since the last one, with their rows
+    merged (:func:`merge_rows`): a small result that is read before its first batch went
+    out then takes one message instead of one per hundred rows.
+    """
     loop = asyncio.get_running_loop()
     queue: asyncio.Queue[Any] = asyncio.Queue()
 
@@ -210,10 +219,18 @@ async def _run_in_thread(warehouse: Warehouse, guarded: GuardedQuery) -> AsyncIt
             loop.call_soon_threadsafe(queue.put_nowait, _END)
 
     threading.Thread(target=work, name="sql-preview", daemon=True).start()
-    while (item := await queue.get()) is not _END:
-        if isinstance(item, BaseException):
-            raise item
-        yield item
+    while True:
+        items = [await queue.get()]
+        while not queue.empty():
+            items.append(queue.get_nowait())
+        events = [i for i in items if i is not _END and not isinstance(i, BaseException)]
+        if events:
+            yield merge_rows(events)
+        for item in items:  # what ended the run comes after every event before it
+            if isinstance(item, BaseException):
+                raise item
+            if item is _END:
+                return
 
 
 def _guarded(raw: Any, sql: str, cap: int) -> GuardedQuery | None:

@@ -64,7 +64,7 @@ class DuckDBWarehouse(Warehouse):
             self._close_locked()
 
     @contextmanager
-    def _open(self, sql: str) -> Iterator[ResultCursor]:
+    def _open(self, sql: str, limit: int) -> Iterator[ResultCursor]:
         with self._conn_lock:
             conn = self._ensure_open()
             self._busy = True

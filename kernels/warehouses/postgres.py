@@ -1,5 +1,5 @@
 """PostgreSQL through psycopg 3: read-only transactions, a statement timeout, and a
-server-side cursor so rows travel one batch at a time.
+server-side cursor whose rows are streamed in batches.
 
 Every preview runs in its own ``BEGIN READ ONLY`` transaction that sets its own
 ``statement_timeout`` with ``SET LOCAL``: a query that calls ``set_config(...)`` can change
@@ -17,9 +17,11 @@ from typing import Any
 import psycopg
 from psycopg import errors, sql
 
-from .base import Column, ResultCursor, Warehouse, WarehouseError
+from .base import BATCH_ROWS, Column, ResultCursor, Warehouse, WarehouseError
 
 DEFAULT_CONNECT_TIMEOUT = 10  # seconds
+# Rows per chunk of the streamed FETCH; libpq before 17 streams one row at a time.
+_STREAM_CHUNK = BATCH_ROWS if psycopg.pq.version() >= 170000 else 1
 _CONNECTION_KEYS = ("host", "port", "dbname", "user", "password", "sslmode")
 
 
@@ -78,17 +80,25 @@ class PostgresWarehouse(Warehouse):
         return conn
 
     @contextmanager
-    def _open(self, query: str) -> Iterator[ResultCursor]:
+    def _open(self, query: str, limit: int) -> Iterator[ResultCursor]:
         conn = self._begin()
+        # DECLARE accepts only a query (never a write, DDL or a second statement), whatever
+        # the guard let through. One FETCH of everything the cap allows, streamed in
+        # batches (libpq's chunked-rows mode), then costs one round trip instead of one per
+        # batch, and holds one batch in memory at a time as before.
+        name = f"ide_preview_{next(self._cursor_names)}"
+        declare = f'DECLARE "{name}" NO SCROLL CURSOR FOR '
+        stream = None
         try:
-            # A named (server-side) cursor: FETCH brings one batch per round trip.
-            name = f"ide_preview_{next(self._cursor_names)}"
-            with conn.cursor(name=name) as cursor:
-                cursor.execute(query)
-                yield _PostgresCursor(cursor)
+            cursor = conn.cursor()
+            cursor.execute(declare + query)
+            stream = _StreamedCursor(cursor, name, limit)
+            yield stream
         except psycopg.Error as exc:
-            raise self._translate(exc, _declare_prefix_length(conn, name)) from None
+            raise self._translate(exc, len(declare)) from None
         finally:
+            if stream is not None:
+                stream.close()
             _end_transaction(conn)
 
     def _begin(self) -> psycopg.Connection[Any]:
@@ -136,16 +146,41 @@ class PostgresWarehouse(Warehouse):
         return _query_error(exc, prefix_length)
 
 
-class _PostgresCursor:
-    def __init__(self, cursor: psycopg.ServerCursor[Any]) -> None:
+class _StreamedCursor:
+    """The declared cursor's rows, read by one FETCH of ``limit`` rows streamed in chunks."""
+
+    def __init__(self, cursor: psycopg.Cursor[Any], name: str, limit: int) -> None:
         self._cursor = cursor
+        self._name = name
+        fetch = f'FETCH FORWARD {int(limit)} FROM "{name}"'
+        self._rows = cursor.stream(fetch, size=_STREAM_CHUNK)
+        self._first: list[Any] = []
+        self._unread = limit
 
     def columns(self) -> list[Column]:
+        # The description comes with the first chunk of rows; a result without rows has
+        # none, so then an empty FETCH describes the cursor.
+        self._first = list(itertools.islice(self._rows, 1))
+        if not self._first:
+            self._cursor.execute(f'FETCH FORWARD 0 FROM "{self._name}"')
         description = self._cursor.description or []
         return [Column(name=d.name, type=d.type_display) for d in description]
 
     def fetch(self, size: int) -> Sequence[Sequence[Any]]:
-        return self._cursor.fetchmany(size)
+        rows, self._first = self._first, []
+        rows += itertools.islice(self._rows, size - len(rows))
+        self._unread -= len(rows)
+        return rows
+
+    def close(self) -> None:
+        if self._unread <= 0:
+            # Every row the FETCH can give was read: only the end of the result is left.
+            # Reading it is cheap; closing the stream early would cancel the statement
+            # through a connection of its own.
+            for _ in self._rows:
+                pass
+        else:  # left early (cancel, an error): psycopg cancels the statement and drains
+            self._rows.close()  # type: ignore[attr-defined]
 
 
 def _end_transaction(conn: psycopg.Connection[Any]) -> None:
@@ -156,19 +191,6 @@ def _end_transaction(conn: psycopg.Connection[Any]) -> None:
         conn.rollback()
     except psycopg.Error:
         pass  # the connection died meanwhile; the next preview reconnects
-
-
-def _declare_prefix_length(conn: psycopg.Connection[Any], name: str) -> int:
-    """Length of the ``DECLARE "name" CURSOR FOR `` psycopg puts before the query.
-
-    PostgreSQL reports error positions in the statement it received, so a position
-    in the user's query is the reported one minus this prefix.
-    """
-    parts = [sql.SQL("DECLARE"), sql.Identifier(name), sql.SQL("CURSOR"), sql.SQL("FOR ")]
-    try:
-        return len(sql.SQL(" ").join(parts).as_string(conn))
-    except psycopg.Error:
-        return 0
 
 
 def _query_error(exc: psycopg.Error, prefix_length: int) -> WarehouseError:

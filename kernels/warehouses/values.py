@@ -7,7 +7,7 @@ import decimal
 import json
 import math
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 # JavaScript numbers are doubles: larger integers would be silently rounded in the grid.
@@ -42,6 +42,23 @@ def to_json_value(value: Any) -> Any:
 _AS_IS = frozenset({str, bool, type(None)})
 
 
+def _safe_int(value: int) -> int | str:
+    return value if -_MAX_SAFE_INTEGER <= value <= _MAX_SAFE_INTEGER else str(value)
+
+
+# The usual types of a column, each with its conversion (the same as to_json_value's).
+_BY_TYPE: dict[type, Callable[[Any], Any]] = {
+    int: _safe_int,
+    float: to_json_value,
+    decimal.Decimal: str,
+    dt.datetime: dt.datetime.isoformat,
+    dt.date: dt.date.isoformat,
+    dt.time: dt.time.isoformat,
+    uuid.UUID: str,
+    dt.timedelta: str,
+}
+
+
 def to_json_row(row: Sequence[Any]) -> list[Any]:
     return [
         v
@@ -49,6 +66,32 @@ def to_json_row(row: Sequence[Any]) -> list[Any]:
         else to_json_value(v)
         for v in row
     ]
+
+
+def to_json_rows(rows: Sequence[Sequence[Any]]) -> list[list[Any]]:
+    """``to_json_row`` of each row, done a column at a time.
+
+    A column holds one type (and NULLs), so its conversion is picked once and mapped over
+    it, instead of testing each cell's type: a few times faster for a batch of rows.
+    """
+    if not rows:
+        return []
+    return [list(row) for row in zip(*map(_json_column, zip(*rows, strict=True)), strict=True)]
+
+
+def _json_column(values: tuple[Any, ...]) -> Sequence[Any]:
+    kinds = set(map(type, values))
+    if kinds <= _AS_IS:
+        return values
+    kinds.discard(type(None))
+    if kinds == {int}:
+        present = [v for v in values if v is not None]
+        if -_MAX_SAFE_INTEGER <= min(present) and max(present) <= _MAX_SAFE_INTEGER:
+            return values
+    convert = _BY_TYPE.get(kinds.pop()) if len(kinds) == 1 else None
+    if convert is None:  # mixed or unusual types: cell by cell
+        return [to_json_row((v,))[0] for v in values]
+    return [None if v is None else convert(v) for v in values]
 
 
 def estimate_json_bytes(row: list[Any]) -> int:

@@ -21,7 +21,8 @@ async def preview(
         if msg["parent_header"].get("msg_id") != msg_id:
             continue
         if msg["msg_type"] == "display_data":
-            events.append(msg["content"]["data"][MIMETYPE])
+            data = msg["content"]["data"][MIMETYPE]
+            events += [{**event, "query_id": data["query_id"]} for event in data["events"]]
         if msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
             break
     while True:

@@ -14,7 +14,7 @@ import duckdb
 import pytest
 
 from kernels.warehouses import Columns, Done, Rows, WarehouseError, open_warehouse
-from kernels.warehouses.base import BATCH_BYTES, BATCH_ROWS, Event, Warehouse
+from kernels.warehouses.base import BATCH_BYTES, BATCH_ROWS, Event, Warehouse, merge_rows
 from kernels.warehouses.duckdb import DuckDBWarehouse
 
 HUGE_CROSS_JOIN = "SELECT sum(a.range * b.range) FROM range(1000000000) AS a, range(1000) AS b"
@@ -211,3 +211,13 @@ def test_busy_while_another_process_writes(tmp_path: Path) -> None:
     finally:
         writer.kill()
         writer.wait()
+
+
+def test_rows_read_together_are_merged_up_to_the_byte_bound() -> None:
+    small = [Rows([[i]], 20_000) for i in range(5)]
+    merged = merge_rows([Columns([]), *small, Done(row_count=5, truncated=False)])
+    assert [type(e).__name__ for e in merged] == ["Columns", "Rows", "Rows", "Done"]
+    first, second = merged[1], merged[2]
+    assert isinstance(first, Rows) and isinstance(second, Rows)
+    assert first.rows == [[0], [1], [2]] and second.rows == [[3], [4]]  # 60 KB, then 40 KB
+    assert first.json_bytes <= BATCH_BYTES and second.json_bytes <= BATCH_BYTES

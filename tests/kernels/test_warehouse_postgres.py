@@ -32,6 +32,23 @@ def test_streams_columns_then_batches(warehouse: Warehouse) -> None:
     assert done == Done(row_count=250, truncated=True)
 
 
+def test_empty_result_still_has_columns(warehouse: Warehouse) -> None:
+    columns, batches, done = collect(warehouse.run("SELECT n, label FROM nums WHERE false", 500))
+    assert [(c.name, c.type) for c in columns] == [("n", "int4"), ("label", "text")]
+    assert batches == [] and done == Done(row_count=0, truncated=False)
+
+
+def test_rows_past_the_cap_are_never_read_and_the_next_preview_works(
+    warehouse: Warehouse,
+) -> None:
+    # The cap ends the read mid-result (the guard's LIMIT is not there to help): the rest
+    # of the stream is dropped and the transaction ends cleanly.
+    _, batches, done = collect(warehouse.run("SELECT n FROM nums", 150))
+    assert sum(len(b) for b in batches) == 150 and done.truncated
+    _, batches, _ = collect(warehouse.run("SELECT count(*) FROM nums", 10))
+    assert batches == [[[2000]]]
+
+
 def test_types_and_values(warehouse: Warehouse) -> None:
     sql = "SELECT 12.34::numeric(10,2) AS price, DATE '2024-01-02' AS day, '%{x}' AS text"
     columns, batches, _ = collect(warehouse.run(sql, 1))
@@ -51,7 +68,7 @@ def test_transaction_is_read_only(warehouse: Warehouse) -> None:
 
 @pytest.mark.parametrize("sql", ["CREATE TABLE leak (a int)", "INSERT INTO nums VALUES (0, 'x')"])
 def test_statements_other_than_queries_cannot_run(warehouse: Warehouse, sql: str) -> None:
-    # The guard refuses these first; a server-side cursor cannot even be declared for them.
+    # The guard refuses these first; a cursor cannot even be declared for them.
     with pytest.raises(WarehouseError):
         collect(warehouse.run(sql, 10))
     _, batches, _ = collect(warehouse.run("SELECT count(*) FROM nums", 10))

@@ -112,13 +112,11 @@ async def test_preview_streams_to_the_calling_client_only(pod: Workspace) -> Non
     query_id = await start(pod, alice, sql="SELECT n FROM nums ORDER BY n", limit=250)
     method, done = await alice.finished(query_id)
     assert method == "query/done"
-    assert [m for m, _ in alice.of(query_id)] == [
-        "query/columns",
-        "query/rows",
-        "query/rows",
-        "query/rows",
-        "query/done",
-    ]
+    # Columns first, done last, the rows between in one to three batches (rows read before
+    # the previous batch went out travel together).
+    methods = [m for m, _ in alice.of(query_id)]
+    assert methods[0] == "query/columns" and methods[-1] == "query/done"
+    assert 1 <= len(methods[1:-1]) <= 3 and set(methods[1:-1]) == {"query/rows"}
     columns = alice.of(query_id)[0][1]
     assert columns == {"query_id": query_id, "columns": [{"name": "n", "type": "INTEGER"}]}
     rows = [r for m, p in alice.of(query_id) if m == "query/rows" for r in p["rows"]]

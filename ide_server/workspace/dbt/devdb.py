@@ -52,7 +52,7 @@ class DevDatabase(Warehouse):
         pass
 
     @contextmanager
-    def _open(self, sql: str) -> Iterator[Any]:
+    def _open(self, sql: str, limit: int) -> Iterator[Any]:
         try:
             conn = self._source()
         except duckdb.Error as exc:
