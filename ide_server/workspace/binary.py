@@ -1,5 +1,11 @@
 """``fs/read_binary``: a file as bytes (base64), for what the editor shows but cannot edit:
-images, and the size of any other binary file."""
+images, and the size of any other binary file.
+
+It is also what the editor asks about a file it could not open: a file that is not there
+answers NOT_FOUND with the same ``{"reason", "message"}`` a room puts in its state when
+its file vanishes (:func:`.missing.describe_missing`), so a tab restored after a branch
+switch says "not on this branch (it is on X)" rather than an HTTP status.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypedDict
 
+from .missing import describe_missing
 from .paths import resolve
 from .rpc import INVALID_PATH, NOT_FOUND, MethodRegistry, RpcError
 from .workspace import CallContext
@@ -39,7 +46,8 @@ def read_binary(root: Path, relative: str) -> BinaryResult:
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
     except FileNotFoundError:
-        raise RpcError(NOT_FOUND, f"no such file: {relative}") from None
+        why = describe_missing(root, path.relative_to(root).as_posix())
+        raise RpcError(NOT_FOUND, f"no such file: {relative}", why) from None
     except OSError:
         raise RpcError(INVALID_PATH, f"cannot read {relative}") from None
     with os.fdopen(fd, "rb") as f:

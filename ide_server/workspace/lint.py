@@ -3,24 +3,26 @@ otherwise, each run in a subprocess with a timeout so a slow or hung tool never 
 the pod.
 
 SQLFluff reads the project's ``.sqlfluff`` and ``.sqlfluffignore`` itself (it runs in the
-project folder). Its dbt templater needs ``sqlfluff-templater-dbt``; without it the
-Jinja templater is used, which renders ``ref()`` and ``source()`` as plain names.
+project folder); which templater it runs with, and how the dbt one gets its profile, is
+:mod:`.lint_templater`'s. A lint with the dbt templater that dbt cannot compile runs again
+with the Jinja templater (which renders ``ref()`` and ``source()`` as plain names), and
+files the dbt templater skips are linted with Jinja too; the result's ``notice`` says so.
 sqlfmt only formats: a file it would change is one problem ("not formatted").
 """
 
 from __future__ import annotations
 
 import asyncio
-import configparser
-import importlib.util
 import json
 import re
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal, TypedDict
 
+from .dbt.processes import dbt_env
 from .errors import INVALID_PATH, LINT_FAILED, NOT_FOUND
+from .lint_templater import Templating, choose, dbt_failure, jinja_instead, skipped_by_dbt
 from .paths import resolve
 from .rpc import MethodRegistry, RpcError
 from .workspace import CallContext
@@ -29,7 +31,6 @@ methods = MethodRegistry()
 
 TIMEOUT_SECONDS = 60.0
 MAX_PROBLEMS = 2000
-DEFAULT_DIALECT = "ansi"
 Tool = Literal["sqlfluff", "sqlfmt"]
 _SQLFMT_LINE = re.compile(r"^(?P<path>\S+?):? (?P<what>failed formatting check|had errors?)\b")
 
@@ -63,12 +64,17 @@ class FileProblems(TypedDict):
 
 class LintResult(TypedDict):
     tool: Tool
+    # SQLFluff's templater that ran ("dbt", "jinja", ...); None for sqlfmt.
+    templater: str | None
+    # Why another templater ran than the project asked for or some files got; else None.
+    notice: str | None
     files: list[FileProblems]
     truncated: bool
 
 
 class FormatResult(TypedDict):
     tool: Tool
+    templater: str | None
     path: str
     content: str
     changed: bool
@@ -78,29 +84,17 @@ def tool_for(root: Path) -> Tool:
     return "sqlfluff" if (root / ".sqlfluff").is_file() else "sqlfmt"
 
 
-def _sqlfluff_options(root: Path) -> list[str]:
-    """Templater and dialect flags the project's .sqlfluff does not settle by itself."""
-    config = configparser.ConfigParser(interpolation=None, strict=False)
-    try:
-        config.read(root / ".sqlfluff", encoding="utf-8")
-    except configparser.Error:
-        return ["--dialect", DEFAULT_DIALECT, "--templater", "jinja"]
-    section = config["sqlfluff"] if config.has_section("sqlfluff") else {}
-    options = []
-    if not section.get("dialect"):
-        options += ["--dialect", DEFAULT_DIALECT]
-    templater = section.get("templater", "jinja")
-    if templater == "dbt" and importlib.util.find_spec("sqlfluff_templater_dbt") is None:
-        options += ["--templater", "jinja"]
-    return options
-
-
-async def _run(root: Path, args: list[str], stdin: str | None = None) -> tuple[int, str, str]:
+async def _run(
+    root: Path, args: list[str], stdin: str | None = None, env: dict[str, str] | None = None
+) -> tuple[int, str, str]:
     process = await asyncio.create_subprocess_exec(
         sys.executable,
+        "-P",  # never import a module of the project by its name
         "-m",
         *args,
         cwd=root,
+        # The tools run the project's Jinja (and a templater's Python): none of the pod's secrets.
+        env=env if env is not None else dbt_env({}),
         stdin=asyncio.subprocess.PIPE if stdin is not None else asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
@@ -122,17 +116,69 @@ def _relative(root: Path, paths: list[str] | None) -> list[str]:
     return [resolve(root, path).relative_to(root).as_posix() for path in paths]
 
 
-async def lint(root: Path, paths: list[str] | None) -> LintResult:
+async def _sqlfluff_reports(
+    root: Path, targets: list[str], templating: Templating
+) -> tuple[list[dict[str, Any]] | None, str]:
+    """SQLFluff's JSON reports of ``targets`` (None when it stopped without one) and its log."""
+    args = ["sqlfluff", "lint", "--format", "json", "--nofail", "--disable-progress-bar"]
+    code, out, err = await _run(root, [*args, *templating.options, *targets], env=templating.env)
+    if code != 0 and not out.strip():
+        return None, err
+    try:
+        return json.loads(out or "[]"), err
+    except json.JSONDecodeError:
+        return None, err
+
+
+async def _sqlfluff_lint(workspace: Any, targets: list[str]) -> LintResult:
+    root = Path(workspace.root)
+    templating = choose(workspace)
+    try:
+        reports, err = await _sqlfluff_reports(root, targets, templating)
+    except RpcError as timeout:  # dbt can take long to load a big project: Jinja will not
+        if templating.templater != "dbt":
+            raise
+        reports, err = None, timeout.message
+    if templating.templater == "dbt":
+        failure = dbt_failure(reports, err)
+        if failure is not None:
+            why = f"dbt could not compile the project, so the Jinja templater ran: {failure}"
+            templating = jinja_instead(templating, why)
+            reports, err = await _sqlfluff_reports(root, targets, templating)
+        else:
+            reports, notice = await _lint_skipped_with_jinja(root, templating, reports or [], err)
+            templating = replace(templating, notice=notice)
+    if reports is None:
+        raise RpcError(LINT_FAILED, _last_line(err) or "sqlfluff gave no report")
+    result = _sqlfluff_problems(reports)
+    result["templater"] = templating.templater
+    result["notice"] = templating.notice
+    return result
+
+
+async def _lint_skipped_with_jinja(
+    root: Path, templating: Templating, reports: list[dict[str, Any]], err: str
+) -> tuple[list[dict[str, Any]], str | None]:
+    """``reports`` with the files the dbt templater skipped linted by the Jinja templater,
+    and a notice naming them (a scratch file outside the model paths, a macro file)."""
+    skipped = {_project_path(root, path): why for path, why in skipped_by_dbt(err).items()}
+    if not skipped:
+        return reports, None
+    again, _err = await _sqlfluff_reports(root, sorted(skipped), jinja_instead(templating, ""))
+    redone = {_project_path(root, str(r.get("filepath", ""))): r for r in again or []}
+    kept = [r for r in reports if _project_path(root, str(r.get("filepath", ""))) not in redone]
+    names = [f"{path} ({skipped[path]})" for path in sorted(skipped)]
+    shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+    notice = f"The dbt templater skipped these, so the Jinja templater linted them: {shown}."
+    return kept + list(redone.values()), notice
+
+
+async def lint(workspace: Any, paths: list[str] | None) -> LintResult:
+    root = Path(workspace.root)
     targets = _relative(root, paths)
     tool = tool_for(root)
     if tool == "sqlfluff":
-        args = ["sqlfluff", "lint", "--format", "json", "--nofail", "--disable-progress-bar"]
-        code, out, err = await _run(root, [*args, *_sqlfluff_options(root), *targets])
-        try:
-            reports = json.loads(out or "[]")
-        except json.JSONDecodeError:
-            raise RpcError(LINT_FAILED, _last_line(err) or "sqlfluff gave no report") from None
-        return _sqlfluff_problems(reports)
+        return await _sqlfluff_lint(workspace, targets)
     code, out, err = await _run(root, ["sqlfmt", "--check", "--no-progressbar", *targets])
     files: list[FileProblems] = []
     for line in (out + "\n" + err).splitlines():
@@ -147,7 +193,7 @@ async def lint(root: Path, paths: list[str] | None) -> LintResult:
             files.append({"path": _project_path(root, match["path"]), "problems": [problem]})
     if code not in (0, 1) and not files:
         raise RpcError(LINT_FAILED, _last_line(err) or f"sqlfmt exited with {code}")
-    return {"tool": tool, "files": files, "truncated": False}
+    return {"tool": tool, "templater": None, "notice": None, "files": files, "truncated": False}
 
 
 def _project_path(root: Path, shown: str) -> str:
@@ -201,7 +247,13 @@ def _sqlfluff_problems(reports: list[dict[str, Any]]) -> LintResult:
         if problems:
             path = str(report.get("filepath", "")).removeprefix("./")
             files.append({"path": path, "problems": problems})
-    return {"tool": "sqlfluff", "files": files, "truncated": truncated}
+    return {
+        "tool": "sqlfluff",
+        "templater": None,
+        "notice": None,
+        "files": files,
+        "truncated": truncated,
+    }
 
 
 def _last_line(text: str) -> str:
@@ -209,21 +261,33 @@ def _last_line(text: str) -> str:
     return lines[-1][:300] if lines else ""
 
 
-async def format_text(root: Path, path: str, content: str) -> FormatResult:
+async def format_text(workspace: Any, path: str, content: str) -> FormatResult:
+    root = Path(workspace.root)
     tool = tool_for(root)
+    templater = None
     if tool == "sqlfluff":
+        templating = choose(workspace, from_stdin=True)
+        templater = templating.templater
         args = ["sqlfluff", "fix", "-", "--stdin-filename", path, "--disable-progress-bar"]
-        code, out, err = await _run(root, [*args, *_sqlfluff_options(root)], stdin=content)
+        code, out, err = await _run(
+            root, [*args, *templating.options], stdin=content, env=templating.env
+        )
     else:
         code, out, err = await _run(root, ["sqlfmt", "-", "--no-progressbar"], stdin=content)
     if code not in (0, 1) or (not out and content):
         raise RpcError(LINT_FAILED, _last_line(err) or f"{tool} could not format {path}")
-    return {"tool": tool, "path": path, "content": out, "changed": out != content}
+    return {
+        "tool": tool,
+        "templater": templater,
+        "path": path,
+        "content": out,
+        "changed": out != content,
+    }
 
 
 @methods.method("lint/run", LintParams, result=LintResult, errors=(INVALID_PATH, LINT_FAILED))
 async def lint_run(ctx: CallContext, params: LintParams) -> LintResult:
-    return await lint(ctx.workspace.root, params.paths)
+    return await lint(ctx.workspace, params.paths)
 
 
 @methods.method(
@@ -239,4 +303,4 @@ async def format_file(ctx: CallContext, params: FormatParams) -> FormatResult:
         except (FileNotFoundError, IsADirectoryError):
             raise RpcError(NOT_FOUND, f"no such file: {params.path}") from None
     relative = target.relative_to(root).as_posix()
-    return await format_text(root, relative, content)
+    return await format_text(ctx.workspace, relative, content)

@@ -106,6 +106,9 @@ class DurableRoom(DocumentRoom):
                 await self._apply_deterministic_source_content(disk)
                 self._set_state(SAVED_KEY, fingerprint(disk))
             else:
+                # The file was just read: a "gone" notice stored with the text is stale
+                # (the room closed while its file was away, and it is back).
+                self._set_state(MISSING_KEY, None)
                 save_now = await self._reconcile_with_disk(disk, opening=True)
             if self.ystore is not None:
                 await self.ystore.encode_state_as_update(self.ydoc)

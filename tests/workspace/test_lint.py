@@ -32,11 +32,12 @@ async def test_sqlfmt_without_a_sqlfluff_file(
     (volume / path).write_text(UGLY)
     assert not (volume / ".sqlfluff").exists()
     result = await call(alice, alice_session, "lint/run", {"paths": [path]})
-    assert result["tool"] == "sqlfmt"
+    assert result["tool"] == "sqlfmt" and result["templater"] is None
     assert [f["path"] for f in result["files"]] == [path]
     formatted = await call(alice, alice_session, "format/file", {"path": path})
     assert formatted == {
         "tool": "sqlfmt",
+        "templater": None,
         "path": path,
         "content": "select a, b from t\n",
         "changed": True,
@@ -61,7 +62,9 @@ async def test_sqlfluff_with_a_sqlfluff_file_and_its_ignore_file(
     (volume / ".sqlfluffignore").write_text(f"{folder}/skipped.sql\n")
     try:
         result = await call(alice, alice_session, "lint/run", {"paths": [folder]})
-        assert result["tool"] == "sqlfluff"
+        assert result["tool"] == "sqlfluff" and result["templater"] == "dbt"
+        # Outside the model paths: dbt skips the file, the Jinja templater lints it.
+        assert f"{folder}/bad.sql (not part of the dbt project)" in result["notice"]
         [report] = result["files"]
         assert report["path"] == f"{folder}/bad.sql"
         codes = {p["code"] for p in report["problems"]}
@@ -70,6 +73,7 @@ async def test_sqlfluff_with_a_sqlfluff_file_and_its_ignore_file(
         assert first["line"] >= 1 and first["column"] >= 1 and first["message"]
         fixed = await call(alice, alice_session, "format/file", {"path": f"{folder}/bad.sql"})
         assert fixed["tool"] == "sqlfluff" and fixed["changed"]
+        assert fixed["templater"] == "jinja"  # the dbt templater cannot read the editor's text
         assert fixed["content"].startswith("select\n")
     finally:
         (volume / ".sqlfluff").unlink()

@@ -3,6 +3,7 @@
 // document grew past what can be saved and opened again, the file is gone (not on this
 // branch, deleted: save the text as a file or close the tab), or a save failed.
 import type { CollabFile } from "./collab";
+import { asMissing, missingNotice, type Missing, type MissingActions } from "./missingnotice";
 
 interface Conflict {
   message: string;
@@ -12,23 +13,15 @@ interface TooLarge {
   message: string;
 }
 
-/** The pod's `ide_missing` state: the file vanished under the document. */
-export interface Missing {
-  reason: "branch" | "deleted";
-  message: string;
-}
-
-/** What the notice can do with a document whose file is gone. */
-export interface MissingActions {
-  /** Writes `content` to `path` (then the tab follows that file). */
-  saveAs: (path: string, content: string) => Promise<void>;
-  close: () => void;
+/** What the notice can do: with a document whose file is gone, and with a conflict. */
+export interface NoticeActions extends MissingActions {
   /** The file's text on disk (fs/read: the gateway does not proxy Jupyter's contents API). */
   readDisk?: () => Promise<string>;
 }
 
+/** The pod's `ide_missing` state: the file vanished under the document. */
 export function missingOf(file: CollabFile): Missing | undefined {
-  return file.state.get("ide_missing") as Missing | undefined;
+  return asMissing(file.state.get("ide_missing")) ?? undefined;
 }
 
 /** The file's content on disk, through the pod's contents API (not the room). */
@@ -52,7 +45,7 @@ export class DocumentNotice {
     private readonly sessionId: string,
     private readonly path: string,
     private readonly readOnly: boolean,
-    private readonly actions: MissingActions,
+    private readonly actions: NoticeActions,
   ) {
     this.el.className = "doc-notice";
     this.el.dataset.testid = "doc-notice";
@@ -116,45 +109,8 @@ export class DocumentNotice {
   }
 
   private renderMissing(missing: Missing): void {
-    const line = this.text(
-      `${missing.message} Your text is kept in this tab only: save it as a file or close the tab.`,
-      "doc-missing",
-    );
-    line.dataset.reason = missing.reason;
-    this.el.append(line);
-    if (this.readOnly) {
-      this.el.append(this.button("Close tab", async () => this.actions.close(), "doc-missing-close"));
-      return;
-    }
-    const target = document.createElement("input");
-    target.type = "text";
-    target.value = this.path;
-    target.className = "doc-notice-path";
-    target.dataset.testid = "doc-missing-path";
-    target.setAttribute("aria-label", "Save as");
-    const error = this.text("", "doc-missing-error");
-    error.className = "doc-notice-error";
-    error.hidden = true;
-    const saveAs = async (): Promise<void> => {
-      const path = target.value.trim().replace(/^\/+/, "");
-      if (!path) return;
-      error.hidden = true;
-      try {
-        await this.actions.saveAs(path, this.file.text.toString());
-      } catch (failure) {
-        error.textContent = `Not saved: ${failure instanceof Error ? failure.message : String(failure)}`;
-        error.hidden = false;
-      }
-    };
-    target.addEventListener("keydown", (event) => {
-      if (event.key === "Enter") void saveAs();
-    });
-    this.el.append(
-      target,
-      this.button("Save as file", saveAs, "doc-missing-save"),
-      this.button("Close tab", async () => this.actions.close(), "doc-missing-close"),
-      error,
-    );
+    const text = (): string => this.file.text.toString();
+    this.el.append(...missingNotice(missing, this.path, { readOnly: this.readOnly, text, actions: this.actions }));
   }
 
   private text(message: string, testid?: string): HTMLElement {

@@ -131,7 +131,10 @@ export class Ide implements View {
       saveAll: () => this.tabs.saveAll(5000),
       openFile: (path) => this.tabs.open(path),
       showOverlay: (view) => this.tabs.showOverlay(view),
-      filesChanged: () => this.tree.scheduleRefresh(),
+      filesChanged: () => {
+        this.tree.scheduleRefresh();
+        this.tabs.retryGone();
+      },
       changeCount: (count) => this.sidebar.setCount(count),
     });
     this.search = new SearchPanel(this.rpc, {
@@ -216,6 +219,7 @@ export class Ide implements View {
       }),
       this.rpc.on("fs/changed", (change: FsChanged) => {
         this.tabs.applyRemoteChange(change);
+        if (change.kind === "write" || change.kind === "rename") this.tabs.retryGone();
         this.tree.scheduleRefresh();
         this.git.scheduleRefresh();
       }),

@@ -3,11 +3,16 @@ import type { CompletionSource } from "@codemirror/autocomplete";
 import type { EditorView } from "@codemirror/view";
 import { CollabFile, type Collaborator, type CollabUser, type SaveStatus } from "./collab";
 import { DocumentNotice, missingOf } from "./docnotice";
+import { missingFromError, missingNotice, type Missing } from "./missingnotice";
 import { binaryNote, imageTypeOf, imageView, type ReadBinary } from "./binaryview";
 import { createEditor } from "./editor";
+import { h } from "../dom";
 import { Emitter } from "../events";
 import { languageFor, loadLanguage } from "./languages";
 import { errorMessage } from "../ui/notice";
+
+/** How long a room may take to sync before the tab asks whether its file is there at all. */
+const SYNC_PROBE_MS = 3000;
 
 export type SaveState =
   | "loading"
@@ -16,6 +21,7 @@ export type SaveState =
   | "saving"
   | "failed"
   | "missing"
+  | "gone"
   | "offline"
   | "binary"
   | "error";
@@ -27,6 +33,7 @@ export const SAVE_STATE_LABELS: Record<SaveState, string> = {
   saving: "Saving…",
   failed: "Save failed",
   missing: "File gone: edits not saved",
+  gone: "File not found",
   offline: "Offline: edits are kept in this tab",
   binary: "Not a text file",
   error: "Cannot open",
@@ -66,6 +73,8 @@ export class OpenFile {
   private resets: number[] = [];
   /** Shown instead of an editor: an image, or a binary file's size. */
   private binary = false;
+  /** The file was not there when the tab opened (nothing to save): why, as the pod says. */
+  gone: Missing | null = null;
   private readonly events = new Emitter<{ change: () => void }>();
 
   constructor(
@@ -82,8 +91,14 @@ export class OpenFile {
     return this.file?.dirty ?? false;
   }
 
+  /** Opening it again may work (it failed, or its file was not there). */
+  get retryable(): boolean {
+    return this.error !== null || this.gone !== null;
+  }
+
   get saveState(): SaveState {
     if (this.error) return "error";
+    if (this.gone) return "gone";
     if (this.binary) return "binary";
     if (!this.file || !this.view) return "loading";
     if (this.saving > 0) return "saving";
@@ -105,6 +120,7 @@ export class OpenFile {
   async open(): Promise<void> {
     const generation = ++this.generation;
     this.error = null;
+    this.gone = null;
     this.binary = false;
     this.host.dataset.synced = "false";
     this.host.replaceChildren(this.message("Opening…"));
@@ -118,9 +134,9 @@ export class OpenFile {
         this.showBinary(view);
       } catch (error) {
         if (this.closed || generation !== this.generation) return;
-        this.error = errorMessage(error);
-        this.host.replaceChildren(this.message(this.error, "editor-error"));
-        this.notify();
+        const missing = missingFromError(error);
+        if (missing) this.showGone(missing);
+        else this.fail(errorMessage(error));
       }
       return;
     }
@@ -133,7 +149,7 @@ export class OpenFile {
       ]);
     } catch (error) {
       if (this.closed || generation !== this.generation) return;
-      if (await this.showIfBinary(generation)) return;
+      if (await this.explainRefusal(generation)) return;
       this.error = errorMessage(error);
       this.host.replaceChildren(this.message(this.error, "editor-error"));
       this.notify();
@@ -155,7 +171,7 @@ export class OpenFile {
     file.on("peers", () => this.notify());
     file.on("reset", () => void this.reopen());
     file.on("failed", (reason) => {
-      void this.showIfBinary(generation).then((shown) => {
+      void this.explainRefusal(generation).then((shown) => {
         if (!shown && generation === this.generation) this.fail(reason);
       });
     });
@@ -183,7 +199,13 @@ export class OpenFile {
       this.notify();
     };
     if (file.synced) ready();
-    else file.on("synced", ready);
+    else {
+      file.on("synced", ready);
+      // A room whose file vanished as it opened may neither sync nor close: ask once.
+      setTimeout(() => {
+        if (this.file === file && !file.synced && !this.closed) void this.explainRefusal(generation);
+      }, SYNC_PROBE_MS);
+    }
   }
 
   /** The pod's document session changed (e.g. pod restart): start over from a fresh PUT. */
@@ -223,14 +245,39 @@ export class OpenFile {
     return this.lastSave;
   }
 
-  /** A file the room refused: if it is binary, say so (and its size) instead of an error. */
-  private async showIfBinary(generation: number): Promise<boolean> {
+  /**
+   * A file the room refused, asked about through fs/read_binary (every way of opening a file
+   * ends here: tree, palette, search, lineage, a restored tab): a binary file says so and its
+   * size; a file that is not there gets the missing-file notice. False: neither, show the error.
+   */
+  private async explainRefusal(generation: number): Promise<boolean> {
     const read = this.context.readBinary;
-    const file = read ? await read(this.path).catch(() => null) : null;
-    if (!file || file.text || this.closed || generation !== this.generation) return false;
+    if (!read) return false;
+    let file;
+    try {
+      file = await read(this.path);
+    } catch (error) {
+      const missing = missingFromError(error);
+      if (!missing || this.closed || generation !== this.generation) return false;
+      this.teardown();
+      this.showGone(missing);
+      return true;
+    }
+    if (file.text || this.closed || generation !== this.generation) return false;
     this.teardown();
     this.showBinary(binaryNote(file));
     return true;
+  }
+
+  /** The missing-file notice alone: there is no document, so nothing to save, only to close. */
+  private showGone(missing: Missing): void {
+    this.gone = missing;
+    const notice = h("div", { class: "doc-notice", "data-testid": "doc-notice", "data-missing": missing.reason });
+    const close = (): void => this.context.closeTab?.(this.path);
+    notice.append(...missingNotice(missing, this.path, { readOnly: this.context.readOnly, text: null, actions: { close } }));
+    this.host.replaceChildren(notice);
+    this.host.dataset.synced = "true";
+    this.notify();
   }
 
   private showBinary(view: HTMLElement): void {

@@ -41,6 +41,8 @@ export function minimalChange(before: string, after: string): { from: number; to
 export class ProblemsPanel {
   readonly el: HTMLElement;
   private readonly summary: HTMLElement;
+  /** Why another templater ran than the project asked for (lint/run's notice). */
+  private readonly notice: HTMLElement;
   private readonly list: HTMLElement;
   private byPath = new Map<string, Problem[]>();
 
@@ -51,12 +53,14 @@ export class ProblemsPanel {
     const run = h("button", { type: "button", class: "button small", "data-testid": "problems-lint-project" }, "Lint project");
     run.addEventListener("click", () => void this.lint());
     this.summary = h("div", { class: "search-summary muted", "data-testid": "problems-summary" }, "Lint checks SQL with SQLFluff (or sqlfmt).");
+    this.notice = h("div", { class: "search-summary muted", "data-testid": "problems-notice", hidden: true });
     this.list = h("div", { class: "search-results", "data-testid": "problems-list" });
     this.el = h(
       "div",
       { class: "search-panel", "data-testid": "problems-panel" },
       h("div", { class: "panel-title" }, h("span", null, "Problems"), run),
       this.summary,
+      this.notice,
       this.list,
     );
   }
@@ -112,10 +116,14 @@ export class ProblemsPanel {
     let count = 0;
     for (const problems of this.byPath.values()) count += problems.length;
     const scope = paths ? paths.join(", ") : "the project";
+    const tool = result.templater ? `${result.tool} with the ${result.templater} templater` : result.tool;
     this.summary.dataset.state = result.truncated ? "truncated" : "done";
+    this.summary.dataset.templater = result.templater ?? "";
     this.summary.textContent = count
-      ? `${count} problem${count === 1 ? "" : "s"} in ${this.byPath.size} file${this.byPath.size === 1 ? "" : "s"} (${result.tool}, last run on ${scope})${result.truncated ? ", more not shown" : ""}`
-      : `No problems (${result.tool}, ${scope})`;
+      ? `${count} problem${count === 1 ? "" : "s"} in ${this.byPath.size} file${this.byPath.size === 1 ? "" : "s"} (${tool}, last run on ${scope})${result.truncated ? ", more not shown" : ""}`
+      : `No problems (${tool}, ${scope})`;
+    this.notice.textContent = result.notice ?? "";
+    this.notice.hidden = !result.notice;
     const files: FileProblems[] = [...this.byPath].map(([path, problems]) => ({ path, problems }));
     this.list.replaceChildren(
       ...files.map((file) =>

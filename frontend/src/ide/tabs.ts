@@ -87,8 +87,8 @@ export class Tabs {
         if (focus && this.activePath === opened.path) opened.focus();
       });
     }
-    else if (file.error) {
-      void file.open(); // it failed before: opening it again is a retry
+    else if (file.retryable) {
+      void file.open(); // it failed before, or its file was not there: opening it again is a retry
     }
     this.activate(path);
     if (focus) file.focus();
@@ -127,6 +127,11 @@ export class Tabs {
     }
     this.renderBar();
     this.events.emit("layout");
+  }
+
+  /** Opens again the tabs whose file was not there (a checkout may have brought it back). */
+  retryGone(): void {
+    for (const file of this.files.values()) if (file.gone) void file.open();
   }
 
   closeAll(): void {

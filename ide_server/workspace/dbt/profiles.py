@@ -14,6 +14,9 @@ Two targets:
 - ``read``: what the warm worker compiles with. On DuckDB it is a scratch database of the
   same catalog name in the private directory, so compiling never takes the dev file's
   lock (a running ``dbt build`` holds it); on PostgreSQL it is the same as ``dev``.
+- ``lint``: what SQLFluff's dbt templater compiles with (:mod:`..lint_dbt`). Like ``read``,
+  but on DuckDB with a scratch database of its own (same catalog name, so relations are
+  named as in ``dev``): a lint never waits for the worker's lock, nor the worker for it.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ DEV_DATABASE = "dev"  # catalog name of a developer's DuckDB dev database
 SECRET_PASSWORD_ENV = "DBT_ENV_SECRET_PASSWORD"  # noqa: S105 - a variable name
 DEFAULT_THREADS = 4
 DUCKDB_SCHEMA = "analytics"  # the dev schema in a developer's own DuckDB dev database
+LINT_TARGET = "lint"
 
 
 class NoWarehouse(Exception):
@@ -66,8 +70,8 @@ def _alias_of(path: str) -> str:
 
 
 def _duckdb_targets(
-    warehouse: Mapping[str, Any], dev_path: Path, scratch: Path
-) -> tuple[dict, dict, tuple[tuple[str, str], ...]]:
+    warehouse: Mapping[str, Any], dev_path: Path, scratch: Path, lint_scratch: Path
+) -> tuple[dict, dict, dict, tuple[tuple[str, str], ...]]:
     attach: list[tuple[str, str]] = []
     for extra in warehouse.get("attach") or []:
         attach.append((str(extra["path"]), str(extra.get("alias") or _alias_of(extra["path"]))))
@@ -87,7 +91,8 @@ def _duckdb_targets(
         "keep_open": True,
     }
     read = {**dev, "path": str(scratch), "threads": 1, "keep_open": False}
-    return dev, read, tuple(attach)
+    lint = {**read, "path": str(lint_scratch)}
+    return dev, read, lint, tuple(attach)
 
 
 def _default_schema(user: str) -> str:
@@ -99,7 +104,8 @@ def describe(warehouse: Mapping[str, Any], user: str) -> dict[str, Any] | None:
     the pod has none. Never a login or a password."""
     kind = str(warehouse.get("type", "")).lower()
     if kind == "duckdb":
-        dev, _read, attach = _duckdb_targets(warehouse, Path(DEV_DATABASE), Path(DEV_DATABASE))
+        here = Path(DEV_DATABASE)
+        dev, _read, _lint, attach = _duckdb_targets(warehouse, here, here, here)
         shared = [alias for _path, alias in attach]
         return {
             "type": "duckdb",
@@ -152,16 +158,21 @@ def write_profiles(
         dev_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         dev_path = dev_dir / f"{DEV_DATABASE}.duckdb"
         scratch_dir = private_dir / "scratch"
-        scratch_dir.mkdir(mode=0o700, exist_ok=True)
-        dev, read, attach = _duckdb_targets(
-            warehouse, dev_path, scratch_dir / f"{DEV_DATABASE}.duckdb"
+        lint_dir = private_dir / "lint"
+        for directory in (scratch_dir, lint_dir):
+            directory.mkdir(mode=0o700, exist_ok=True)
+        scratch_name = f"{DEV_DATABASE}.duckdb"
+        dev, read, lint, attach = _duckdb_targets(
+            warehouse, dev_path, scratch_dir / scratch_name, lint_dir / scratch_name
         )
     elif kind in ("postgres", "postgresql"):
         dev, env = _postgres_target(warehouse, user)
-        read, kind = dev, "postgres"
+        read = lint = dev
+        kind = "postgres"
     else:
         raise NoWarehouse(NO_WAREHOUSE_MESSAGE)
-    profile = {name: {"target": "dev", "outputs": {"dev": dev, "read": read}}}
+    outputs = {"dev": dev, "read": read, LINT_TARGET: lint}
+    profile = {name: {"target": "dev", "outputs": outputs}}
     path = private_dir / "profiles.yml"
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as f:

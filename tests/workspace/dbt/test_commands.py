@@ -90,6 +90,10 @@ def test_duckdb_dev_database_in_the_reserved_dir_warehouse_read_only(tmp_path: P
     # The worker compiles against a scratch database of the same name, outside the volume.
     assert Path(outputs["read"]["path"]).name == "dev.duckdb"
     assert project not in Path(outputs["read"]["path"]).parents
+    # The linter's is another file of that name, so neither waits for the other's lock.
+    assert Path(outputs["lint"]["path"]).name == "dev.duckdb"
+    assert outputs["lint"]["path"] != outputs["read"]["path"]
+    assert project not in Path(outputs["lint"]["path"]).parents
 
 
 def test_no_warehouse_is_a_sentence(tmp_path: Path) -> None:

@@ -126,6 +126,7 @@ export interface FormatParams {
 
 export interface FormatResult {
   tool: "sqlfluff" | "sqlfmt";
+  templater: string | null;
   path: string;
   content: string;
   changed: boolean;
@@ -490,6 +491,8 @@ export interface FileProblems {
 
 export interface LintResult {
   tool: "sqlfluff" | "sqlfmt";
+  templater: string | null;
+  notice: string | null;
   files: FileProblems[];
   truncated: boolean;
 }
