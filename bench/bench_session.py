@@ -121,8 +121,12 @@ def bare_jupyter_start(tmp: Path) -> float:
         import httpx
 
         transport = httpx.HTTPTransport(uds=str(sock))
-        with httpx.Client(transport=transport, base_url="http://bare") as client:
+        # "localhost": the server refuses other Host names unless told to allow remote access.
+        deadline = time.monotonic() + 60
+        with httpx.Client(transport=transport, base_url="http://localhost") as client:
             while proc.poll() is None:
+                if time.monotonic() > deadline:
+                    raise SystemExit("the bare jupyter server did not answer within 60 s")
                 try:
                     if client.get(
                         "/api/status", headers={"Authorization": "token bench"}
