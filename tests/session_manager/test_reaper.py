@@ -116,7 +116,7 @@ async def test_a_long_preview_without_browser_traffic_is_not_reaped(
 
 def _reaped(gateways: tuple[GatewayProcess, ...], session_id: str) -> list[int]:
     """How many times each replica's log says it reaped the session."""
-    return [gw.log().count(f"reaping session {session_id} ") for gw in gateways]
+    return [gw.log().count(f"stopping session {session_id} ") for gw in gateways]
 
 
 async def test_two_replicas_reap_an_idle_session_once_and_the_survivor_takes_over(
