@@ -196,7 +196,8 @@ async def delete_session(request: Request) -> Response:
 
 
 _FINAL = (State.READY, State.FAILED, State.STOPPED)
-_RECHECK_POLLS = 2  # access is checked again every second of a start's event stream
+_EVENTS_POLL = 0.05  # seconds; one primary-key read per tick
+_RECHECK_POLLS = 20  # access is checked again every second of a start's event stream
 
 
 async def session_events(request: Request) -> Response:
@@ -222,8 +223,10 @@ async def session_events(request: Request) -> Response:
                 last = public
             if current.state in _FINAL or await request.is_disconnected():
                 return
-            # Rows are the source of truth, so any replica can serve the stream.
-            await asyncio.sleep(0.5)
+            # Rows are the source of truth, so any replica can serve the stream. Polled
+            # often: the browser waits on this stream to open the IDE, so each tick of it
+            # is start-up time the user sees, and a stream lives only while a start does.
+            await asyncio.sleep(_EVENTS_POLL)
             polls += 1
             if polls % _RECHECK_POLLS == 0 and not await still_allowed():
                 yield 'event: ended\ndata: {"reason": "access"}\n\n'

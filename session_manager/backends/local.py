@@ -69,6 +69,7 @@ _SOCKET = "pod.sock"
 _REASON = "stop-reason"  # written by the pod's guard when it stopped the pod for a limit
 # Leaves room for "/<32-hex session id>/pod.sock" within the ~107-byte socket path limit.
 _MAX_RUN_ROOT = 60
+_READY_POLL = 0.02  # seconds between two looks at a starting pod (a stat, then a GET)
 
 
 @dataclass(frozen=True)
@@ -275,7 +276,7 @@ class LocalBackend(Backend):
                     raise BackendError(
                         f"the session pod exited during start: {self._log_tail(spec.session_id)}"
                     )
-                if os.path.exists(sock):  # noqa: ASYNC240 - one stat per 100 ms poll
+                if os.path.exists(sock):  # noqa: ASYNC240 - one stat per poll
                     if not announced:
                         await progress("waiting for the pod to answer")
                         announced = True
@@ -285,7 +286,8 @@ class LocalBackend(Backend):
                             return
                     except httpx.TransportError:
                         pass
-                await asyncio.sleep(0.1)
+                # Short: every tick of it is start-up time the user waits through.
+                await asyncio.sleep(_READY_POLL)
 
     def _log_tail(self, session_id: str) -> str:
         """The pod's last words: its last line, which the launcher keeps to one sentence."""

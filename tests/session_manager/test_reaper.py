@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.client import Api
-from tests.support.gateway import PASSWORD, GatewayProcess, login_as
+from tests.support.gateway import PASSWORD, GatewayProcess, login_as, two_replicas
 from tests.support.pg import temporary_database
 
 
@@ -112,3 +112,41 @@ async def test_a_long_preview_without_browser_traffic_is_not_reaped(
         done = await rpc.notification("query/done", timeout=60)
         assert done["query_id"] == started["query_id"] == "q1" and done["row_count"] == 1
         assert api.http.get(f"/api/sessions/{session['id']}").json()["state"] == "ready"
+
+
+def _reaped(gateways: tuple[GatewayProcess, ...], session_id: str) -> list[int]:
+    """How many times each replica's log says it reaped the session."""
+    return [gw.log().count(f"stopping session {session_id} ") for gw in gateways]
+
+
+async def test_two_replicas_reap_an_idle_session_once_and_the_survivor_takes_over(
+    tmp_path: Path,
+) -> None:
+    with two_replicas(tmp_path, idle_timeout="3", cull_interval="1") as gateways:
+        first, second = gateways
+        for user in ("once", "later"):
+            first.cli("user", "add", user, "--password", PASSWORD)
+            first.cli("member", "add", "demo", user, "developer")
+        leaders = [gw for gw in gateways if "this gateway is now the session reaper" in gw.log()]
+        assert len(leaders) == 1, "exactly one replica leads the reaper"
+        (leader,) = leaders
+        api = login_as(second if leader is first else first, "once")
+        session = api.open_session()
+        reaped = await _wait_state(api, session["id"], "stopped")
+        assert reaped["reason"] == "idle"
+        await asyncio.sleep(3)  # three more passes of each replica: none may stop it again
+        assert _reaped(gateways, session["id"]) == [int(gw is leader) for gw in gateways]
+        for gw in gateways:
+            assert f"could not stop session {session['id']}" not in gw.log()
+            assert "Traceback" not in gw.log()
+
+        # The leader dies without a word: its lock goes with its connection, and the other
+        # replica reaps from its next pass on.
+        survivor = second if leader is first else first
+        leader.kill()
+        api = login_as(survivor, "later")
+        session = api.open_session()
+        reaped = await _wait_state(api, session["id"], "stopped")
+        assert reaped["reason"] == "idle"
+        assert "this gateway is now the session reaper" in survivor.log()
+        assert _reaped(gateways, session["id"]) == [int(gw is survivor) for gw in gateways]

@@ -145,12 +145,13 @@ class GatewayProcess:
 
 
 @contextlib.contextmanager
-def two_replicas(tmp: Path) -> Iterator[tuple[GatewayProcess, GatewayProcess]]:
-    """Two gateway replicas on one PostgreSQL database and one data dir."""
+def two_replicas(tmp: Path, **settings: str) -> Iterator[tuple[GatewayProcess, GatewayProcess]]:
+    """Two gateway replicas on one PostgreSQL database and one data dir, with the same
+    ``settings``."""
     with temporary_database(tmp) as url:
-        first = GatewayProcess(tmp / "data", url)
+        first = GatewayProcess(tmp / "data", url, **settings)
         first.start()
-        second = GatewayProcess(tmp / "data", url)
+        second = GatewayProcess(tmp / "data", url, **settings)
         try:
             second.start()
             yield first, second
