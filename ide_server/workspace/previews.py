@@ -322,9 +322,27 @@ async def _forward(query: _Query, event: dict[str, Any]) -> bool:
         query.reported = True
     if kind == "done" and query.compiled_sql is not None:
         body["compiled_sql"] = query.compiled_sql
+    if kind == "error" and "offset" in body:
+        _locate(body, query.request.get("guarded"))
     if kind in EVENTS:
         await query.client.notify(f"query/{kind}", body)
     return query.reported
+
+
+def _locate(body: dict[str, Any], guarded: Any) -> None:
+    """Turn the kernel's ``offset`` (where the warehouse points in the statement this pod
+    guarded) into the ``position`` in the SQL the user wrote. The kernel leaves this to the
+    pod so that it never loads sqlglot, which the pod's guard has loaded anyway."""
+    offset = body.pop("offset")
+    if not isinstance(offset, int) or not isinstance(guarded, dict):
+        return
+    from kernels.sql.positions import map_to_source
+
+    position = map_to_source(
+        guarded["sql"], guarded["dialect"], guarded["source_sql"], guarded["source_dialect"], offset
+    )
+    if position is not None:
+        body["position"] = position.to_json()
 
 
 async def _notify_error(query: _Query, message: str, *, cancelled: bool = False) -> None:

@@ -12,14 +12,30 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass
 
 import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ParseError, TokenError
 
-DEFAULT_ROW_CAP = 500
-MAX_ROW_CAP = 10_000
+from .guarded import (
+    DEFAULT_ROW_CAP,
+    MAX_ROW_CAP,
+    GuardedQuery,
+    Position,
+    QueryRefused,
+    validate_cap,
+)
+
+__all__ = [
+    "DEFAULT_ROW_CAP",
+    "MAX_ROW_CAP",
+    "GuardedQuery",
+    "Position",
+    "QueryRefused",
+    "guard",
+    "statement_name",
+    "validate_cap",
+]
 
 # sqlglot warns "... contains unsupported syntax" with the statement text. User SQL can
 # carry customer literals (WHERE email = '...'), and the pod's log is not a place for them.
@@ -77,50 +93,6 @@ _NAMES = {
     "into": "SELECT ... INTO",
     "lock": "SELECT ... FOR UPDATE/SHARE",
 }
-
-
-@dataclass(frozen=True)
-class Position:
-    """1-based line and column in the SQL the user wrote."""
-
-    line: int
-    column: int
-
-    def to_json(self) -> dict[str, int]:
-        return {"line": self.line, "column": self.column}
-
-
-class QueryRefused(Exception):
-    """The SQL does not parse, or is not exactly one read statement."""
-
-    def __init__(self, message: str, position: Position | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.position = position
-
-
-@dataclass(frozen=True)
-class GuardedQuery:
-    """What the warehouse runs: ``sql`` returns at most ``cap + 1`` rows when limitable.
-
-    The extra row lets the adapter tell whether the cap cut the result (``truncated``)
-    without a second query.
-    """
-
-    sql: str
-    cap: int
-    dialect: str
-    source_sql: str
-    source_dialect: str
-
-
-def validate_cap(limit: int | None) -> int:
-    """The row cap for a request: 500 unless asked, at most 10,000."""
-    if limit is None:
-        return DEFAULT_ROW_CAP
-    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_ROW_CAP:
-        raise ValueError(f"limit must be an integer from 1 to {MAX_ROW_CAP}")
-    return limit
 
 
 def guard(

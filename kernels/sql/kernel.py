@@ -1,14 +1,21 @@
 """The SQL preview kernel: a Jupyter kernel that guards, runs and streams one query at a time.
 
 Request: an ``execute_request`` whose code is JSON
-``{"query_id": str, "sql": str, "limit"?: int, "dialect"?: str}``.
+``{"query_id": str, "sql": str, "limit"?: int, "dialect"?: str, "guarded"?: {...}}``;
+``guarded`` is the statement as the pod's guard already checked and capped it.
 
 Answer: ``display_data`` messages on IOPub whose data holds ``{"query_id", "events"}``
 under :data:`MIMETYPE`, the events in order — ``columns``, then ``rows`` batches, then
 ``done`` or ``error`` — as many in one message as were ready together, and then the
-``execute_reply``. Results exist only in this process's memory while they are sent:
-this is a bare ipykernel ``Kernel`` (no IPython shell, so no history database), nothing
-is written to disk, and nothing about rows is logged.
+``execute_reply``. An ``error`` the warehouse located carries ``position`` (line and
+column in the SQL the user wrote) or, for a statement the pod guarded, ``offset``: where
+the warehouse points in that guarded statement, which the pod maps back itself.
+
+Results exist only in this process's memory while they are sent: this is a bare ipykernel
+``Kernel`` (no IPython shell, so no history database), nothing is written to disk, and
+nothing about rows is logged. Nor does it import sqlglot for a statement the pod guarded
+(all of the pod's): the parser is a good part of a kernel's memory, and the pod holds it
+already.
 
 Interrupt (``interrupt_request`` on the control channel, or SIGINT) cancels the statement
 running on the warehouse; the kernel stays ready for the next preview.
@@ -34,9 +41,8 @@ from kernels.warehouses import Columns, Done, Event, Rows, Warehouse, WarehouseE
 from kernels.warehouses import open_warehouse as _open_warehouse
 from kernels.warehouses.base import merge_rows
 
-from .guard import DEFAULT_ROW_CAP, GuardedQuery, Position, QueryRefused, guard, validate_cap
+from .guarded import DEFAULT_ROW_CAP, GuardedQuery, Position, QueryRefused, validate_cap
 from .kernelspec import MIMETYPE, WAREHOUSE_ENV
-from .positions import map_to_source
 
 __all__ = ["MIMETYPE", "WAREHOUSE_ENV", "SqlKernel"]
 
@@ -138,10 +144,14 @@ class SqlKernel(Kernel):
         """Run one preview, emitting its events; the error message if it failed."""
         started = time.monotonic()
         guarded: GuardedQuery | None = None
+        guarded_here = False
         try:
             warehouse = self._get_warehouse()
             guarded = request.guarded
             if guarded is None or guarded.dialect != warehouse.dialect:
+                from .guard import guard  # sqlglot, for a statement the pod did not guard
+
+                guarded_here = True
                 guarded = guard(
                     request.sql,
                     warehouse.dialect,
@@ -153,10 +163,11 @@ class SqlKernel(Kernel):
                 # a signature and a ZeroMQ hop, more than a small result's rows do.
                 self._emit(request.query_id, [_event_payload(e, started) for e in events])
         except QueryRefused as exc:
-            return self._emit_error(request.query_id, exc.message, exc.position)
+            where = {"position": exc.position.to_json()} if exc.position else {}
+            return self._emit_error(request.query_id, exc.message, where)
         except WarehouseError as exc:
-            position = _warehouse_position(exc, guarded)
-            return self._emit_error(request.query_id, exc.message, position, exc.cancelled)
+            where = _error_location(exc, guarded, guarded_here)
+            return self._emit_error(request.query_id, exc.message, where, exc.cancelled)
         except Exception as exc:
             # The exception's text may quote data; only its type and frames are logged.
             log.error("preview failed: %s\n%s", type(exc).__name__, _frames(exc))
@@ -181,13 +192,11 @@ class SqlKernel(Kernel):
         self,
         query_id: str,
         message: str,
-        position: Position | None = None,
+        where: Mapping[str, Any] | None = None,
         cancelled: bool = False,
     ) -> str:
         payload: dict[str, Any] = {"event": "error", "message": message, "cancelled": cancelled}
-        if position is not None:
-            payload["position"] = position.to_json()
-        self._emit(query_id, [payload])
+        self._emit(query_id, [{**payload, **(where or {})}])
         return message
 
     def _cancel_running(self) -> None:
@@ -274,12 +283,20 @@ def _event_payload(event: Event, started: float) -> dict[str, Any]:
     }
 
 
-def _warehouse_position(exc: WarehouseError, guarded: GuardedQuery | None) -> Position | None:
+def _error_location(
+    exc: WarehouseError, guarded: GuardedQuery | None, guarded_here: bool
+) -> dict[str, Any]:
+    """Where the warehouse points, as the error event carries it (see the module's doc)."""
     if exc.offset is None or guarded is None:
-        return None
-    return map_to_source(
+        return {}
+    if not guarded_here:
+        return {"offset": exc.offset}
+    from .positions import map_to_source  # sqlglot: loaded already, this kernel guarded
+
+    position: Position | None = map_to_source(
         guarded.sql, guarded.dialect, guarded.source_sql, guarded.source_dialect, exc.offset
     )
+    return {"position": position.to_json()} if position else {}
 
 
 def _error_reply(message: str) -> dict[str, Any]:

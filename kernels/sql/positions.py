@@ -12,7 +12,7 @@ import sqlglot
 from sqlglot.errors import SqlglotError
 from sqlglot.tokens import Token
 
-from .guard import Position
+from .guarded import Position
 
 
 def position_at(text: str, offset: int) -> Position:
