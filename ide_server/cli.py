@@ -383,7 +383,7 @@ async def _project_git_provider(services: Any, args: argparse.Namespace) -> None
     from .gateway.accounts import AccountError
 
     if args.clear:
-        await git_provider.clear_git_provider(services, args.name, None)
+        await git_provider.clear_git_provider(services, args.name, cli_actor())
         print(f"{args.name}: the provider is guessed from the remote's host name again")
     elif args.kind is None:  # show it
         project = await services.accounts.project_by_name(args.name)
@@ -394,7 +394,7 @@ async def _project_git_provider(services: Any, args: argparse.Namespace) -> None
         return
     else:
         body = {"kind": args.kind, **({"web_url": args.web_url} if args.web_url else {})}
-        setting = await git_provider.set_git_provider(services, args.name, body, None)
+        setting = await git_provider.set_git_provider(services, args.name, body, cli_actor())
         print(f"git provider of {args.name} set: {json.dumps(setting)}")
     print("sessions started from now on use it; running ones keep theirs until restarted")
 

@@ -113,9 +113,8 @@ async def remove_user(
     The stored objects go first: if the store does not answer, nothing is removed and the
     admin is told to try again (the user is left as they were, so nothing is orphaned).
     """
-    import asyncio
-
     from .objectstore import StoreUnavailable
+    from .retention import delete_objects
 
     user = await _user(services, username)
     if username == actor:
@@ -129,9 +128,7 @@ async def remove_user(
     )
     assert services.objects is not None
     try:
-        for row in rows:
-            for key in dict(row["object_keys"] or {}).values():
-                await asyncio.to_thread(services.objects.delete, str(key))
+        await delete_objects(services.objects, rows)
     except StoreUnavailable as exc:
         raise StoreUnreachable(
             f"the object store did not answer ({exc}); {username} was not removed: try again"

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import timedelta
+from typing import Any
 
 from session_manager.periodic import Periodic
 
@@ -27,6 +28,14 @@ _EXPIRED = (
     "SELECT id, object_keys FROM dbt_invocations WHERE status <> 'running'"
     " AND started_at < now() - %s ORDER BY started_at LIMIT %s"
 )
+
+
+async def delete_objects(objects: ObjectStore, rows: list[dict[str, Any]]) -> None:
+    """Delete the stored objects of these invocation rows (their ``object_keys``); raise
+    StoreUnavailable at the first the store does not take."""
+    for row in rows:
+        for key in dict(row["object_keys"] or {}).values():
+            await asyncio.to_thread(objects.delete, str(key))
 
 
 class Retention:
@@ -54,8 +63,7 @@ class Retention:
         gone: list[int] = []
         for row in rows:
             try:
-                for key in dict(row["object_keys"] or {}).values():
-                    await asyncio.to_thread(self.objects.delete, str(key))
+                await delete_objects(self.objects, [row])
             except StoreUnavailable as exc:
                 log.warning("old invocations kept until the store answers: %s", exc)
                 break

@@ -16,23 +16,19 @@ from moto.server import ThreadedMotoServer
 from ide_server.db import Database
 from ide_server.gateway.accounts import Accounts
 from ide_server.gateway.invocations import InvocationIndex
-from ide_server.gateway.migrations import MIGRATIONS
 from ide_server.gateway.objectstore import DirectoryStore, ObjectMissing, ObjectStore, object_key
 from ide_server.gateway.objectstore_s3 import S3Settings, S3Store
 from ide_server.gateway.retention import BATCH, Retention
 from tests.support.gateway import free_port
-from tests.support.pg import temporary_database
+from tests.support.pg import migrated_database
 
 DAY = 86400.0
 
 
 @pytest.fixture
 async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    with temporary_database(tmp_path) as url:
-        database = Database(url, migrations=MIGRATIONS)
-        await database.open()
+    async with migrated_database(tmp_path) as database:
         yield database
-        await database.close()
 
 
 @pytest.fixture(scope="module")

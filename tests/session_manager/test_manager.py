@@ -10,7 +10,6 @@ import pytest
 
 from ide_server.db import Database
 from ide_server.gateway.accounts import Accounts
-from ide_server.gateway.migrations import MIGRATIONS
 from ide_server.podenv import PodEnv
 from ide_server.secrets import SecretBox, generate_key_spec
 from session_manager.backends.base import Backend
@@ -19,7 +18,7 @@ from session_manager.reaper import Reaper, ReapPolicy
 from session_manager.states import State
 from session_manager.store import Limits, SessionStore
 from tests.session_manager.fakes import BrokenBackend, InstantBackend, NeverReadyBackend
-from tests.support.pg import temporary_database
+from tests.support.pg import migrated_database
 
 
 async def no_env() -> PodEnv:
@@ -31,11 +30,8 @@ LIMITS = Limits(per_user=100, active=10_000, concurrent_starts=10_000)
 
 @pytest.fixture
 async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    with temporary_database(tmp_path) as url:
-        database = Database(url, migrations=MIGRATIONS)
-        await database.open()
+    async with migrated_database(tmp_path) as database:
         yield database
-        await database.close()
 
 
 async def _manager(db: Database, backend: Backend, **kwargs: float) -> SessionManager:

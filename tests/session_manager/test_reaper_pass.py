@@ -11,7 +11,6 @@ import pytest
 
 from ide_server.db import Database
 from ide_server.gateway.accounts import Accounts
-from ide_server.gateway.migrations import MIGRATIONS
 from ide_server.podenv import PodEnv
 from ide_server.secrets import SecretBox, generate_key_spec
 from session_manager.manager import SessionManager
@@ -19,7 +18,7 @@ from session_manager.reaper import Reaper, ReapPolicy
 from session_manager.states import State
 from session_manager.store import Limits, SessionRow, SessionStore
 from tests.session_manager.activity_pods import ActivityPods, EndpointBackend
-from tests.support.pg import temporary_database
+from tests.support.pg import migrated_database
 
 LIMITS = Limits(per_user=10, active=10_000, concurrent_starts=10_000)
 HOUR = 3600.0
@@ -31,11 +30,8 @@ async def no_env() -> PodEnv:
 
 @pytest.fixture
 async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    with temporary_database(tmp_path) as url:
-        database = Database(url, migrations=MIGRATIONS)
-        await database.open()
+    async with migrated_database(tmp_path) as database:
         yield database
-        await database.close()
 
 
 @pytest.fixture

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 
 import psycopg
+
+from ide_server.db import Database
+from ide_server.gateway.migrations import MIGRATIONS
 
 MACHINE_SERVER = os.environ.get(
     "IDE_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -24,6 +27,18 @@ def _admin_url(tmp: Path) -> tuple[str, object | None]:
 
         server = pgserver.get_server(tmp / "pg", cleanup_mode="stop")
         return server.get_uri(), server
+
+
+@asynccontextmanager
+async def migrated_database(tmp: Path) -> AsyncIterator[Database]:
+    """A temporary database with the gateway's schema, opened; closed and dropped after."""
+    with temporary_database(tmp) as url:
+        database = Database(url, migrations=MIGRATIONS)
+        await database.open()
+        try:
+            yield database
+        finally:
+            await database.close()
 
 
 @contextmanager
