@@ -10,6 +10,7 @@ from typing import Any
 
 import psycopg
 
+from .changes import LocalChanges
 from .ports import SessionDatabase
 from .states import LIVE, State, check_transition, sources_of
 
@@ -109,6 +110,8 @@ class SessionRow:
 class SessionStore:
     def __init__(self, db: SessionDatabase) -> None:
         self.db = db
+        # Followers of a row on this replica wake when it is changed here (see changes.py).
+        self.changes = LocalChanges()
 
     async def create_or_get_live(
         self, user_id: int, project_id: int, backend: str, limits: Limits
@@ -208,7 +211,10 @@ class SessionStore:
             f" AND s.id = %s AND s.state = ANY(%s) RETURNING {_COLUMNS}",
             values,
         )
-        return SessionRow.from_row(row) if row else None
+        if row is None:
+            return None
+        self.changes.notify([session_id])
+        return SessionRow.from_row(row)
 
     async def transition_many(self, moves: Sequence[tuple[str, str]], target: State) -> set[str]:
         """Move each (session id, reason) to ``target`` where its state allows it, all in
@@ -227,13 +233,16 @@ class SessionStore:
                 [s.value for s in sources_of(target)],
             ],
         )
-        return {row["id"] for row in rows}
+        moved = {row["id"] for row in rows}
+        self.changes.notify(moved)
+        return moved
 
     async def set_progress(self, session_id: str, progress: str) -> None:
         await self.db.execute(
             "UPDATE sessions SET progress = %s, updated_at = now() WHERE id = %s",
             (progress, session_id),
         )
+        self.changes.notify([session_id])
 
     async def touch_many(self, seen: Sequence[tuple[str, datetime]]) -> None:
         """Record the activity of many sessions in one statement (never moving it back)."""

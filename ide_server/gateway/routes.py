@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 from collections.abc import AsyncIterator
@@ -197,7 +196,7 @@ async def delete_session(request: Request) -> Response:
 
 _FINAL = (State.READY, State.FAILED, State.STOPPED)
 _EVENTS_POLL = 0.05  # seconds; one primary-key read per tick
-_RECHECK_POLLS = 20  # access is checked again every second of a start's event stream
+_RECHECK_EVERY = 1.0  # seconds: access is checked again this often during a start's stream
 
 
 async def session_events(request: Request) -> Response:
@@ -215,23 +214,26 @@ async def session_events(request: Request) -> Response:
     async def stream() -> AsyncIterator[str]:
         last: dict[str, Any] | None = None
         current: SessionRow | None = row
-        polls = 0
-        while current is not None:
-            public = current.public()
-            if public != last:
-                yield f"event: session\ndata: {json.dumps(public)}\n\n"
-                last = public
-            if current.state in _FINAL or await request.is_disconnected():
-                return
-            # Rows are the source of truth, so any replica can serve the stream. Polled
-            # often: the browser waits on this stream to open the IDE, so each tick of it
-            # is start-up time the user sees, and a stream lives only while a start does.
-            await asyncio.sleep(_EVENTS_POLL)
-            polls += 1
-            if polls % _RECHECK_POLLS == 0 and not await still_allowed():
-                yield 'event: ended\ndata: {"reason": "access"}\n\n'
-                return
-            current = await svc.store.get(row.id)
+        recheck_at = time.monotonic() + _RECHECK_EVERY
+        with svc.store.changes.watch(row.id) as changed:
+            while current is not None:
+                public = current.public()
+                if public != last:
+                    yield f"event: session\ndata: {json.dumps(public)}\n\n"
+                    last = public
+                if current.state in _FINAL or await request.is_disconnected():
+                    return
+                # Rows are the source of truth, so any replica can serve the stream; a
+                # change made by this replica wakes it at once, one made by another is
+                # seen at the next poll. Polled often: the browser waits on this stream
+                # to open the IDE, and a stream lives only while a start does.
+                await svc.store.changes.wait(changed, _EVENTS_POLL)
+                if time.monotonic() >= recheck_at:
+                    if not await still_allowed():
+                        yield 'event: ended\ndata: {"reason": "access"}\n\n'
+                        return
+                    recheck_at = time.monotonic() + _RECHECK_EVERY
+                current = await svc.store.get(row.id)
 
     return StreamingResponse(
         stream(),

@@ -12,6 +12,7 @@ checkout can change what the pod runs.
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import secrets
@@ -109,6 +110,20 @@ def main() -> None:
     prepare_volume_state(pod.runtime_dir)
     for leftover in recover_interrupted_writes(pod.root):  # a crash cut these writes short
         logging.getLogger(__name__).info("cleaned up after an interrupted write: %s", leftover)
+    serve(server_config(pod, private))
+
+
+def serve(config: Config) -> None:
+    """ServerApp.launch_instance, with the collector switched back on once the server is
+    initialised: what the start made is moved out of its reach (``gc.freeze``), since it
+    lives as long as the pod (launch.py switched it off)."""
+    from jupyter_core.utils import ensure_event_loop
     from jupyter_server.serverapp import ServerApp
 
-    ServerApp.launch_instance(argv=[], config=server_config(pod, private))
+    loop = ensure_event_loop()
+    app = ServerApp.instance(config=config)
+    app.initialize(argv=[])
+    gc.freeze()
+    gc.enable()
+    app.start()
+    loop.close()

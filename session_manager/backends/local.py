@@ -69,7 +69,7 @@ _SOCKET = "pod.sock"
 _REASON = "stop-reason"  # written by the pod's guard when it stopped the pod for a limit
 # Leaves room for "/<32-hex session id>/pod.sock" within the ~107-byte socket path limit.
 _MAX_RUN_ROOT = 60
-_READY_POLL = 0.02  # seconds between two looks at a starting pod (a stat, then a GET)
+_READY_POLL = 0.01  # seconds between two looks at a starting pod (a stat, then a GET)
 
 
 @dataclass(frozen=True)
