@@ -4,7 +4,9 @@ jupyter_server validates its event schemas with jsonschema, whose format checker
 every optional library they find at import time. Two of them cost most of a pod's start:
 ``rfc3987_syntax`` compiles dozens of Lark grammars when imported (over a second here) and
 ``isoduration`` brings ``arrow`` (half a second). The checks they back ("iri",
-"iri-reference", "duration") are only used when an event carries such a field.
+"iri-reference", "duration") are only used when an event carries such a field. Two more
+compile their regular expressions at import (``rfc3986_validator`` for "uri" and
+"uri-reference", ``rfc3339_validator`` for "date-time": about 10 ms together).
 
 :func:`defer` puts a small stand-in for each in ``sys.modules`` before jupyter_server is
 imported. jsonschema binds to the stand-in's functions; the real library is imported the
@@ -18,6 +20,7 @@ import importlib
 import importlib.util
 import sys
 import types
+from collections.abc import Callable
 from typing import Any
 
 
@@ -27,14 +30,21 @@ def _load(name: str, stand_in: types.ModuleType) -> Any:
     return importlib.import_module(name)
 
 
-def _rfc3987_syntax() -> types.ModuleType:
-    module = types.ModuleType("rfc3987_syntax", "Imported on first use (deferred_formats).")
+def _functions(name: str, *functions: str) -> Callable[[], types.ModuleType]:
+    """A builder of the stand-in of ``name`` whose ``functions`` call the real ones."""
 
-    def is_valid_syntax(rule: str, value: str) -> bool:
-        return bool(_load("rfc3987_syntax", module).is_valid_syntax(rule, value))
+    def build() -> types.ModuleType:
+        module = types.ModuleType(name, "Imported on first use (deferred_formats).")
+        for function in functions:
 
-    module.is_valid_syntax = is_valid_syntax  # type: ignore[attr-defined]
-    return module
+            def call(*args: Any, _function: str = function, **kwargs: Any) -> Any:
+                return getattr(_load(name, module), _function)(*args, **kwargs)
+
+            call.__name__ = function
+            setattr(module, function, call)
+        return module
+
+    return build
 
 
 class DurationParsingException(ValueError):
@@ -56,7 +66,12 @@ def _isoduration() -> types.ModuleType:
     return module
 
 
-_STAND_INS = {"rfc3987_syntax": _rfc3987_syntax, "isoduration": _isoduration}
+_STAND_INS = {
+    "rfc3987_syntax": _functions("rfc3987_syntax", "is_valid_syntax"),
+    "isoduration": _isoduration,
+    "rfc3986_validator": _functions("rfc3986_validator", "validate_rfc3986"),
+    "rfc3339_validator": _functions("rfc3339_validator", "validate_rfc3339"),
+}
 
 
 def defer() -> list[str]:

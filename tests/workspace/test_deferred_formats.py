@@ -1,4 +1,4 @@
-"""The pod's start path leaves jsonschema's two slowest format libraries unimported, and the
+"""The pod's start path leaves jsonschema's slowest format libraries unimported, and the
 checks they back still refuse what they refused before, importing the library on first use.
 sqlglot (the preview guard) and ipykernel (the SQL kernel's own process) are not imported by
 the pod's server before its first preview either."""
@@ -16,7 +16,8 @@ defer()
 import ide_server.workspace.pod_server, ide_server.workspace.extension
 import jupyter_server.serverapp
 import jsonschema
-slow = ("rfc3987_syntax", "lark", "isoduration", "arrow", "sqlglot", "ipykernel")
+slow = ("rfc3987_syntax", "lark", "isoduration", "arrow", "rfc3986_validator",
+        "rfc3339_validator", "sqlglot", "ipykernel")
 started = sorted(m for m in slow if m in sys.modules
                  and getattr(sys.modules[m], "__file__", None))
 check = jsonschema.Draft202012Validator.FORMAT_CHECKER
@@ -31,9 +32,13 @@ result = {
     "bad_iri_reference": errors("iri-reference", "\\\\bad"),
     "bad_duration": errors("duration", "PXYZ"),
     "good_duration": errors("duration", "P1DT2H"),
+    "bad_uri": errors("uri", "no scheme here"),
+    "good_uri": errors("uri", "https://example.com/a?b=c"),
+    "bad_date_time": errors("date-time", "2026-13-45T99:00:00Z"),
+    "good_date_time": errors("date-time", "2026-12-02T21:30:00Z"),
 }
-import rfc3987_syntax, isoduration
-modules = (rfc3987_syntax, isoduration)
+import rfc3987_syntax, isoduration, rfc3986_validator, rfc3339_validator
+modules = (rfc3987_syntax, isoduration, rfc3986_validator, rfc3339_validator)
 result["real_after_use"] = [bool(getattr(m, "__file__", None)) for m in modules]
 print(json.dumps(result))
 """
@@ -50,4 +55,8 @@ def test_start_path_defers_the_slow_format_libraries_and_keeps_their_checks() ->
     assert result["bad_iri_reference"] == 1
     assert result["bad_duration"] == 1
     assert result["good_duration"] == 0
-    assert result["real_after_use"] == [True, True]
+    assert result["bad_uri"] == 1
+    assert result["good_uri"] == 0
+    assert result["bad_date_time"] == 1
+    assert result["good_date_time"] == 0
+    assert result["real_after_use"] == [True, True, True, True]
