@@ -19,8 +19,9 @@ import pygit2
 from .config import PodConfig
 from .git.branches import set_upstream
 from .git.credentials import ProgressSink, configure_tls
+from .git.excludes import ensure_local_excludes
 from .git.remote import ensure_origin, tracking_ref
-from .git.repo import ensure_local_excludes, open_repository
+from .git.repo import open_repository
 from .git.sync import fetch, remote_session
 from .git.worktree import safe_checkout
 
@@ -37,13 +38,13 @@ def ensure_checkout(config: PodConfig, on_progress: ProgressSink | None = None) 
     root = config.root
     configure_tls()
     if (root / ".git").is_dir():
-        ensure_local_excludes(open_repository(root))
+        ensure_local_excludes(Path(open_repository(root).path))
         return
     if not config.git_url:
         # A project without a remote still gets git (history, diffs, branches).
         root.mkdir(parents=True, exist_ok=True)
         repo = pygit2.init_repository(str(root), initial_head=config.default_branch)
-        ensure_local_excludes(repo)
+        ensure_local_excludes(Path(repo.path))
         return
     _clear_interrupted_move(root)
     root.parent.mkdir(parents=True, exist_ok=True)
@@ -71,7 +72,7 @@ def clone_into(dest: Path, config: PodConfig, on_progress: ProgressSink | None =
         # The same guarded checkout as a branch switch: refuses reserved paths.
         safe_checkout(repo, commit.tree, f"cloning branch {branch}")
         repo.set_head(f"refs/heads/{branch}")
-    ensure_local_excludes(repo)
+    ensure_local_excludes(Path(repo.path))
     repo.free()
 
 

@@ -12,7 +12,7 @@ from tornado import web
 from .collab import reload_open_documents
 from .config import PodConfig
 from .dbt.spool_handlers import spool_handlers
-from .methods import build_registry
+from .methods import FamilyRegistry
 from .orphan import OrphanWatch
 from .socket import IdeSocketHandler
 from .workspace import Workspace
@@ -66,7 +66,7 @@ class IdeExtension(ExtensionApp):  # type: ignore[misc]
         serverapp = self.serverapp
         assert serverapp is not None  # set by jupyter-server before it loads extensions
         workspace = Workspace(
-            config=config, registry=build_registry(), kernel_manager=serverapp.kernel_manager
+            config=config, registry=FamilyRegistry(), kernel_manager=serverapp.kernel_manager
         )
         workspace.disk_watchers.append(lambda: reload_open_documents(serverapp))
         self.workspace = workspace

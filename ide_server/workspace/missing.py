@@ -14,9 +14,7 @@ from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 
-import pygit2
 from jupyter_server_ydoc.loaders import FileLoader, FileLoaderMapping
-from pygit2.enums import RepositoryOpenFlag
 from tornado.web import HTTPError
 
 
@@ -82,6 +80,10 @@ def _branches_holding(root: Path, path: str) -> list[str]:
     """Local branches other than the current one whose tree has ``path``."""
     if not (root / ".git").is_dir():
         return []
+    # Here, not at the top: the collaboration extension imports this module at start.
+    import pygit2
+    from pygit2.enums import RepositoryOpenFlag
+
     try:
         repo = pygit2.Repository(str(root), RepositoryOpenFlag.NO_SEARCH)
         if Path(os.path.realpath(repo.path)) != Path(os.path.realpath(root / ".git")):

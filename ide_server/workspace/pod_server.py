@@ -24,7 +24,7 @@ from traitlets.config import Config
 from kernels.sql.kernelspec import KERNEL_NAME, write_kernelspec
 
 from ..durable import recover_interrupted_writes
-from .clone import ensure_checkout
+from .checkout import prepare_checkout
 from .config import PodConfig
 from .contents import VolumeContentsManager
 from .private_dirs import (
@@ -102,7 +102,7 @@ def main() -> None:
     # Kernels and commands start in the current directory: make it the private one.
     os.chdir(private.root)
     try:
-        ensure_checkout(pod)
+        prepare_checkout(pod)
     except Exception as exc:  # one clear line: the backend shows it as the failure reason
         message = getattr(exc, "message", None) or str(exc) or type(exc).__name__
         print(f"could not prepare the project checkout: {message}", file=sys.stderr, flush=True)

@@ -92,7 +92,7 @@ class QueryService:
         self, client: Client, params: PreviewParams, *, compiled_sql: str | None = None
     ) -> None:
         """Check the SQL and queue the preview; its rows follow as notifications."""
-        if self._stopped:  # a kernel started now would outlive the server
+        if self._stopped or self._workspace.stopping:  # a kernel now would outlive the server
             raise RpcError(UNAVAILABLE, "the session is stopping; preview again once it restarts")
         settings = self._workspace.config.warehouse
         if not settings:  # never another project's warehouse, nor a default one

@@ -3,6 +3,10 @@
 The extension builds one :class:`Workspace` when it loads and shuts it down when the
 server stops; everything per pod (the previews, the git lock) hangs off it rather than
 off module-level dictionaries, so tests build as many independent pods as they like.
+
+The services are built on first use (git brings pygit2, dbt and previews their
+adapters), so a pod that only edits files never loads them; until one is built, there is
+nothing of it to be busy or to shut down.
 """
 
 from __future__ import annotations
@@ -11,15 +15,18 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .config import PodConfig
-from .dbt.service import DbtService
-from .git.background import BackgroundFetch
-from .git.repo import GitState
-from .previews import QueryService
 from .rpc import Client, MethodRegistry
+
+if TYPE_CHECKING:
+    from .dbt.service import DbtService
+    from .git.background import BackgroundFetch
+    from .git.repo import GitState
+    from .previews import QueryService
 
 log = logging.getLogger(__name__)
 
@@ -41,23 +48,45 @@ class Workspace:
     # Called after the pod itself rewrote files (git, fs/*), so that open documents reload
     # from disk before the caller's answer, not at the next poll a second later.
     disk_watchers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
-    # Per-pod services, built here (without I/O) so that each workspace has its own.
-    queries: QueryService = field(init=False, repr=False)
-    git: GitState = field(init=False, repr=False)
-    remote_fetch: BackgroundFetch = field(init=False, repr=False)
-    dbt: DbtService = field(init=False, repr=False)
+    # Set by shutdown: a service first built after it must not start anything (a kernel).
+    stopping: bool = False
 
-    def __post_init__(self) -> None:
-        self.queries = QueryService(self)
-        self.git = GitState(self.config.root)
-        self.remote_fetch = BackgroundFetch(self)
-        self.dbt = DbtService(self)
+    # Per-pod services (each workspace has its own), built without I/O on first use.
+    @cached_property
+    def queries(self) -> QueryService:
+        from .previews import QueryService
+
+        return QueryService(self)
+
+    @cached_property
+    def git(self) -> GitState:
+        from .git.repo import GitState
+
+        return GitState(self.config.root)
+
+    @cached_property
+    def remote_fetch(self) -> BackgroundFetch:
+        from .git.background import BackgroundFetch
+
+        return BackgroundFetch(self)
+
+    @cached_property
+    def dbt(self) -> DbtService:
+        from .dbt.service import DbtService
+
+        return DbtService(self)
+
+    def _built(self, service: str) -> Any:
+        """The service if it was built, else None (reading the property would build it)."""
+        return self.__dict__.get(service)
 
     async def shutdown(self) -> None:
         """Stop what the pod started (the SQL kernel, dbt's processes); safe to call twice."""
-        await self.queries.shutdown()
-        await self.dbt.shutdown()
-        await self.remote_fetch.shutdown()
+        self.stopping = True
+        for name in ("queries", "dbt", "remote_fetch"):
+            service = self._built(name)
+            if service is not None:
+                await service.shutdown()
 
     @property
     def root(self) -> Path:
@@ -67,7 +96,10 @@ class Workspace:
         self.last_activity = time.time()
 
     def is_busy(self) -> bool:
-        return self.queries.busy() or self.dbt.busy() or any(check() for check in self.busy_checks)
+        services = [self._built(name) for name in ("queries", "dbt")]
+        return any(s is not None and s.busy() for s in services) or any(
+            check() for check in self.busy_checks
+        )
 
     async def files_changed_on_disk(self) -> None:
         for watcher in self.disk_watchers:

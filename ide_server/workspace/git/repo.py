@@ -26,9 +26,6 @@ from ..config import PodConfig
 from ..rpc import RpcError
 from .errors import BUSY, WRONG_STATE
 
-# Entries every checkout ignores locally: the pod's own state on the volume, and the
-# temporary files of a save in progress (see ide_server.durable).
-LOCAL_EXCLUDES = (".ide/", ".*.ide-tmp", ".~*")
 # How long a write waits for another one before answering "busy".
 LOCK_WAIT_SECONDS = 5.0
 
@@ -41,6 +38,8 @@ def open_repository(root: Path) -> pygit2.Repository:
     """
     if not (root / ".git").exists():
         raise RpcError(WRONG_STATE, "the project folder is not a git checkout")
+    if (root / ".git").is_symlink():  # its objects and hooks would live outside the volume
+        raise RpcError(WRONG_STATE, "the project's .git must be a directory inside the project")
     repo = pygit2.Repository(str(root), RepositoryOpenFlag.NO_SEARCH)
     git_dir = Path(os.path.realpath(repo.path))
     if repo.is_bare or repo.workdir is None:
@@ -50,20 +49,6 @@ def open_repository(root: Path) -> pygit2.Repository:
         # the volume; the IDE only works on a plain ``.git`` directory.
         raise RpcError(WRONG_STATE, "the project's .git must be a directory inside the project")
     return repo
-
-
-def ensure_local_excludes(repo: pygit2.Repository) -> None:
-    """Add the pod's own directories to ``.git/info/exclude`` (never to .gitignore)."""
-    exclude = Path(repo.path) / "info" / "exclude"
-    exclude.parent.mkdir(parents=True, exist_ok=True)
-    existing = exclude.read_text(encoding="utf-8") if exclude.exists() else ""
-    lines = existing.splitlines()
-    missing = [entry for entry in LOCAL_EXCLUDES if entry not in lines]
-    if not missing:
-        return
-    prefix = "" if not existing or existing.endswith("\n") else "\n"
-    with exclude.open("a", encoding="utf-8") as handle:
-        handle.write(prefix + "".join(f"{entry}\n" for entry in missing))
 
 
 def signature(config: PodConfig) -> pygit2.Signature:
