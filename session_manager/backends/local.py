@@ -31,6 +31,7 @@ import httpx
 from ide_server.config import Config
 
 from ..pods import pod_client
+from . import pod_guard
 from .base import Backend, BackendError, PodInfo, PodSpec, Progress
 from .processes import pid_is_pod, read_all, terminate_group
 from .sandbox import (
@@ -172,7 +173,7 @@ class LocalBackend(Backend):
         if bwrap is None:
             return pod
         limits = self.confinement
-        guard = [self.python, "-m", "session_manager.backends.pod_guard"]
+        guard = pod_guard.command(self.python)
         guard += ["--memory-mb", str(limits.memory_limit_mb), "--tasks", str(limits.max_tasks)]
         guard += ["--open-files", str(limits.max_open_files)]
         guard += ["--reason-file", str(runtime / _REASON), "--"]

@@ -1,7 +1,11 @@
 """PID 1 of a local pod's sandbox: starts the pod, reaps orphans, holds the pod to its limits.
 
-``python -m session_manager.backends.pod_guard --memory-mb M --tasks N --open-files F
---reason-file PATH -- command...``
+``python -I -S .../pod_guard.py --memory-mb M --tasks N --open-files F --reason-file PATH --
+command...`` (see :func:`command`)
+
+It runs before the pod on every start, so it is one file of the standard library: started
+by its path, without ``site`` and without importing its package (which brings the
+server's settings), it is ready in about 15 ms instead of 75.
 
 Every process of the pod lives in the sandbox's PID namespace, so ``/proc`` here lists
 exactly the pod: the guard sums their memory and counts their tasks (processes and threads)
@@ -18,13 +22,11 @@ exits with its status and the kernel ends whatever else is left in the namespace
 
 from __future__ import annotations
 
-import argparse
 import ctypes
 import os
 import resource
 import signal
 import sys
-from pathlib import Path
 
 _INTERVAL = 0.5
 _PAGE = os.sysconf("SC_PAGE_SIZE")
@@ -52,14 +54,19 @@ def _usage() -> tuple[int, int]:
         if not entry.name.isdigit():
             continue
         try:
-            fields = Path(f"/proc/{entry.name}/statm").read_text().split()
-            stat = Path(f"/proc/{entry.name}/stat").read_text().rsplit(")", 1)[1].split()
+            fields = _read(f"/proc/{entry.name}/statm").split()
+            stat = _read(f"/proc/{entry.name}/stat").rsplit(")", 1)[1].split()
         except (OSError, IndexError):
             continue  # exited meanwhile
         # resident minus file-backed/shared pages: what this process alone holds
         memory += max(0, int(fields[1]) - int(fields[2])) * _PAGE
         tasks += int(stat[17])  # num_threads
     return memory, tasks
+
+
+def _read(path: str) -> str:
+    with open(path, encoding="ascii", errors="replace") as f:
+        return f.read()
 
 
 def _over_limit(memory_mb: int, max_tasks: int) -> str | None:
@@ -103,17 +110,58 @@ def _start(command: list[str]) -> int:
     return pid
 
 
+def command(python: str) -> list[str]:
+    """How a backend starts the guard (its options and the pod's command follow)."""
+    return [python, "-I", "-S", os.path.realpath(__file__)]
+
+
+class Options:
+    """The guard's options (a plain class: dataclasses would import inspect, 12 ms)."""
+
+    def __init__(
+        self, memory_mb: int, tasks: int, open_files: int, reason_file: str, command: list[str]
+    ) -> None:
+        self.memory_mb, self.tasks, self.open_files = memory_mb, tasks, open_files
+        self.reason_file, self.command = reason_file, command
+
+
+class UsageError(ValueError):
+    pass
+
+
+def parse(argv: list[str]) -> Options:
+    """``--memory-mb M --tasks N --open-files F --reason-file PATH -- command...``."""
+    numbers = {"--memory-mb": 0, "--tasks": 0, "--open-files": 0}
+    reason_file = ""
+    rest = list(argv)
+    while rest and rest[0] != "--":
+        flag = rest.pop(0)
+        if flag != "--reason-file" and flag not in numbers:
+            raise UsageError(f"unknown option {flag}")
+        if not rest:
+            raise UsageError(f"{flag} needs a value")
+        value = rest.pop(0)
+        if flag == "--reason-file":
+            reason_file = value
+        elif not value.isdigit():
+            raise UsageError(f"{flag} must be a whole number, not {value!r}")
+        else:
+            numbers[flag] = int(value)
+    if not reason_file:
+        raise UsageError("--reason-file is required")
+    if len(rest) < 2:
+        raise UsageError("no command after --")
+    return Options(
+        numbers["--memory-mb"], numbers["--tasks"], numbers["--open-files"], reason_file, rest[1:]
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="pod_guard")
-    parser.add_argument("--memory-mb", type=int, default=0)
-    parser.add_argument("--tasks", type=int, default=0)
-    parser.add_argument("--open-files", type=int, default=0)
-    parser.add_argument("--reason-file", type=Path, required=True)
-    parser.add_argument("command", nargs=argparse.REMAINDER)
-    args = parser.parse_args(argv)
-    command = args.command[1:] if args.command[:1] == ["--"] else args.command
-    if not command:
-        parser.error("no command")
+    try:
+        args = parse(sys.argv[1:] if argv is None else argv)
+    except UsageError as exc:
+        print(f"pod_guard: {exc}", file=sys.stderr)
+        return 2
     _harden()
     if args.open_files:
         hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
@@ -122,7 +170,7 @@ def main(argv: list[str] | None = None) -> int:
     # SIGCHLD stays pending until sigtimedwait takes it: an exit is seen at once, not at
     # the next poll.
     signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGCHLD})
-    child = _start(command)
+    child = _start(args.command)
     signal.signal(signal.SIGTERM, lambda *_: os.kill(child, signal.SIGTERM))
     signal.signal(signal.SIGINT, lambda *_: os.kill(child, signal.SIGINT))
     while True:
@@ -131,7 +179,8 @@ def main(argv: list[str] | None = None) -> int:
             return status
         reason = _over_limit(args.memory_mb, args.tasks)
         if reason is not None:
-            args.reason_file.write_text(reason + "\n")
+            with open(args.reason_file, "w", encoding="utf-8") as f:
+                f.write(reason + "\n")
             print(reason, file=sys.stderr, flush=True)
             os.kill(-1, signal.SIGKILL)  # everything in the namespace but the guard
             return EXIT_LIMIT

@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from ide_server.config import load_config
+from session_manager.backends import pod_guard
 from tests.support.gateway import PASSWORD, GatewayProcess, login_as
 
 GATEWAY_SECRET = "gateway-only-" + uuid.uuid4().hex
@@ -299,7 +300,7 @@ def _guarded_sandbox(tmp_path: Path, tasks: int) -> tuple[list[str], Path]:
     volume.mkdir()
     runtime.mkdir()
     reason = runtime / "stop-reason"
-    guard = [sys.executable, "-m", "session_manager.backends.pod_guard", "--tasks", str(tasks)]
+    guard = [*pod_guard.command(sys.executable), "--tasks", str(tasks)]
     guard += ["--open-files", "512", "--reason-file", str(reason), "--"]
     sandbox = Sandbox(find_bwrap(), volume, runtime, system=(*system_paths(), *python_paths()))
     return sandbox.argv([*guard, sys.executable, "-c", GUARDED]), reason
