@@ -100,9 +100,10 @@ def _role(pid: int) -> str:
     argv = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace").split("\0")
     if Path(argv[0]).name == "bwrap":
         return "bwrap"
+    if any(Path(arg).name == "pod_guard.py" for arg in argv[:4]):  # run by its file
+        return "pod guard"
     module = argv[argv.index("-m") + 1] if "-m" in argv[:-1] else ""
     for prefix, role in (
-        ("session_manager.backends.pod_guard", "pod guard"),
         ("ide_server.workspace.launch", "pod server"),
         ("ide_server.workspace.dbt", "dbt worker"),
         ("kernels.sql", "SQL kernel"),
