@@ -12,7 +12,10 @@ kernel, idle and after one ``execute_request``, the same interpreter and environ
 
 Figures come from ``/proc/PID/smaps_rollup``: RSS, PSS (shared pages divided among the
 processes that map them: what a machine full of sessions pays per session) and USS (pages
-of this process alone). Each configuration runs alone (the previous one stopped), while
+of this process alone). One session alone maps its libraries by itself, so its PSS counts
+them whole; ``--crowd N`` (4 by default) then runs N demo sessions of N users at once, and N
+bare servers with a kernel each, and divides their PSS by N: what each pays on a machine
+full of them, where the interpreter, jupyter_server and the DuckDB library are shared. Each configuration runs alone (the previous one stopped), while
 the gateway runs, so they share pages with the same processes. Needs the PostgreSQL at
 127.0.0.1:5432 (user postgres, trust).
 """
@@ -21,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import secrets
@@ -229,77 +233,130 @@ def postgres_project(gw: GatewayProcess, api: Api, tmp: Path, warehouse_url: str
 # -- the baseline ------------------------------------------------------------------------
 
 
+class BareServer:
+    """A bare jupyter server on a Unix socket, started the same way as a pod's."""
+
+    def __init__(self, tmp: Path, name: str) -> None:
+        self.tmp, self.name = tmp, name
+        self.sock = tmp / f"{name}.sock"
+        self.headers = {"Authorization": "token bench"}
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.client: httpx.AsyncClient | None = None
+
+    async def __aenter__(self) -> BareServer:
+        tmp, name = self.tmp, self.name
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("IDE_", "JUPYTER"))}
+        # A plain server: none of the extensions this environment installs (collaboration,
+        # file ids, terminals) that a stock Jupyter Server does not load.
+        config = tmp / f"{name}-config"
+        config.mkdir(exist_ok=True)
+        extensions = {"jupyter_server_ydoc": False, "jupyter_server_fileid": False,
+                      "jupyter_server_terminals": False}  # fmt: skip
+        server = {"jpserver_extensions": extensions, "allow_remote_access": True}
+        (config / "jupyter_server_config.json").write_text(json.dumps({"ServerApp": server}))
+        env.update(JUPYTER_TOKEN="bench", JUPYTER_RUNTIME_DIR=str(tmp / f"{name}-rt"),
+                   JUPYTER_CONFIG_DIR=str(config))  # fmt: skip
+        argv = [sys.executable, "-m", "jupyter_server", f"--ServerApp.sock={self.sock}",
+                f"--ServerApp.root_dir={tmp}", "--ServerApp.open_browser=False",
+                "--ServerApp.allow_root=True"]  # fmt: skip
+        log = tmp / f"{name}.log"
+        self.proc = subprocess.Popen(argv, env=env, stdout=open(log, "ab"),
+                                     stderr=subprocess.STDOUT, start_new_session=True)  # fmt: skip
+        transport = httpx.AsyncHTTPTransport(uds=str(self.sock))
+        self.client = httpx.AsyncClient(
+            transport=transport, base_url="http://bare", headers=self.headers, timeout=60
+        )
+        deadline = time.monotonic() + 120
+        while True:
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                await self.__aexit__()
+                tail = log.read_text(errors="replace")[-2000:]
+                raise SystemExit(f"the bare jupyter server did not answer: {tail}")
+            try:
+                if (await self.client.get("/api/status")).is_success:
+                    return self
+            except httpx.TransportError:
+                pass
+            await asyncio.sleep(0.05)
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self.client is not None:
+            await self.client.aclose()
+        if self.proc is not None:
+            self.proc.terminate()
+            self.proc.wait(30)
+
+    def kernel_socket(self, kernel_id: str) -> Any:
+        return websockets.unix_connect(
+            str(self.sock),
+            uri=f"ws://bare/api/kernels/{kernel_id}/channels",
+            additional_headers=self.headers,
+            max_size=None,
+        )
+
+    async def start_kernel(self) -> str:
+        assert self.client is not None
+        return str((await self.client.post("/api/kernels", json={"name": "python3"})).json()["id"])
+
+
 async def bare_figures(tmp: Path, settle_s: float) -> tuple[Measure, Measure, Measure]:
     """A bare jupyter server (idle), with a python3 kernel (ready), after one execute."""
-    sock = tmp / "bare.sock"
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("IDE_", "JUPYTER"))}
-    # A plain server: none of the extensions this environment installs (collaboration, file
-    # ids, terminals) that a stock Jupyter Server does not load.
-    config = tmp / "bare-config"
-    config.mkdir()
-    extensions = {"jupyter_server_ydoc": False, "jupyter_server_fileid": False,
-                  "jupyter_server_terminals": False}  # fmt: skip
-    server = {"jpserver_extensions": extensions, "allow_remote_access": True}
-    (config / "jupyter_server_config.json").write_text(json.dumps({"ServerApp": server}))
-    env.update(
-        JUPYTER_TOKEN="bench",
-        JUPYTER_RUNTIME_DIR=str(tmp / "bare-rt"),
-        JUPYTER_CONFIG_DIR=str(config),
-    )
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "jupyter_server",
-            f"--ServerApp.sock={sock}",
-            f"--ServerApp.root_dir={tmp}",
-            "--ServerApp.open_browser=False",
-            "--ServerApp.allow_root=True",
-        ],
-        env=env,
-        stdout=open(tmp / "bare.log", "ab"),
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    headers = {"Authorization": "token bench"}
     progress("starting a bare jupyter server")
-    try:
-        transport = httpx.AsyncHTTPTransport(uds=str(sock))
-        async with httpx.AsyncClient(
-            transport=transport, base_url="http://bare", headers=headers, timeout=60
-        ) as client:
-            deadline = time.monotonic() + 120
-            while True:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    log = (tmp / "bare.log").read_text(errors="replace")[-2000:]
-                    raise SystemExit(f"the bare jupyter server did not answer: {log}")
-                try:
-                    if (await client.get("/api/status")).is_success:
-                        break
-                except httpx.TransportError:
-                    pass
-                await asyncio.sleep(0.05)
+    async with BareServer(tmp, "bare") as bare:
+        assert bare.proc is not None
+        await settle(settle_s)
+        idle = Measure("bare jupyter server: idle", tree(bare.proc.pid))
+        progress("starting the bare server's python3 kernel")
+        async with bare.kernel_socket(await bare.start_kernel()) as ws:
+            await execute(ws, "kernel_info_request", {})
             await settle(settle_s)
-            idle = Measure("bare jupyter server: idle", tree(proc.pid))
-            progress("starting the bare server's python3 kernel")
-            kernel = (await client.post("/api/kernels", json={"name": "python3"})).json()
-            async with websockets.unix_connect(
-                str(sock),
-                uri=f"ws://bare/api/kernels/{kernel['id']}/channels",
-                additional_headers=headers,
-                max_size=None,
-            ) as ws:
-                await execute(ws, "kernel_info_request", {})
-                await settle(settle_s)
-                ready = Measure("bare jupyter server + python3 kernel: ready", tree(proc.pid))
-                await execute(ws, "execute_request", {"code": "1 + 1", "silent": False})
-                await settle(settle_s)
-                after = Measure("bare jupyter server + python3 kernel: after one execute",
-                                tree(proc.pid))  # fmt: skip
-            return idle, ready, after
+            ready = Measure("bare jupyter server + python3 kernel: ready", tree(bare.proc.pid))
+            await execute(ws, "execute_request", {"code": "1 + 1", "silent": False})
+            await settle(settle_s)
+            after = Measure("bare jupyter server + python3 kernel: after one execute",
+                            tree(bare.proc.pid))  # fmt: skip
+        return idle, ready, after
+
+
+async def bare_crowd(tmp: Path, count: int, settle_s: float) -> Measure:
+    """``count`` bare servers at once, each with a python3 kernel after one execute."""
+    progress(f"starting {count} bare jupyter servers with a kernel each")
+    async with contextlib.AsyncExitStack() as stack:
+        pids = []
+        for index in range(count):
+            bare = await stack.enter_async_context(BareServer(tmp, f"crowd{index}"))
+            ws = await stack.enter_async_context(bare.kernel_socket(await bare.start_kernel()))
+            await execute(ws, "execute_request", {"code": "1 + 1", "silent": False})
+            assert bare.proc is not None
+            pids.append(bare.proc.pid)
+        await settle(settle_s)
+        procs = [p for pid in pids for p in tree(pid)]
+        return Measure(f"{count} bare servers + kernels at once, after one execute", procs)
+
+
+async def crowd_figures(gw: GatewayProcess, project: str, count: int, settle_s: float) -> Measure:
+    """``count`` users' sessions of ``project`` at once, each after one preview: shared pages
+    (the interpreter, jupyter_server, the DuckDB library) divide among them, as on a
+    machine full of sessions."""
+    progress(f"starting {count} {project} sessions at once")
+    apis, sessions = [], []
+    try:
+        for index in range(count):
+            user = f"crowd{index}"
+            gw.cli("user", "add", user, "--password", PASSWORD)
+            gw.cli("member", "add", project, user, "developer")
+            api = Api(gw.url)
+            api.login(user, PASSWORD)
+            apis.append(api)
+            sessions.append(api.open_session(project))
+            async with await api.rpc(sessions[-1]["id"]) as rpc:
+                assert await preview(rpc, PREVIEW) == 500
+        await settle(settle_s)
+        procs = [p for s in sessions for p in tree(gw.pod_pid(s["id"]))]
+        return Measure(f"{project}: {count} sessions at once, after one preview each", procs)
     finally:
-        proc.terminate()
-        proc.wait(30)
+        for api, session in zip(apis, sessions, strict=False):
+            api.http.delete(f"/api/sessions/{session['id']}")
 
 
 async def execute(ws: Any, msg_type: str, content: dict[str, Any]) -> None:
@@ -360,6 +417,9 @@ async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--settle", type=float, default=3.0, help="seconds before each measure")
     parser.add_argument("--skip-postgres", action="store_true")
+    parser.add_argument(
+        "--crowd", type=int, default=4, help="sessions (and bare servers) measured at once"
+    )
     args = parser.parse_args()
     # A SIGTERM (a timeout, a Ctrl-C in a wrapper) still stops the gateway and its pods.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
@@ -384,12 +444,23 @@ async def main() -> None:
             bare_idle, bare_ready, bare_after = await bare_figures(tmp, args.settle)
             for m in (bare_idle, bare_ready, bare_after):
                 print_measure(m)
+            crowd = crowd_figures(gw, "demo", args.crowd, args.settle) if args.crowd else None
+            crowds = (
+                (await crowd, await bare_crowd(tmp, args.crowd, args.settle)) if crowd else None
+            )
         finally:
             gw.stop()
             gw.stop_pods()
     print("\nsummary (the pod's tree also holds bwrap and the pod's guard; the bare one neither):")
     for idle, after in results.values():
         summary(idle, after, bare_idle, bare_after)
+    if crowds:
+        ours, bare = (m.total("pss") / args.crowd for m in crowds)
+        print(f"  {args.crowd} at once (pages shared among them, as on a full machine)")
+        print(f"    demo session      PSS per session {ours:7.1f} MB   sessions per 24 GiB:"
+              f" {GIB_24_MB / ours:6.0f}")  # fmt: skip
+        print(f"    bare server + kernel  PSS per pair {bare:7.1f} MB   per 24 GiB:"
+              f" {GIB_24_MB / bare:6.0f}   session/bare {ratio(ours, bare)}")  # fmt: skip
     figures = {
         name: {
             "server_idle_rss": round(idle.role("pod server"), 1),
