@@ -15,9 +15,11 @@ processes that map them: what a machine full of sessions pays per session) and U
 of this process alone). One session alone maps its libraries by itself, so its PSS counts
 them whole; ``--crowd N`` (4 by default) then runs N demo sessions of N users at once, and N
 bare servers with a kernel each, and divides their PSS by N: what each pays on a machine
-full of them, where the interpreter, jupyter_server and the DuckDB library are shared. Each configuration runs alone (the previous one stopped), while
-the gateway runs, so they share pages with the same processes. Needs the PostgreSQL at
-127.0.0.1:5432 (user postgres, trust).
+full of them, where the interpreter, jupyter_server and the DuckDB library are shared.
+
+Each configuration runs alone (the previous one stopped), while the gateway runs, so they
+share pages with the same processes. Needs the PostgreSQL at 127.0.0.1:5432 (user
+postgres, trust).
 """
 
 from __future__ import annotations
