@@ -16,6 +16,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol
 
+from .deadline import Deadline
 from .values import estimate_json_bytes, to_json_rows
 
 BATCH_ROWS = 100
@@ -80,15 +81,21 @@ class Warehouse(abc.ABC):
         self._cancelled = False
         self._timed_out = False
         self._generation = 0  # which run a delayed interrupt belongs to
+        self._deadline = Deadline("sql-statement-timeout")
 
     @abc.abstractmethod
     def connect(self) -> None:
         """Open the connection (or check it still works); raise WarehouseError if not."""
         raise NotImplementedError
 
-    @abc.abstractmethod
     def close(self) -> None:
         """Close the connection; safe to call twice or before ``connect``."""
+        self._deadline.close()
+        self._close_connection()
+
+    @abc.abstractmethod
+    def _close_connection(self) -> None:
+        """Close the driver's connection, if open; safe to call twice."""
         raise NotImplementedError
 
     @abc.abstractmethod
@@ -122,15 +129,19 @@ class Warehouse(abc.ABC):
             self._running, self._cancelled, self._timed_out = True, False, False
             self._generation += 1
             generation = self._generation
-        deadline = threading.Timer(self.statement_timeout, self._on_deadline, (generation,))
-        deadline.daemon = True
-        deadline.start()
+        self._deadline.arm(self.statement_timeout, lambda: self._on_deadline(generation))
+        finished = False
         try:
-            yield from self._stream(sql, cap)
+            for event in self._stream(sql, cap):
+                finished = isinstance(event, Done)
+                yield event
         except WarehouseError as exc:
-            raise self._explain(exc) from None
+            if not finished:
+                raise self._explain(exc) from None
+            # The result is complete and sent; only ending the statement failed (the
+            # connection dropped during the ROLLBACK): the next run reconnects.
         finally:
-            deadline.cancel()
+            self._deadline.disarm()
             with self._state:
                 self._running = False
 
@@ -151,7 +162,9 @@ class Warehouse(abc.ABC):
                 count += len(rows)
                 if truncated or len(fetched) < wanted:
                     break
-        yield Done(row_count=count, truncated=truncated)
+            # Before the cursor closes: the result is complete, and its reader need not
+            # wait for the warehouse to wind the statement down (PostgreSQL's ROLLBACK).
+            yield Done(row_count=count, truncated=truncated)
 
     def _raise_if_stopped(self) -> None:
         if self._cancelled or self._timed_out:
