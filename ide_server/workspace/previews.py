@@ -260,6 +260,11 @@ class QueryService:
             log.exception("could not start the SQL kernel")
             raise WarehouseError("could not start the SQL kernel; see the pod log") from exc
         self._kernel_id = kernel_id
+        # jupyter-server subscribes to every kernel's IOPub to note its activity, which costs
+        # this process a parse of each message the kernel sends. This pod's activity is its
+        # clients' requests (a preview is one) and its busy previews (see Workspace.is_busy),
+        # not the kernel's traffic, so nothing reads what that subscription records.
+        manager.stop_watching_activity(kernel_id)
         kernel = manager.get_kernel(kernel_id)
         self._kernel_pid = getattr(kernel.provisioner, "pid", None)
         client = kernel.client()
