@@ -185,6 +185,8 @@ def start_pod(volume: Path, warehouse: dict[str, Any]) -> tuple[subprocess.Popen
         IDE_POD_IP="127.0.0.1",
         IDE_POD_WAREHOUSE=json.dumps(warehouse),
         JUPYTER_TOKEN=token,
+        # Under the bench's own folder, removed at the end (else the pod makes one in /tmp).
+        JUPYTER_RUNTIME_DIR=str(volume.parent / f"runtime-{port}"),
     )
     log = open(volume.parent / f"pod-{port}.log", "ab")
     proc = subprocess.Popen(
