@@ -74,6 +74,10 @@ class Client(Protocol):
 
     async def notify(self, method: str, params: Mapping[str, Any]) -> None: ...
 
+    async def notify_encoded(self, method: str, params: str) -> None:
+        """Like :meth:`notify`, with ``params`` a JSON object already encoded as text."""
+        ...
+
 
 class Context(Protocol):
     """What a handler may use: the workspace, the calling client and its peers."""

@@ -7,9 +7,13 @@ Request: an ``execute_request`` whose code is JSON
 Answer: ``display_data`` messages on IOPub whose data holds ``{"query_id", "events"}``
 under :data:`MIMETYPE`, the events in order — ``columns``, then ``rows`` batches, then
 ``done`` or ``error`` — batched into few messages (see :mod:`.stream`), and then the
-``execute_reply``. An ``error`` the warehouse located carries ``position`` (line and
-column in the SQL the user wrote) or, for a statement the pod guarded, ``offset``: where
-the warehouse points in that guarded statement, which the pod maps back itself.
+``execute_reply``. A ``rows`` event names the message buffer that holds its rows as a
+UTF-8 JSON array (``{"event": "rows", "buffer": 0}``): the rows were encoded once to
+measure the batch, and the pod splices them into its notification as they are, so neither
+process encodes or parses them again. An ``error`` the warehouse located carries
+``position`` (line and column in the SQL the user wrote) or, for a statement the pod
+guarded, ``offset``: where the warehouse points in that guarded statement, which the pod
+maps back itself.
 
 Results exist only in this process's memory while they are sent: this is a bare ipykernel
 ``Kernel`` (no IPython shell, so no history database), nothing is written to disk, and
@@ -168,7 +172,9 @@ class SqlKernel(Kernel):
             async for events in stream_events(
                 self._worker, warehouse.run(guarded.sql, guarded.cap)
             ):
-                self._emit(request.query_id, [_event_payload(e, started) for e in events])
+                buffers: list[bytes] = []
+                payloads = [_event_payload(e, started, buffers) for e in events]
+                self._emit(request.query_id, payloads, buffers)
         except QueryRefused as exc:
             where = {"position": exc.position.to_json()} if exc.position else {}
             return self._emit_error(request.query_id, exc.message, where)
@@ -191,9 +197,11 @@ class SqlKernel(Kernel):
             self._warehouse = _open_warehouse(settings)
         return self._warehouse
 
-    def _emit(self, query_id: str, events: list[dict[str, Any]]) -> None:
+    def _emit(
+        self, query_id: str, events: list[dict[str, Any]], buffers: list[bytes] | None = None
+    ) -> None:
         content = {"data": {MIMETYPE: {"query_id": query_id, "events": events}}, "metadata": {}}
-        self.send_response(self.iopub_socket, "display_data", content)
+        self.send_response(self.iopub_socket, "display_data", content, buffers=buffers)
 
     def _emit_error(
         self,
@@ -240,12 +248,15 @@ def _guarded(raw: Any, sql: str, cap: int) -> GuardedQuery | None:
     )
 
 
-def _event_payload(event: Event, started: float) -> dict[str, Any]:
+def _event_payload(event: Event, started: float, buffers: list[bytes]) -> dict[str, Any]:
+    """The JSON form of ``event``; a ``rows`` event's rows go into ``buffers`` (see the
+    module's doc)."""
     if isinstance(event, Columns):
         columns = [{"name": c.name, "type": c.type} for c in event.columns]
         return {"event": "columns", "columns": columns}
     if isinstance(event, Rows):
-        return {"event": "rows", "rows": event.rows}
+        buffers.append(event.to_json().encode())
+        return {"event": "rows", "buffer": len(buffers) - 1}
     assert isinstance(event, Done)
     elapsed_ms = round((time.monotonic() - started) * 1000, 1)
     return {

@@ -39,6 +39,14 @@ class Columns:
 class Rows:
     rows: list[list[Any]]  # JSON-ready values
     json_bytes: int = 0  # about how large ``rows`` is as JSON
+    # ``rows`` encoded as a JSON array, when measuring them encoded them anyway: sent as
+    # is, the rows are not encoded a second time.
+    encoded: str | None = None
+
+    def to_json(self) -> str:
+        if self.encoded is not None:
+            return self.encoded
+        return json.dumps(self.rows, ensure_ascii=False)
 
 
 @dataclass(frozen=True)
@@ -201,10 +209,10 @@ class Warehouse(abc.ABC):
 def _split_by_bytes(rows: list[list[Any]]) -> Iterator[Rows]:
     """Yield ``rows`` in batches of at most about BATCH_BYTES of JSON (at least one row)."""
     # Most batches are far below the bound: one encoding in C says so for all the rows.
-    size = len(json.dumps(rows, ensure_ascii=False))
-    if size <= BATCH_BYTES:
+    encoded = json.dumps(rows, ensure_ascii=False)
+    if len(encoded) <= BATCH_BYTES:
         if rows:
-            yield Rows(rows, size)
+            yield Rows(rows, len(encoded), encoded)
         return
     batch: list[list[Any]] = []
     size = 0
@@ -233,7 +241,18 @@ def merge_rows(events: list[Event]) -> list[Event]:
             and isinstance(last, Rows)
             and last.json_bytes + event.json_bytes <= BATCH_BYTES
         ):
-            merged[-1] = Rows(last.rows + event.rows, last.json_bytes + event.json_bytes)
+            merged[-1] = Rows(
+                last.rows + event.rows,
+                last.json_bytes + event.json_bytes,
+                _join_arrays(last.encoded, event.encoded),
+            )
         else:
             merged.append(event)
     return merged
+
+
+def _join_arrays(first: str | None, second: str | None) -> str | None:
+    """Two encoded non-empty JSON arrays as one, without decoding them."""
+    if first is None or second is None:
+        return None
+    return f"{first[:-1]},{second[1:]}"
