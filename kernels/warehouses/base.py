@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import abc
 import json
+import logging
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
@@ -18,6 +19,8 @@ from typing import Any, ClassVar, Protocol
 
 from .deadline import Deadline
 from .values import estimate_json_bytes, to_json_rows
+
+log = logging.getLogger(__name__)
 
 BATCH_ROWS = 100
 BATCH_BYTES = 64 * 1024
@@ -143,11 +146,14 @@ class Warehouse(abc.ABC):
             for event in self._stream(sql, cap):
                 finished = isinstance(event, Done)
                 yield event
-        except WarehouseError as exc:
+        except Exception as exc:
             if not finished:
-                raise self._explain(exc) from None
-            # The result is complete and sent; only ending the statement failed (the
-            # connection dropped during the ROLLBACK): the next run reconnects.
+                if isinstance(exc, WarehouseError):
+                    raise self._explain(exc) from None
+                raise
+            # The result is complete and sent; only ending the statement failed (say, the
+            # connection dropped during the ROLLBACK), which the next run recovers from.
+            log.warning("ending a finished preview's statement failed: %s", type(exc).__name__)
         finally:
             self._deadline.disarm()
             with self._state:
