@@ -34,6 +34,9 @@ class Tab:
     async def notify(self, method: str, params: Mapping[str, Any]) -> None:
         self.notifications.append((method, dict(params)))
 
+    async def notify_encoded(self, method: str, params: str) -> None:
+        await self.notify(method, json.loads(params))
+
 
 class Pod:
     """One user's volume behind the real dispatcher and the full registry."""

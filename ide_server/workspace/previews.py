@@ -205,9 +205,10 @@ class QueryService:
             if msg["msg_type"] == "display_data":
                 data = msg["content"].get("data", {}).get(MIMETYPE)
                 events = data.get("events") if isinstance(data, dict) else None
+                buffers = msg.get("buffers") or []
                 for event in events if isinstance(events, list) else ():
                     if isinstance(event, dict):
-                        reported = await _forward(query, event) or reported
+                        reported = await _forward(query, event, buffers) or reported
             elif msg["msg_type"] == "status" and msg["content"].get("execution_state") == "idle":
                 return reported
 
@@ -260,6 +261,11 @@ class QueryService:
             log.exception("could not start the SQL kernel")
             raise WarehouseError("could not start the SQL kernel; see the pod log") from exc
         self._kernel_id = kernel_id
+        # jupyter-server subscribes to every kernel's IOPub to note its activity, which costs
+        # this process a parse of each message the kernel sends. This pod's activity is its
+        # clients' requests (a preview is one) and its busy previews (see Workspace.is_busy),
+        # not the kernel's traffic, so nothing reads what that subscription records.
+        manager.stop_watching_activity(kernel_id)
         kernel = manager.get_kernel(kernel_id)
         self._kernel_pid = getattr(kernel.provisioner, "pid", None)
         client = kernel.client()
@@ -313,9 +319,16 @@ class QueryService:
                 log.warning("could not shut the SQL kernel down", exc_info=True)
 
 
-async def _forward(query: _Query, event: dict[str, Any]) -> bool:
+async def _forward(query: _Query, event: dict[str, Any], buffers: list[Any]) -> bool:
     """Send one kernel event as a ``query/*`` notification; True if it ended the query."""
     kind = event.get("event")
+    index = event.get("buffer")
+    if kind == "rows" and isinstance(index, int) and 0 <= index < len(buffers):
+        # The kernel's rows, a JSON array, go out as they came (see kernels.sql.kernel).
+        rows = bytes(buffers[index]).decode()
+        params = f'{{"query_id":{json.dumps(query.query_id)},"rows":{rows}}}'
+        await query.client.notify_encoded("query/rows", params)
+        return query.reported
     body = {k: v for k, v in event.items() if k != "event"}
     body["query_id"] = query.query_id
     if kind in ("done", "error"):

@@ -10,6 +10,7 @@ re-exported here.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import logging
 import types
@@ -73,6 +74,10 @@ class Client(Protocol):
 
     async def notify(self, method: str, params: Mapping[str, Any]) -> None: ...
 
+    async def notify_encoded(self, method: str, params: str) -> None:
+        """Like :meth:`notify`, with ``params`` a JSON object already encoded as text."""
+        ...
+
 
 class Context(Protocol):
     """What a handler may use: the workspace, the calling client and its peers."""
@@ -112,14 +117,24 @@ def _type_matches(value: Any, annotation: Any) -> bool:
     return True
 
 
+@functools.cache
+def _declared_fields(cls: type) -> tuple[dict[str, dataclasses.Field[Any]], dict[str, Any]]:
+    """The fields of a params dataclass and their resolved type hints.
+
+    Resolving the hints evaluates every annotation (they are strings, see ``__future__``)
+    and cost each call about as much as the rest of its validation; a declared class does
+    not change, so it is done once per class.
+    """
+    return {f.name: f for f in dataclasses.fields(cls)}, typing.get_type_hints(cls)
+
+
 def parse_params(cls: type, raw: Any) -> Any:
     """Build the params dataclass ``cls`` from a JSON value, or raise INVALID_PARAMS."""
     if raw is None:
         raw = {}
     if not isinstance(raw, dict):
         raise RpcError(INVALID_PARAMS, "params must be an object")
-    hints = typing.get_type_hints(cls)
-    fields = {f.name: f for f in dataclasses.fields(cls)}
+    fields, hints = _declared_fields(cls)
     unknown = sorted(set(raw) - set(fields))
     if unknown:
         raise RpcError(INVALID_PARAMS, f"unknown param(s): {', '.join(unknown)}")

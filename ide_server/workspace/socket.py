@@ -100,9 +100,19 @@ class IdeSocketHandler(WebSocketHandler, JupyterHandler):
             log.error("notification %s is not declared in the registry", method)
         await self._send({"jsonrpc": "2.0", "method": method, "params": dict(params)})
 
+    async def notify_encoded(self, method: str, params: str) -> None:
+        # A preview's rows come from the SQL kernel as JSON text: spliced in, they are
+        # neither parsed nor encoded again in this process.
+        if not self.workspace.registry.has_notification(method):
+            log.error("notification %s is not declared in the registry", method)
+        await self._write(f'{{"jsonrpc":"2.0","method":{json.dumps(method)},"params":{params}}}')
+
     async def _send(self, payload: Mapping[str, Any]) -> None:
+        await self._write(json.dumps(payload))
+
+    async def _write(self, text: str) -> None:
         async with self._send_lock:
             try:
-                await self.write_message(json.dumps(payload))
+                await self.write_message(text)
             except WebSocketClosedError:
                 log.debug("client went away before its answer")

@@ -6,10 +6,14 @@ Request: an ``execute_request`` whose code is JSON
 
 Answer: ``display_data`` messages on IOPub whose data holds ``{"query_id", "events"}``
 under :data:`MIMETYPE`, the events in order — ``columns``, then ``rows`` batches, then
-``done`` or ``error`` — as many in one message as were ready together, and then the
-``execute_reply``. An ``error`` the warehouse located carries ``position`` (line and
-column in the SQL the user wrote) or, for a statement the pod guarded, ``offset``: where
-the warehouse points in that guarded statement, which the pod maps back itself.
+``done`` or ``error`` — batched into few messages (see :mod:`.stream`), and then the
+``execute_reply``. A ``rows`` event names the message buffer that holds its rows as a
+UTF-8 JSON array (``{"event": "rows", "buffer": 0}``): the rows were encoded once to
+measure the batch, and the pod splices them into its notification as they are, so neither
+process encodes or parses them again. An ``error`` the warehouse located carries
+``position`` (line and column in the SQL the user wrote) or, for a statement the pod
+guarded, ``offset``: where the warehouse points in that guarded statement, which the pod
+maps back itself.
 
 Results exist only in this process's memory while they are sent: this is a bare ipykernel
 ``Kernel`` (no IPython shell, so no history database), nothing is written to disk, and
@@ -18,12 +22,12 @@ nothing about rows is logged. Nor does it import sqlglot for a statement the pod
 already.
 
 Interrupt (``interrupt_request`` on the control channel, or SIGINT) cancels the statement
-running on the warehouse; the kernel stays ready for the next preview.
+running on the warehouse; the kernel stays ready for the next preview. The warehouse calls
+themselves run on the kernel's one worker thread (:mod:`.worker`).
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import os
@@ -31,23 +35,24 @@ import signal
 import threading
 import time
 import traceback
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from ipykernel.kernelbase import Kernel
+from traitlets import Float
 
 from kernels.warehouses import Columns, Done, Event, Rows, Warehouse, WarehouseError
 from kernels.warehouses import open_warehouse as _open_warehouse
-from kernels.warehouses.base import merge_rows
 
 from .guarded import DEFAULT_ROW_CAP, GuardedQuery, Position, QueryRefused, validate_cap
 from .kernelspec import MIMETYPE, WAREHOUSE_ENV
+from .stream import stream_events
+from .worker import WarehouseWorker
 
 __all__ = ["MIMETYPE", "WAREHOUSE_ENV", "SqlKernel"]
 
 log = logging.getLogger(__name__)
-_END = object()
 
 
 @dataclass(frozen=True)
@@ -83,10 +88,15 @@ class SqlKernel(Kernel):
     implementation_version = "0.1.0"
     banner = "SQL preview kernel: guarded, capped, streamed, memory only"
     language_info = {"name": "sql", "mimetype": "text/x-sql", "file_extension": ".sql"}
+    # ipykernel sleeps this long after each execute, so that output still being flushed
+    # reaches clients before the reply. This kernel prints nothing: its events are sent
+    # before the reply on the same IOPub socket, in order, so the pause only adds latency.
+    _execute_sleep = Float(0.0)
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._warehouse: Warehouse | None = None
+        self._worker = WarehouseWorker()
         self._running_query: str | None = None
 
     def start(self) -> None:
@@ -138,6 +148,7 @@ class SqlKernel(Kernel):
     async def do_shutdown(self, restart: bool) -> dict[str, Any]:
         if self._warehouse is not None:
             self._warehouse.close()
+        self._worker.stop()
         return {"status": "ok", "restart": restart}
 
     async def _preview(self, request: PreviewRequest) -> str | None:
@@ -158,10 +169,12 @@ class SqlKernel(Kernel):
                     cap=request.limit,
                     source_dialect=request.dialect,
                 )
-            async for events in _run_in_thread(warehouse, guarded):
-                # One message for what is ready: each costs both processes a serialisation,
-                # a signature and a ZeroMQ hop, more than a small result's rows do.
-                self._emit(request.query_id, [_event_payload(e, started) for e in events])
+            async for events in stream_events(
+                self._worker, warehouse.run(guarded.sql, guarded.cap)
+            ):
+                buffers: list[bytes] = []
+                payloads = [_event_payload(e, started, buffers) for e in events]
+                self._emit(request.query_id, payloads, buffers)
         except QueryRefused as exc:
             where = {"position": exc.position.to_json()} if exc.position else {}
             return self._emit_error(request.query_id, exc.message, where)
@@ -184,9 +197,11 @@ class SqlKernel(Kernel):
             self._warehouse = _open_warehouse(settings)
         return self._warehouse
 
-    def _emit(self, query_id: str, events: list[dict[str, Any]]) -> None:
+    def _emit(
+        self, query_id: str, events: list[dict[str, Any]], buffers: list[bytes] | None = None
+    ) -> None:
         content = {"data": {MIMETYPE: {"query_id": query_id, "events": events}}, "metadata": {}}
-        self.send_response(self.iopub_socket, "display_data", content)
+        self.send_response(self.iopub_socket, "display_data", content, buffers=buffers)
 
     def _emit_error(
         self,
@@ -206,40 +221,6 @@ class SqlKernel(Kernel):
     def _on_sigint(self, signum: int, frame: Any) -> None:
         # A signal handler must return quickly; a PostgreSQL cancel is a network round trip.
         threading.Thread(target=self._cancel_running, daemon=True).start()
-
-
-async def _run_in_thread(warehouse: Warehouse, guarded: GuardedQuery) -> AsyncIterator[list[Event]]:
-    """The warehouse's events, produced by a worker thread so the kernel stays responsive.
-
-    Each step gives every event the worker produced since the last one, with their rows
-    merged (:func:`merge_rows`): a small result that is read before its first batch went
-    out then takes one message instead of one per hundred rows.
-    """
-    loop = asyncio.get_running_loop()
-    queue: asyncio.Queue[Any] = asyncio.Queue()
-
-    def work() -> None:
-        try:
-            for event in warehouse.run(guarded.sql, guarded.cap):
-                loop.call_soon_threadsafe(queue.put_nowait, event)
-        except BaseException as exc:
-            loop.call_soon_threadsafe(queue.put_nowait, exc)
-        finally:
-            loop.call_soon_threadsafe(queue.put_nowait, _END)
-
-    threading.Thread(target=work, name="sql-preview", daemon=True).start()
-    while True:
-        items = [await queue.get()]
-        while not queue.empty():
-            items.append(queue.get_nowait())
-        events = [i for i in items if i is not _END and not isinstance(i, BaseException)]
-        if events:
-            yield merge_rows(events)
-        for item in items:  # what ended the run comes after every event before it
-            if isinstance(item, BaseException):
-                raise item
-            if item is _END:
-                return
 
 
 def _guarded(raw: Any, sql: str, cap: int) -> GuardedQuery | None:
@@ -267,12 +248,15 @@ def _guarded(raw: Any, sql: str, cap: int) -> GuardedQuery | None:
     )
 
 
-def _event_payload(event: Event, started: float) -> dict[str, Any]:
+def _event_payload(event: Event, started: float, buffers: list[bytes]) -> dict[str, Any]:
+    """The JSON form of ``event``; a ``rows`` event's rows go into ``buffers`` (see the
+    module's doc)."""
     if isinstance(event, Columns):
         columns = [{"name": c.name, "type": c.type} for c in event.columns]
         return {"event": "columns", "columns": columns}
     if isinstance(event, Rows):
-        return {"event": "rows", "rows": event.rows}
+        buffers.append(event.to_json().encode())
+        return {"event": "rows", "buffer": len(buffers) - 1}
     assert isinstance(event, Done)
     elapsed_ms = round((time.monotonic() - started) * 1000, 1)
     return {

@@ -10,13 +10,17 @@ from __future__ import annotations
 
 import abc
 import json
+import logging
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol
 
+from .deadline import Deadline
 from .values import estimate_json_bytes, to_json_rows
+
+log = logging.getLogger(__name__)
 
 BATCH_ROWS = 100
 BATCH_BYTES = 64 * 1024
@@ -38,6 +42,14 @@ class Columns:
 class Rows:
     rows: list[list[Any]]  # JSON-ready values
     json_bytes: int = 0  # about how large ``rows`` is as JSON
+    # ``rows`` encoded as a JSON array, when measuring them encoded them anyway: sent as
+    # is, the rows are not encoded a second time.
+    encoded: str | None = None
+
+    def to_json(self) -> str:
+        if self.encoded is not None:
+            return self.encoded
+        return json.dumps(self.rows, ensure_ascii=False)
 
 
 @dataclass(frozen=True)
@@ -80,15 +92,21 @@ class Warehouse(abc.ABC):
         self._cancelled = False
         self._timed_out = False
         self._generation = 0  # which run a delayed interrupt belongs to
+        self._deadline = Deadline("sql-statement-timeout")
 
     @abc.abstractmethod
     def connect(self) -> None:
         """Open the connection (or check it still works); raise WarehouseError if not."""
         raise NotImplementedError
 
-    @abc.abstractmethod
     def close(self) -> None:
         """Close the connection; safe to call twice or before ``connect``."""
+        self._deadline.close()
+        self._close_connection()
+
+    @abc.abstractmethod
+    def _close_connection(self) -> None:
+        """Close the driver's connection, if open; safe to call twice."""
         raise NotImplementedError
 
     @abc.abstractmethod
@@ -122,15 +140,22 @@ class Warehouse(abc.ABC):
             self._running, self._cancelled, self._timed_out = True, False, False
             self._generation += 1
             generation = self._generation
-        deadline = threading.Timer(self.statement_timeout, self._on_deadline, (generation,))
-        deadline.daemon = True
-        deadline.start()
+        self._deadline.arm(self.statement_timeout, lambda: self._on_deadline(generation))
+        finished = False
         try:
-            yield from self._stream(sql, cap)
-        except WarehouseError as exc:
-            raise self._explain(exc) from None
+            for event in self._stream(sql, cap):
+                finished = isinstance(event, Done)
+                yield event
+        except Exception as exc:
+            if not finished:
+                if isinstance(exc, WarehouseError):
+                    raise self._explain(exc) from None
+                raise
+            # The result is complete and sent; only ending the statement failed (say, the
+            # connection dropped during the ROLLBACK), which the next run recovers from.
+            log.warning("ending a finished preview's statement failed: %s", type(exc).__name__)
         finally:
-            deadline.cancel()
+            self._deadline.disarm()
             with self._state:
                 self._running = False
 
@@ -151,7 +176,9 @@ class Warehouse(abc.ABC):
                 count += len(rows)
                 if truncated or len(fetched) < wanted:
                     break
-        yield Done(row_count=count, truncated=truncated)
+            # Before the cursor closes: the result is complete, and its reader need not
+            # wait for the warehouse to wind the statement down (PostgreSQL's ROLLBACK).
+            yield Done(row_count=count, truncated=truncated)
 
     def _raise_if_stopped(self) -> None:
         if self._cancelled or self._timed_out:
@@ -188,10 +215,10 @@ class Warehouse(abc.ABC):
 def _split_by_bytes(rows: list[list[Any]]) -> Iterator[Rows]:
     """Yield ``rows`` in batches of at most about BATCH_BYTES of JSON (at least one row)."""
     # Most batches are far below the bound: one encoding in C says so for all the rows.
-    size = len(json.dumps(rows, ensure_ascii=False))
-    if size <= BATCH_BYTES:
+    encoded = json.dumps(rows, ensure_ascii=False)
+    if len(encoded) <= BATCH_BYTES:
         if rows:
-            yield Rows(rows, size)
+            yield Rows(rows, len(encoded), encoded)
         return
     batch: list[list[Any]] = []
     size = 0
@@ -220,7 +247,18 @@ def merge_rows(events: list[Event]) -> list[Event]:
             and isinstance(last, Rows)
             and last.json_bytes + event.json_bytes <= BATCH_BYTES
         ):
-            merged[-1] = Rows(last.rows + event.rows, last.json_bytes + event.json_bytes)
+            merged[-1] = Rows(
+                last.rows + event.rows,
+                last.json_bytes + event.json_bytes,
+                _join_arrays(last.encoded, event.encoded),
+            )
         else:
             merged.append(event)
     return merged
+
+
+def _join_arrays(first: str | None, second: str | None) -> str | None:
+    """Two encoded non-empty JSON arrays as one, without decoding them."""
+    if first is None or second is None:
+        return None
+    return f"{first[:-1]},{second[1:]}"

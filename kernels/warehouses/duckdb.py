@@ -59,7 +59,7 @@ class DuckDBWarehouse(Warehouse):
         with self._conn_lock:
             self._ensure_open()
 
-    def close(self) -> None:
+    def _close_connection(self) -> None:
         with self._conn_lock:
             self._close_locked()
 

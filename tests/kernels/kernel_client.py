@@ -22,7 +22,10 @@ async def preview(
             continue
         if msg["msg_type"] == "display_data":
             data = msg["content"]["data"][MIMETYPE]
-            events += [{**event, "query_id": data["query_id"]} for event in data["events"]]
+            for event in data["events"]:
+                if event["event"] == "rows":  # the rows travel in the message's buffer
+                    event["rows"] = json.loads(bytes(msg["buffers"][event.pop("buffer")]))
+                events.append({**event, "query_id": data["query_id"]})
         if msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
             break
     while True:

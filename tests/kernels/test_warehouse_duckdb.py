@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import threading
@@ -221,3 +222,15 @@ def test_rows_read_together_are_merged_up_to_the_byte_bound() -> None:
     assert isinstance(first, Rows) and isinstance(second, Rows)
     assert first.rows == [[0], [1], [2]] and second.rows == [[3], [4]]  # 60 KB, then 40 KB
     assert first.json_bytes <= BATCH_BYTES and second.json_bytes <= BATCH_BYTES
+
+
+def test_the_rows_json_sent_is_the_rows_also_when_batches_were_merged(
+    warehouse: Warehouse,
+) -> None:
+    sql = "SELECT n, label, NULL AS nothing, 'é\"\\' AS odd FROM nums ORDER BY n"
+    events = merge_rows(list(warehouse.run(sql, 500)))
+    batches = [e for e in events if isinstance(e, Rows)]
+    assert len(batches) == 1 and batches[0].encoded is not None  # five reads, one message
+    assert json.loads(batches[0].to_json()) == batches[0].rows
+    assert [row[0] for row in batches[0].rows] == list(range(1, 501))
+    assert batches[0].rows[0][2:] == [None, 'é"\\']

@@ -51,6 +51,9 @@ class RecordingClient:
         self.notes.append((method, dict(params)))
         self._arrived.set()
 
+    async def notify_encoded(self, method: str, params: str) -> None:
+        await self.notify(method, json.loads(params))  # what the browser would parse
+
     def of(self, query_id: str) -> list[tuple[str, dict[str, Any]]]:
         return [(m, p) for m, p in self.notes if p.get("query_id") == query_id]
 

@@ -48,8 +48,8 @@ class DevDatabase(Warehouse):
     def connect(self) -> None:
         pass  # opened per preview
 
-    def close(self) -> None:
-        pass
+    def _close_connection(self) -> None:
+        pass  # each preview's connection is closed after it
 
     @contextmanager
     def _open(self, sql: str, limit: int) -> Iterator[Any]:
