@@ -113,6 +113,7 @@ def _serve(config: Config) -> None:
             host=config.host,
             port=config.port,
             ws_max_size=config.max_message_bytes,
+            ws_per_message_deflate=config.ws_compression,
             ssl_certfile=cert,
             ssl_keyfile=key,
             ssl_context_factory=(lambda _config, _default: context) if context else None,

@@ -140,6 +140,13 @@ SETTINGS: tuple[Setting, ...] = (
         "Largest WebSocket message accepted; bigger ones close the socket with 1009.",
         int,
     ),
+    Setting(
+        "ws_compression",
+        True,
+        "Compress WebSocket messages to browsers that offer it (permessage-deflate): less "
+        "traffic on slow links, about 3 ms more per 500-row preview; off for a LAN.",
+        _bool,
+    ),
     # The Kubernetes backend's settings (docs/kubernetes.md); field ``x`` of its
     # KubeSettings is setting ``kube_x``.
     Setting(
