@@ -76,7 +76,10 @@ class IdeSocketHandler(WebSocketHandler, JupyterHandler):
             )
             await self._send(error_response(fields.get("id"), error))
             return
-        method = self.workspace.registry.get(name) if isinstance(name, str) else None
+        try:
+            method = self.workspace.registry.get(name) if isinstance(name, str) else None
+        except Exception:  # a family that fails to import: the dispatch answers with that
+            method = None
         ctx = CallContext(self.workspace, self)
         # Each call runs on its own so that a slow one (a pull) does not hold up the rest.
         ordered = method is not None and method.writes

@@ -10,6 +10,8 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import sys
+import types
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +23,7 @@ from traitlets.config import Config
 from websockets.asyncio.client import ClientConnection, unix_connect
 
 from ide_server.workspace.config import PodConfig
-from ide_server.workspace.methods import build_registry
+from ide_server.workspace.methods import FAMILIES, Family, FamilyRegistry, build_registry
 from ide_server.workspace.registry import MethodRegistry
 from ide_server.workspace.rpc import dispatch
 from ide_server.workspace.socket import MAX_CALLS_IN_FLIGHT, IdeSocketHandler
@@ -202,6 +204,18 @@ async def test_bad_frames_are_answered_and_the_socket_stays_usable(pod: Pod) -> 
         await ws.send(json.dumps({"jsonrpc": "2.0", "id": 2, "method": "nosuch/method"}))
         assert (await tab.answer(2))["error"]["code"] == -32601
         assert (await tab.call("session/heartbeat", {}, 3))["result"] == {"ok": True}
+
+
+async def test_a_family_that_fails_to_import_is_answered_and_the_socket_stays_usable(
+    pod: Pod, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    broken = types.ModuleType("broken_family")  # no ``methods``: as if its import failed
+    monkeypatch.setitem(sys.modules, "broken_family", broken)
+    pod.workspace.registry = FamilyRegistry((Family("broken_family", ("git/",)), *FAMILIES))
+    async with pod.connect() as ws:
+        tab = Tab(ws)
+        assert (await tab.call("git/status", {}, 1))["error"]["code"] == -32603
+        assert (await tab.call("session/heartbeat", {}, 2))["result"] == {"ok": True}
 
 
 async def test_an_oversized_frame_closes_that_socket_only(pod: Pod) -> None:
