@@ -400,9 +400,11 @@ export class Ide implements View {
         this.el.dataset.role = status.role;
         this.tree.setReadOnly(this.context.readOnly);
         this.git.setReadOnly(this.context.readOnly);
-        this.git.fetchRemote(); // remote branches others pushed, without a pull
         this.commandBar.setReadOnly(this.context.readOnly);
         await this.restoreLayout();
+        // Remote branches others pushed, without a pull: after the files are open, since
+        // the pod loads git on its first git call and the open files come first.
+        this.git.fetchRemote();
         this.connectedOnce = true;
         this.rememberLayout();
       } catch (error) {
