@@ -82,7 +82,6 @@ class QueryService:
         self._kernel_pid: int | None = None
         self._client: Any = None
         self._tasks: set[asyncio.Task[None]] = set()
-        self._stopped = False
 
     def busy(self) -> bool:
         """Whether a preview is running or waiting (activity for the session manager)."""
@@ -92,7 +91,7 @@ class QueryService:
         self, client: Client, params: PreviewParams, *, compiled_sql: str | None = None
     ) -> None:
         """Check the SQL and queue the preview; its rows follow as notifications."""
-        if self._stopped or self._workspace.stopping:  # a kernel now would outlive the server
+        if self._workspace.stopping:  # a kernel started now would outlive the server
             raise RpcError(UNAVAILABLE, "the session is stopping; preview again once it restarts")
         settings = self._workspace.config.warehouse
         if not settings:  # never another project's warehouse, nor a default one
@@ -147,8 +146,8 @@ class QueryService:
         return True
 
     async def shutdown(self) -> None:
-        """Stop the kernel (the pod is stopping) and refuse new previews; safe to call twice."""
-        self._stopped = True
+        """Stop the kernel; safe to call twice. The workspace is ``stopping`` by now, so no
+        new preview starts another."""
         for task in list(self._tasks):
             task.cancel()
         await self._stop_kernel()

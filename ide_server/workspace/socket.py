@@ -98,15 +98,13 @@ class IdeSocketHandler(WebSocketHandler, JupyterHandler):
             await self._send(reply)
 
     async def notify(self, method: str, params: Mapping[str, Any]) -> None:
-        if not self.workspace.registry.has_notification(method):
-            # Sent anyway; the frontend's generated map will not know it. Declare it.
-            log.error("notification %s is not declared in the registry", method)
-        await self._send({"jsonrpc": "2.0", "method": method, "params": dict(params)})
+        await self.notify_encoded(method, json.dumps(dict(params)))
 
     async def notify_encoded(self, method: str, params: str) -> None:
         # A preview's rows come from the SQL kernel as JSON text: spliced in, they are
         # neither parsed nor encoded again in this process.
         if not self.workspace.registry.has_notification(method):
+            # Sent anyway; the frontend's generated map will not know it. Declare it.
             log.error("notification %s is not declared in the registry", method)
         await self._write(f'{{"jsonrpc":"2.0","method":{json.dumps(method)},"params":{params}}}')
 

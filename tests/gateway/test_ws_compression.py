@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 import websockets
 
-from tests.support.gateway import PASSWORD, GatewayProcess, login_as
+from tests.support.gateway import GatewayProcess
 from tests.support.pg import temporary_database
+from tests.support.pods import developer
 
 
 async def _negotiated(api: object, session_id: str) -> tuple[str | None, dict]:
@@ -36,9 +37,7 @@ def test_websocket_compression_follows_the_setting(
         gw = GatewayProcess(tmp_path / "data", url, **settings)
         gw.start()
         try:
-            gw.cli("user", "add", "erin", "--password", PASSWORD)
-            gw.cli("member", "add", "demo", "erin", "developer")
-            api = login_as(gw, "erin")
+            api = developer(gw, "erin")
             session = api.open_session()
             extensions, answer = asyncio.run(_negotiated(api, session["id"]))
             assert answer["result"]["user"] == "erin"  # the socket works either way

@@ -5,9 +5,7 @@ the pod's server before its first preview either."""
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
+from tests.support.probe import run_probe
 
 PROBE = r"""
 import json, sys
@@ -45,10 +43,7 @@ print(json.dumps(result))
 
 
 def test_start_path_defers_the_slow_format_libraries_and_keeps_their_checks() -> None:
-    out = subprocess.run(
-        [sys.executable, "-c", PROBE], capture_output=True, text=True, timeout=120, check=True
-    )
-    result = json.loads(out.stdout.strip().splitlines()[-1])
+    result = run_probe(PROBE)
     assert result["imported_at_start"] == []
     assert result["bad_iri"] == 1
     assert result["good_iri"] == 0

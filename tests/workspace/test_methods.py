@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import subprocess
 import sys
 import types
 from typing import TypedDict
@@ -14,6 +13,7 @@ import pytest
 from ide_server.protocol import METHODS
 from ide_server.workspace.methods import FAMILIES, Family, FamilyRegistry, build_registry
 from ide_server.workspace.registry import MethodRegistry
+from tests.support.probe import run_probe
 
 PROBE = r"""
 import json, sys, tempfile
@@ -44,10 +44,7 @@ print(json.dumps(steps))
 
 
 def test_the_pod_starts_without_git_dbt_or_previews_and_loads_a_family_on_first_use() -> None:
-    out = subprocess.run(
-        [sys.executable, "-c", PROBE], capture_output=True, text=True, timeout=120, check=True
-    )
-    steps = json.loads(out.stdout.strip().splitlines()[-1])
+    steps = run_probe(PROBE)
     assert steps["start"] == []
     assert steps["unknown"] is True and steps["unknown_loaded"] == []
     assert steps["busy"] is False

@@ -3,9 +3,6 @@ clones, and a volume in any other state gets the clone's checks."""
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -13,6 +10,7 @@ import pytest
 from ide_server.workspace.checkout import prepare_checkout
 from ide_server.workspace.git.excludes import LOCAL_EXCLUDES
 from ide_server.workspace.rpc import RpcError
+from tests.support.probe import run_probe
 
 from .conftest import pod_config, run_git
 
@@ -36,9 +34,7 @@ def test_a_later_start_keeps_the_work_and_restores_the_excludes_without_git(
     (root / "models" / "orders.sql").write_text("uncommitted work\n")
     exclude = root / ".git" / "info" / "exclude"
     exclude.write_text("# mine\n*.log")  # a user's own entry, no final newline
-    args = [sys.executable, "-c", LATER_START, str(root), file_remote.as_uri()]
-    out = subprocess.run(args, capture_output=True, text=True, timeout=60, check=True)
-    assert json.loads(out.stdout.strip().splitlines()[-1]) == {"pygit2": False}
+    assert run_probe(LATER_START, str(root), file_remote.as_uri()) == {"pygit2": False}
     assert (root / "models" / "orders.sql").read_text() == "uncommitted work\n"
     lines = exclude.read_text().splitlines()
     assert lines[:2] == ["# mine", "*.log"]
