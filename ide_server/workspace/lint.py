@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import re
 import sys
 from dataclasses import dataclass, replace
@@ -110,6 +111,20 @@ async def _run(
     return process.returncode or 0, out.decode(errors="replace"), err.decode(errors="replace")
 
 
+def _sqlfluff(command: str, *args: str) -> list[str]:
+    """A SQLFluff command line that never imports Python from the project.
+
+    SQLFluff's Jinja templater imports every module in its ``library_path``, which any file
+    SQLFluff reads settings from can set (``.sqlfluff``, ``setup.cfg``, ``tox.ini``,
+    ``pyproject.toml``, in any folder): a branch could plant one, and it would run with the
+    owner's credentials when anyone lints. The command line's path wins over every such
+    file; it names ``/dev/null``, where no module can ever be (SQLFluff's own ``none``
+    clears only the top-level setting, and the templater's section then applies).
+    Macros (``load_macros_from_path``) stay: SQLFluff renders them in Jinja's sandbox.
+    """
+    return ["sqlfluff", command, *args, "--library-path", os.devnull]
+
+
 def _relative(root: Path, paths: list[str] | None) -> list[str]:
     if not paths:
         return ["."]
@@ -120,7 +135,7 @@ async def _sqlfluff_reports(
     root: Path, targets: list[str], templating: Templating
 ) -> tuple[list[dict[str, Any]] | None, str]:
     """SQLFluff's JSON reports of ``targets`` (None when it stopped without one) and its log."""
-    args = ["sqlfluff", "lint", "--format", "json", "--nofail", "--disable-progress-bar"]
+    args = _sqlfluff("lint", "--format", "json", "--nofail", "--disable-progress-bar")
     code, out, err = await _run(root, [*args, *templating.options, *targets], env=templating.env)
     if code != 0 and not out.strip():
         return None, err
@@ -268,7 +283,7 @@ async def format_text(workspace: Any, path: str, content: str) -> FormatResult:
     if tool == "sqlfluff":
         templating = choose(workspace, from_stdin=True)
         templater = templating.templater
-        args = ["sqlfluff", "fix", "-", "--stdin-filename", path, "--disable-progress-bar"]
+        args = _sqlfluff("fix", "-", "--stdin-filename", path, "--disable-progress-bar")
         code, out, err = await _run(
             root, [*args, *templating.options], stdin=content, env=templating.env
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import shutil
 from pathlib import Path
 
 import pytest
@@ -89,3 +90,39 @@ async def test_paths_are_confined(alice: Api, alice_session: dict) -> None:
         with pytest.raises(RpcFailure) as failure:
             await call(alice, alice_session, method, params)
         assert failure.value.code == -32002, (method, params)
+
+
+@pytest.mark.parametrize("config_file", [".sqlfluff", "pyproject.toml", "setup.cfg"])
+async def test_a_repository_config_cannot_make_sqlfluff_import_its_python(
+    alice: Api, alice_session: dict, volume: Path, config_file: str
+) -> None:
+    # SQLFluff's Jinja templater imports every module in a configured ``library_path``; a
+    # branch that plants one (in any file SQLFluff reads its settings from) would run code
+    # with the owner's credentials the moment anyone lints. Lint and format run it never.
+    tag = secrets.token_hex(3)
+    marker = volume / f"imported_{tag}"
+    library = volume / f"lib_{tag}"
+    library.mkdir()
+    (library / "planted.py").write_text(
+        f"import pathlib\npathlib.Path({str(marker)!r}).write_text('ran')\nvalue = 1\n"
+    )
+    (volume / ".sqlfluff").write_text("[sqlfluff]\ndialect = duckdb\ntemplater = jinja\n")
+    settings = f"templater:jinja]\nlibrary_path = lib_{tag}\n"
+    planted = {
+        ".sqlfluff": f"[sqlfluff]\ndialect = duckdb\ntemplater = jinja\n\n[sqlfluff:{settings}",
+        "pyproject.toml": f'[tool.sqlfluff.templater.jinja]\nlibrary_path = "lib_{tag}"\n',
+        "setup.cfg": f"[sqlfluff:{settings}",
+    }[config_file]
+    (volume / config_file).write_text(planted)
+    path = f"models/planted_{tag}.sql"
+    (volume / path).write_text("select {{ planted.value }} as x\n")
+    try:
+        result = await call(alice, alice_session, "lint/run", {"paths": [path]})
+        assert result["tool"] == "sqlfluff" and result["templater"] == "jinja"
+        await call(alice, alice_session, "format/file", {"path": path})
+        assert not marker.exists()
+    finally:
+        for name in (".sqlfluff", config_file, path):
+            (volume / name).unlink(missing_ok=True)
+        shutil.rmtree(library)
+        marker.unlink(missing_ok=True)
