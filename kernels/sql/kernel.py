@@ -15,19 +15,22 @@ process encodes or parses them again. An ``error`` the warehouse located carries
 guarded, ``offset``: where the warehouse points in that guarded statement, which the pod
 maps back itself.
 
-Results exist only in this process's memory while they are sent: this is a bare ipykernel
-``Kernel`` (no IPython shell, so no history database), nothing is written to disk, and
-nothing about rows is logged. Nor does it import sqlglot for a statement the pod guarded
-(all of the pod's): the parser is a good part of a kernel's memory, and the pod holds it
-already.
+Results exist only in this process's memory while they are sent: the kernel speaks the
+Jupyter protocol itself (:mod:`.server`), with no IPython shell and so no history
+database; nothing is written to disk, and nothing about rows is logged. Nor does it
+import sqlglot for a statement the pod guarded (all of the pod's): the parser is a good
+part of a kernel's memory, and the pod holds it already.
 
 Interrupt (``interrupt_request`` on the control channel, or SIGINT) cancels the statement
 running on the warehouse; the kernel stays ready for the next preview. The warehouse calls
-themselves run on the kernel's one worker thread (:mod:`.worker`).
+themselves run on the kernel's one worker thread (:mod:`.worker`), while the loop on the
+main thread sends their events as they come (:mod:`.stream`) and answers the control
+channel. Executes that arrive while one runs wait their turn.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
@@ -35,19 +38,19 @@ import signal
 import threading
 import time
 import traceback
+from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
-
-from ipykernel.kernelbase import Kernel
-from traitlets import Float
 
 from kernels.warehouses import Columns, Done, Event, Rows, Warehouse, WarehouseError
 from kernels.warehouses import open_warehouse as _open_warehouse
 
 from .guarded import DEFAULT_ROW_CAP, GuardedQuery, Position, QueryRefused, validate_cap
 from .kernelspec import MIMETYPE, WAREHOUSE_ENV
-from .stream import stream_events
+from .server import KernelServer
+from .stream import Batcher
+from .wire import ConnectionInfo, Message
 from .worker import WarehouseWorker
 
 __all__ = ["MIMETYPE", "WAREHOUSE_ENV", "SqlKernel"]
@@ -83,77 +86,88 @@ class PreviewRequest:
         return cls(query_id, sql, cap, dialect or None, _guarded(raw.get("guarded"), sql, cap))
 
 
-class SqlKernel(Kernel):
+class SqlKernel(KernelServer):
     implementation = "ide-sql"
-    implementation_version = "0.1.0"
+    implementation_version = "0.2.0"
     banner = "SQL preview kernel: guarded, capped, streamed, memory only"
     language_info = {"name": "sql", "mimetype": "text/x-sql", "file_extension": ".sql"}
-    # ipykernel sleeps this long after each execute, so that output still being flushed
-    # reaches clients before the reply. This kernel prints nothing: its events are sent
-    # before the reply on the same IOPub socket, in order, so the pause only adds latency.
-    _execute_sleep = Float(0.0)
 
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
+    def __init__(self, connection: ConnectionInfo) -> None:
+        super().__init__(connection)
         self._warehouse: Warehouse | None = None
         self._worker = WarehouseWorker()
-        self._running_query: str | None = None
-
-    def start(self) -> None:
+        self._waiting: deque[Message] = deque()  # executes that came while one ran
+        self._run: _Run | None = None
+        self._execution_count = 0
         # SIGINT (the kernel manager's fallback interrupt) cancels the warehouse statement
-        # instead of raising KeyboardInterrupt somewhere inside the event loop.
+        # instead of raising KeyboardInterrupt somewhere inside the loop.
         signal.signal(signal.SIGINT, self._on_sigint)
-        super().start()
 
-    def pre_handler_hook(self) -> None:
-        """Keep our SIGINT handler while a request runs (ipykernel swaps in its own)."""
+    def execute(self, request: Message) -> None:
+        self._waiting.append(request)
+        self._start_next()
 
-    def post_handler_hook(self) -> None:
-        """Nothing to restore: see :meth:`pre_handler_hook`."""
+    def interrupt(self, request: Message) -> None:
+        # The pod names the query it means: an interrupt that arrives after that query
+        # ended must not cancel the next one. A plain interrupt cancels whatever runs.
+        target = request.content.get("query_id")
+        running = self._run.preview.query_id if self._run is not None else None
+        if target is None or target == running:
+            # A PostgreSQL cancel is a network round trip: the loop goes on meanwhile.
+            threading.Thread(target=self._cancel_running, daemon=True).start()
 
-    async def interrupt_request(self, stream: Any, ident: Any, parent: Any) -> None:
-        # Runs on the control thread while the shell thread waits on the warehouse. The
-        # pod names the query it means: an interrupt that arrives after that query ended
-        # must not cancel the next one. A plain interrupt cancels whatever runs.
-        target = (parent.get("content") or {}).get("query_id")
-        if target is None or target == self._running_query:
-            self._cancel_running()
-        if self.session:
-            self.session.send(stream, "interrupt_reply", {"status": "ok"}, parent, ident=ident)
-
-    async def do_execute(  # type: ignore[override]
-        self,
-        code: str,
-        silent: bool,
-        store_history: bool = True,
-        user_expressions: Mapping[str, Any] | None = None,
-        allow_stdin: bool = False,
-        *,
-        cell_meta: Any = None,
-        cell_id: Any = None,
-    ) -> dict[str, Any]:
-        try:
-            request = PreviewRequest.parse(code)
-        except ValueError as exc:
-            return _error_reply(f"bad preview request: {exc}")
-        self._running_query = request.query_id
-        try:
-            error = await self._preview(request)
-        finally:
-            self._running_query = None
-        if error is None:
-            return {"status": "ok", "execution_count": self.execution_count}
-        return {**_error_reply(error), "execution_count": self.execution_count}
-
-    async def do_shutdown(self, restart: bool) -> dict[str, Any]:
+    def shutdown(self) -> None:
         if self._warehouse is not None:
             self._warehouse.close()
         self._worker.stop()
-        return {"status": "ok", "restart": restart}
 
-    async def _preview(self, request: PreviewRequest) -> str | None:
-        """Run one preview, emitting its events; the error message if it failed."""
-        started = time.monotonic()
+    def timeout(self) -> float | None:
+        return self._run.batcher.timeout() if self._run is not None else None
+
+    def pump(self) -> None:
+        """Send what the running preview has ready; answer it once it ended."""
+        run = self._run
+        if run is None:
+            return
+        messages, end = run.batcher.take()
+        for events in messages:
+            buffers: list[bytes] = []
+            payloads = [_event_payload(e, run.started, buffers) for e in events]
+            self._emit(run, payloads, buffers)
+        if end is None:
+            return
+        self._run = None
+        reply: dict[str, Any] = {"status": "ok", "user_expressions": {}, "payload": []}
+        if end.error is not None:
+            self._emit(run, [end.error])
+            reply = _error_reply(end.error["message"])
+        self.finish(run.request, {**reply, "execution_count": self._execution_count})
+        self._start_next()
+
+    def _start_next(self) -> None:
+        while self._run is None and self._waiting:
+            request = self._waiting.popleft()
+            if request.content.get("silent") is not True:
+                self._execution_count += 1
+            code = request.content.get("code")
+            try:
+                preview = PreviewRequest.parse(code if isinstance(code, str) else "")
+            except ValueError as exc:
+                reply = _error_reply(f"bad preview request: {exc}")
+                self.finish(request, {**reply, "execution_count": self._execution_count})
+                continue
+            run = _Run(request, preview, Batcher(self.wake), time.monotonic())
+            self._run = run
+            self._worker.submit(functools.partial(self._work, run))
+
+    def _work(self, run: _Run) -> None:
+        """On the worker thread: the run, then its outcome for the loop."""
+        run.batcher.finish(_Outcome(self._preview(run)))
+
+    def _preview(self, run: _Run) -> dict[str, Any] | None:
+        """On the worker thread: run one preview, adding its events to the run's batcher;
+        the error event if it failed."""
+        request = run.preview
         guarded: GuardedQuery | None = None
         guarded_here = False
         try:
@@ -169,22 +183,19 @@ class SqlKernel(Kernel):
                     cap=request.limit,
                     source_dialect=request.dialect,
                 )
-            async for events in stream_events(
-                self._worker, warehouse.run(guarded.sql, guarded.cap)
-            ):
-                buffers: list[bytes] = []
-                payloads = [_event_payload(e, started, buffers) for e in events]
-                self._emit(request.query_id, payloads, buffers)
+            for event in warehouse.run(guarded.sql, guarded.cap):
+                # Done goes at once: the warehouse may still be winding down (a ROLLBACK).
+                run.batcher.add(event, urgent=isinstance(event, Done))
         except QueryRefused as exc:
             where = {"position": exc.position.to_json()} if exc.position else {}
-            return self._emit_error(request.query_id, exc.message, where)
+            return _error_event(exc.message, where)
         except WarehouseError as exc:
             where = _error_location(exc, guarded, guarded_here)
-            return self._emit_error(request.query_id, exc.message, where, exc.cancelled)
+            return _error_event(exc.message, where, exc.cancelled)
         except Exception as exc:
             # The exception's text may quote data; only its type and frames are logged.
             log.error("preview failed: %s\n%s", type(exc).__name__, _frames(exc))
-            return self._emit_error(request.query_id, f"the preview failed ({type(exc).__name__})")
+            return _error_event(f"the preview failed ({type(exc).__name__})")
         return None
 
     def _get_warehouse(self) -> Warehouse:
@@ -198,21 +209,10 @@ class SqlKernel(Kernel):
         return self._warehouse
 
     def _emit(
-        self, query_id: str, events: list[dict[str, Any]], buffers: list[bytes] | None = None
+        self, run: _Run, events: list[dict[str, Any]], buffers: list[bytes] | None = None
     ) -> None:
-        content = {"data": {MIMETYPE: {"query_id": query_id, "events": events}}, "metadata": {}}
-        self.send_response(self.iopub_socket, "display_data", content, buffers=buffers)
-
-    def _emit_error(
-        self,
-        query_id: str,
-        message: str,
-        where: Mapping[str, Any] | None = None,
-        cancelled: bool = False,
-    ) -> str:
-        payload: dict[str, Any] = {"event": "error", "message": message, "cancelled": cancelled}
-        self._emit(query_id, [{**payload, **(where or {})}])
-        return message
+        data = {MIMETYPE: {"query_id": run.preview.query_id, "events": events}}
+        self.publish("display_data", {"data": data, "metadata": {}}, run.request, buffers=buffers)
 
     def _cancel_running(self) -> None:
         if self._warehouse is not None:
@@ -221,6 +221,25 @@ class SqlKernel(Kernel):
     def _on_sigint(self, signum: int, frame: Any) -> None:
         # A signal handler must return quickly; a PostgreSQL cancel is a network round trip.
         threading.Thread(target=self._cancel_running, daemon=True).start()
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    error: dict[str, Any] | None  # the error event, or None when the preview finished
+
+
+@dataclass(frozen=True)
+class _Run:
+    request: Message
+    preview: PreviewRequest
+    batcher: Batcher
+    started: float
+
+
+def _error_event(
+    message: str, where: Mapping[str, Any] | None = None, cancelled: bool = False
+) -> dict[str, Any]:
+    return {"event": "error", "message": message, "cancelled": cancelled, **(where or {})}
 
 
 def _guarded(raw: Any, sql: str, cap: int) -> GuardedQuery | None:

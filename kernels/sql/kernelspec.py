@@ -32,10 +32,6 @@ def kernelspec_json() -> dict[str, Any]:
         # Interrupts arrive as control messages the kernel turns into a warehouse cancel,
         # rather than as signals to a process group.
         "interrupt_mode": "message",
-        # ipykernel imports the debugger for kernel_info, whose check of frozen modules
-        # prints four lines of warning on every start; with stdout and stderr the kernel's
-        # own (see kernels.sql.__main__) they would land in the pod's log.
-        "env": {"PYDEVD_DISABLE_FILE_VALIDATION": "1"},
         "metadata": {"debugger": False},
     }
 

@@ -1,5 +1,5 @@
-"""A preview's warehouse events, carried from the worker thread to the kernel's event loop
-in batches.
+"""A preview's warehouse events, carried from the worker thread to the kernel's loop in
+batches.
 
 Each batch becomes one IOPub message, and each message costs both the kernel and the pod a
 serialisation, a signature and a ZeroMQ hop: more than a small result's rows do. So events
@@ -7,66 +7,86 @@ wait for company and go out together when the result is complete, when they reac
 :data:`BATCH_BYTES` of rows, or :data:`FLUSH_AFTER` after the first of them arrived,
 whichever comes first (``Done`` goes at once). A 500-row preview then takes one message;
 a slow query's first rows still show within that short delay, however long the warehouse
-takes for the next ones, because the delay runs on the event loop's clock, not between two
+takes for the next ones, because the delay runs on the loop's clock, not between two
 driver calls.
+
+The worker thread only appends and, when a batch is due or its clock must start, wakes the
+loop (``wake``, a write to a pipe the loop polls): one wake-up per batch, plus one to start
+its clock. The loop takes what is due (:meth:`Batcher.take`) and sends it.
 """
 
 from __future__ import annotations
 
-import asyncio
 import threading
-from collections.abc import AsyncIterator, Iterator
+import time
+from collections.abc import Callable, Iterator
 from typing import Any
 
-from kernels.warehouses import Done, Event, Rows
+from kernels.warehouses import Event, Rows
 from kernels.warehouses.base import BATCH_BYTES, merge_rows
-
-from .worker import WarehouseWorker
 
 FLUSH_AFTER = 0.010  # seconds an event may wait for the rest of its batch
 
-_END = object()
 
+class Batcher:
+    """Events the worker adds and the loop takes, by size, by the end or by time.
 
-class _Batcher:
-    """Events the worker adds, flushed to the loop by size, by the end or by time."""
+    What the worker adds last (``last=True``) is the run's outcome, which the loop gets as
+    ``end`` from :meth:`take`: any object but ``None``.
+    """
 
-    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
-        self._loop = loop
+    def __init__(self, wake: Callable[[], None]) -> None:
+        self._wake = wake
         self._lock = threading.Lock()
-        self._pending: list[Any] = []
+        self._pending: list[Event] = []
         self._bytes = 0
-        self._timer: asyncio.TimerHandle | None = None
-        self.ready: asyncio.Queue[list[Any]] = asyncio.Queue()
+        self._first_at: float | None = None  # when the oldest pending event arrived
+        self._full = False
+        self._end: Any = None
 
-    def add(self, item: Any, *, last: bool = False) -> None:
-        """Called on the worker thread: one event, or what ended the run (``last``)."""
+    def add(self, event: Event, *, urgent: bool = False) -> None:
+        """Called on the worker thread: one event; ``urgent`` sends it without waiting."""
         with self._lock:
-            first = not self._pending
-            self._pending.append(item)
-            if isinstance(item, Rows):
-                self._bytes += item.json_bytes
-            # Done goes at once: the warehouse may still be winding down (a ROLLBACK) after it.
-            full = last or isinstance(item, Done) or self._bytes >= BATCH_BYTES
-        # One wake-up of the loop per batch, plus one to start its timer.
-        if full:
-            self._loop.call_soon_threadsafe(self._flush)
-        elif first:
-            self._loop.call_soon_threadsafe(self._arm)
+            first = self._first_at is None
+            if first:
+                self._first_at = time.monotonic()
+            self._pending.append(event)
+            if isinstance(event, Rows):
+                self._bytes += event.json_bytes
+            due = urgent or self._bytes >= BATCH_BYTES
+            self._full = self._full or due
+        if due or first:
+            self._wake()
 
-    def _arm(self) -> None:
-        # A timer that is already set flushes these events too, and sooner.
-        if self._timer is None:
-            self._timer = self._loop.call_later(FLUSH_AFTER, self._flush)
-
-    def _flush(self) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
+    def finish(self, end: Any) -> None:
+        """Called on the worker thread: the run is over, with ``end`` as its outcome."""
         with self._lock:
-            items, self._pending, self._bytes = self._pending, [], 0
-        if items:
-            self.ready.put_nowait(items)
+            self._end = end
+            self._full = True
+        self._wake()
+
+    def timeout(self) -> float | None:
+        """Seconds until the pending events are due; None when nothing is pending."""
+        with self._lock:
+            if self._full:
+                return 0.0
+            if self._first_at is None:
+                return None
+            return max(0.0, self._first_at + FLUSH_AFTER - time.monotonic())
+
+    def take(self) -> tuple[list[list[Event]], Any]:
+        """The messages due now (rows merged, each at most about BATCH_BYTES of rows) and
+        the run's outcome once it ended (else None); nothing when nothing is due yet."""
+        with self._lock:
+            due = self._full or (
+                self._first_at is not None and time.monotonic() >= self._first_at + FLUSH_AFTER
+            )
+            if not due:
+                return [], None
+            events, self._pending, self._bytes = self._pending, [], 0
+            self._first_at, self._full = None, False
+            end, self._end = self._end, None
+        return list(_messages(merge_rows(events))), end
 
 
 def _messages(events: list[Event]) -> Iterator[list[Event]]:
@@ -83,33 +103,3 @@ def _messages(events: list[Event]) -> Iterator[list[Event]]:
         size += grow
     if group:
         yield group
-
-
-async def stream_events(
-    worker: WarehouseWorker, events: Iterator[Event]
-) -> AsyncIterator[list[Event]]:
-    """``events``, produced on ``worker``'s thread, in batches (rows merged, see
-    :func:`merge_rows`), one per message to send; an exception the warehouse raised is
-    raised here, after every event that came before it."""
-    batcher = _Batcher(asyncio.get_running_loop())
-
-    def run() -> None:
-        try:
-            for event in events:
-                batcher.add(event)
-        except BaseException as exc:
-            batcher.add(exc, last=True)
-        else:
-            batcher.add(_END, last=True)
-
-    worker.submit(run)
-    while True:
-        items = await batcher.ready.get()
-        ready = [i for i in items if i is not _END and not isinstance(i, BaseException)]
-        for message in _messages(merge_rows(ready)):
-            yield message
-        for item in items:
-            if isinstance(item, BaseException):
-                raise item
-            if item is _END:
-                return
