@@ -144,7 +144,7 @@ SETTINGS: tuple[Setting, ...] = (
         "ws_compression",
         True,
         "Compress WebSocket messages to browsers that offer it (permessage-deflate): less "
-        "traffic on slow links, about 3 ms more per 500-row preview; off for a LAN.",
+        "traffic on slow links, 0.5–1.5 ms more per 500-row preview; off for a LAN.",
         _bool,
     ),
     # The Kubernetes backend's settings (docs/kubernetes.md); field ``x`` of its
