@@ -1,6 +1,7 @@
 """A SQL kernel loads what its previews need and no more: for the statements the pod guarded,
 not the SQL parser (a good part of a kernel's memory, and the pod holds it already), and
-never the driver of the warehouse it does not use. A warehouse error then tells where it
+never the driver of the warehouse it does not use, nor ipykernel's stack (it speaks the
+protocol itself). A warehouse error then tells where it
 points in the guarded statement (``offset``), which the pod maps back to the user's SQL.
 
 The kernel runs for real, from a kernelspec that starts ``kernels.sql`` as the pod's does,
@@ -99,6 +100,11 @@ async def test_a_kernel_loads_neither_the_parser_nor_the_other_driver(
     settings = duckdb_settings if warehouse == "duckdb" else pg_settings
     modules, errors = await modules_after_previews(tmp_path, settings, warehouse)
     assert not _loaded(modules, "sqlglot")
+    # The kernel speaks the Jupyter protocol itself: none of ipykernel's stack is loaded
+    # (asyncio comes with psycopg, never for DuckDB).
+    for stack in ("ipykernel", "IPython", "jupyter_client", "tornado", "traitlets"):
+        assert not _loaded(modules, stack), stack
+    assert _loaded(modules, "asyncio") == (warehouse == "postgres")
     driver, other = ("duckdb", "psycopg") if warehouse == "duckdb" else ("psycopg", "duckdb")
     assert _loaded(modules, driver) and not _loaded(modules, other)
     # The failing preview: the warehouse's offset, in the statement the pod sent, of the
