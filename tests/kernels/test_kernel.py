@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import signal
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -227,3 +228,20 @@ async def test_the_pods_guarded_statement_is_run_without_parsing_again(duck_kern
     assert "read-only" in events[-1]["message"].lower()
     events, _ = await preview(client, {"query_id": "g4", "sql": "SELECT count(*) FROM nums"})
     assert rows_of(events)[0][0] > 0  # nothing was deleted
+
+
+async def test_sigint_cancels_the_statement_and_the_kernel_goes_on(duck_kernel: Any) -> None:
+    # The kernel manager's fallback interrupt is a signal: it cancels like the message.
+    km, client = duck_kernel
+
+    async def signal_soon() -> None:
+        await asyncio.sleep(0.5)
+        os.kill(km.provisioner.pid, signal.SIGINT)
+
+    interrupter = asyncio.create_task(signal_soon())
+    events, reply = await preview(client, {"query_id": "long", "sql": HUGE_CROSS_JOIN})
+    await interrupter
+    assert events[-1]["event"] == "error" and events[-1]["cancelled"] is True
+    assert reply["status"] == "error"
+    events, reply = await preview(client, {"query_id": "after", "sql": "SELECT 7 AS x"})
+    assert reply["status"] == "ok" and rows_of(events) == [[7]]
