@@ -16,6 +16,8 @@ of this process alone). One session alone maps its libraries by itself, so its P
 them whole; ``--crowd N`` (4 by default) then runs N demo sessions of N users at once, and N
 bare servers with a kernel each, and divides their PSS by N: what each pays on a machine
 full of them, where the interpreter, jupyter_server and the DuckDB library are shared.
+Beside each kernel, the driver alone: a bare Python that imports the warehouse's driver,
+connects and runs the preview's query, the least any kernel on that warehouse can weigh.
 
 Each configuration runs alone (the previous one stopped), while the gateway runs, so they
 share pages with the same processes. Needs the PostgreSQL at 127.0.0.1:5432 (user
@@ -380,6 +382,35 @@ async def execute(ws: Any, msg_type: str, content: dict[str, Any]) -> None:
     raise RuntimeError(f"no {reply}")
 
 
+DRIVER_ALONE = """
+import sys, time
+kind, target, sql = sys.argv[1:4]
+if kind == "duckdb":
+    import duckdb
+    conn = duckdb.connect(target, read_only=True)
+    conn.execute(sql).fetchmany(501)
+else:
+    import psycopg
+    conn = psycopg.connect(target)
+    conn.execute(sql).fetchmany(501)
+time.sleep(float(sys.argv[4]))
+status = open("/proc/self/status").read()
+print(int(status.split("VmRSS:")[1].split()[0]) / 1024)
+"""
+
+
+def driver_alone(kind: str, target: str, settle_s: float) -> float:
+    """RSS of a bare Python holding the driver, connected, after the preview's query: what
+    any kernel on that warehouse weighs at least."""
+    out = subprocess.run(
+        [sys.executable, "-P", "-c", DRIVER_ALONE, kind, target, PREVIEW, str(settle_s)],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    return float(out)
+
+
 # -- the report --------------------------------------------------------------------------
 
 
@@ -387,7 +418,9 @@ def ratio(value: float, base: float) -> str:
     return f"{value / base:5.2f}x" if base else "  n/a"
 
 
-def summary(pod_idle: Measure, pod_after: Measure, bare_idle: Measure, bare_after: Measure) -> None:
+def summary(
+    pod_idle: Measure, pod_after: Measure, bare_idle: Measure, bare_after: Measure, alone: float
+) -> None:
     name = pod_after.label.split(":")[0]
     server = pod_idle.role("pod server")
     kernel = pod_after.role("SQL kernel")
@@ -401,6 +434,8 @@ def summary(pod_idle: Measure, pod_after: Measure, bare_idle: Measure, bare_afte
     print(f"    kernel after query  RSS {kernel:7.1f} MB   bare kernel  {bare_kernel:7.1f} MB"
           f"   {ratio(kernel, bare_kernel)}   goal ≤ {KERNEL_GOAL_MB} MB: "
           f"{'met' if kernel <= KERNEL_GOAL_MB else 'missed'}")  # fmt: skip
+    print(f"      the driver alone  RSS {alone:7.1f} MB   (Python, the driver, connected, the"
+          f" query run)   kernel/driver {ratio(kernel, alone)}")  # fmt: skip
     print(f"    server + kernel     RSS {session:7.1f} MB   bare         {bare_session:7.1f} MB"
           f"   {ratio(session, bare_session)}   goal ≤ {SESSION_GOAL_MB} MB: "
           f"{'met' if session <= SESSION_GOAL_MB else 'missed'}")  # fmt: skip
@@ -440,9 +475,12 @@ async def main() -> None:
             api.login("bench", PASSWORD)
             print("per process (MB):", flush=True)
             results = {"demo (DuckDB)": await session_figures(api, gw, "demo", args.settle)}
+            demo_warehouse = str(gw.data_dir / "demo.duckdb")
+            alone = {"demo (DuckDB)": driver_alone("duckdb", demo_warehouse, args.settle)}
             if not args.skip_postgres:
                 shop = postgres_project(gw, api, tmp, warehouse_url)
                 results["shop (PostgreSQL)"] = await session_figures(api, gw, shop, args.settle)
+                alone["shop (PostgreSQL)"] = driver_alone("postgres", warehouse_url, args.settle)
             bare_idle, bare_ready, bare_after = await bare_figures(tmp, args.settle)
             for m in (bare_idle, bare_ready, bare_after):
                 print_measure(m)
@@ -454,8 +492,8 @@ async def main() -> None:
             gw.stop()
             gw.stop_pods()
     print("\nsummary (the pod's tree also holds bwrap and the pod's guard; the bare one neither):")
-    for idle, after in results.values():
-        summary(idle, after, bare_idle, bare_after)
+    for name, (idle, after) in results.items():
+        summary(idle, after, bare_idle, bare_after, alone[name])
     if crowds:
         ours, bare = (m.total("pss") / args.crowd for m in crowds)
         print(f"  {args.crowd} at once (pages shared among them, as on a full machine)")
@@ -467,6 +505,7 @@ async def main() -> None:
         name: {
             "server_idle_rss": round(idle.role("pod server"), 1),
             "kernel_rss": round(after.role("SQL kernel"), 1),
+            "driver_alone_rss": round(alone[name], 1),
             "tree_pss": round(after.total("pss"), 1),
             "sessions_per_24gib": round(GIB_24_MB / after.total("pss")),
         }
