@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 import zmq
+from jupyter_client.blocking.client import BlockingKernelClient
 from jupyter_client.connect import write_connection_file
 from jupyter_client.session import Session as ClientSession
 
@@ -179,3 +180,30 @@ def test_a_kernel_whose_parent_died_stops_itself(
     finally:
         if not _gone(kernel_pid):
             os.kill(kernel_pid, signal.SIGKILL)
+
+
+def test_a_shutdown_request_ends_the_kernel_cleanly(
+    tmp_path: Path, duckdb_settings: dict[str, Any]
+) -> None:
+    # What jupyter-server does for every kernel when the pod stops (now=False): ask first.
+    path, _ = write_connection_file(str(tmp_path / "kernel.json"), key=KEY)
+    kernel = subprocess.Popen(
+        [sys.executable, "-P", "-m", "kernels.sql", "-f", path], env=_kernel_env(duckdb_settings)
+    )
+    client = BlockingKernelClient(connection_file=path)
+    client.load_connection_file()
+    client.start_channels()
+    try:
+        client.wait_for_ready(timeout=30)
+        client.execute(json.dumps({"query_id": "q", "sql": "select 1"}), silent=True)
+        assert client.get_shell_msg(timeout=30)["content"]["status"] == "ok"
+        msg_id = client.shutdown()
+        reply = client.get_control_msg(timeout=10)
+        assert reply["parent_header"]["msg_id"] == msg_id
+        assert reply["content"] == {"status": "ok", "restart": False}
+        assert kernel.wait(timeout=5) == 0  # it exited by itself, and cleanly
+    finally:
+        client.stop_channels()
+        if kernel.poll() is None:
+            kernel.kill()
+            kernel.wait()
