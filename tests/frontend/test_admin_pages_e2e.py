@@ -199,6 +199,26 @@ async def test_admin_sets_a_connection_and_a_developer_tests_their_credentials(
     saved = login_as(web, name).http.get(f"/api/projects/{project}/credentials").json()
     assert saved["user"] == "postgres" and saved["schema"] == "lee_dev"
 
+    # The admin removes the connection: asked first, then gone from the page and the API.
+    await admin_page.reload()
+    remove = admin_page.get_by_test_id("conn-remove")
+    await remove.click()
+    await admin_page.get_by_test_id("dialog-cancel").click()
+    await expect(admin_page.get_by_test_id("conn-host")).to_have_value("127.0.0.1")
+    await remove.click()
+    await admin_page.get_by_test_id("dialog-ok").click()
+    await expect(admin_page.get_by_test_id("conn-remove-status")).to_contain_text("Removed")
+    await expect(admin_page.get_by_test_id("conn-note")).to_contain_text("No connection")
+    await expect(remove).to_be_hidden()
+    gone = login_as(web, "admin", ADMIN_PASSWORD).http.get(f"/api/projects/{project}/connection")
+    assert gone.status_code == 404
+    await admin_page.reload()
+    await expect(admin_page.get_by_test_id("conn-note")).to_contain_text("No connection")
+    await expect(admin_page.get_by_test_id("conn-remove")).to_be_hidden()
+    # The developer's own credentials are kept for when a connection comes back.
+    kept = login_as(web, name).http.get(f"/api/projects/{project}/credentials").json()
+    assert kept["user"] == "postgres"
+
 
 async def test_admin_names_the_git_provider_of_a_self_hosted_remote(
     web: GatewayProcess, new_context: NewContext

@@ -85,6 +85,8 @@ export const getConnection = (project: string): Promise<Connection> =>
   apiRequest("GET", `/api/projects/${enc(project)}/connection`);
 export const putConnection = (project: string, body: Connection): Promise<Connection> =>
   apiRequest("PUT", `/api/projects/${enc(project)}/connection`, body);
+export const deleteConnection = (project: string): Promise<void> =>
+  apiRequest("DELETE", `/api/projects/${enc(project)}/connection`);
 export interface GitProvider {
   kind: "github" | "gitlab" | "azure" | null;
   web_url: string | null;

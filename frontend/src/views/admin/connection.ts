@@ -1,9 +1,12 @@
-// Admin: a project's warehouse connection (GET/PUT /api/projects/{name}/connection):
+// Admin: a project's warehouse connection (GET/PUT/DELETE /api/projects/{name}/connection):
 // DuckDB with read-only attachments, or PostgreSQL. Passwords are per developer, not here.
 import { h, replaceChildren } from "../../dom";
 import { ApiError } from "../../api";
-import { getConnection, putConnection, type Connection } from "./client";
-import { checkbox, field, form, input, section, select } from "./forms";
+import { confirmDialog } from "../../ui/dialog";
+import { deleteConnection, getConnection, putConnection, type Connection } from "./client";
+import { actionButton, checkbox, field, form, input, section, select, statusLine } from "./forms";
+
+const NO_CONNECTION = "No connection configured yet: previews and dbt commands in this project's sessions say so until one is saved.";
 
 type Attach = { path: string; alias: string; read_only: boolean };
 
@@ -38,6 +41,7 @@ export function connectionSection(project: string): { el: HTMLElement; load: () 
   kind.addEventListener("change", showKind);
 
   const fill = (c: Connection): void => {
+    remove.hidden = false;
     kind.value = c.type;
     if (c.type === "postgres") {
       host.value = c.host ?? "";
@@ -61,6 +65,35 @@ export function connectionSection(project: string): { el: HTMLElement; load: () 
     return attach.length ? { type: "duckdb", attach } : { type: "duckdb" };
   };
 
+  const clear = (): void => {
+    remove.hidden = true;
+    kind.value = "duckdb";
+    for (const box of [host, port, database]) box.value = "";
+    sslmode.value = "";
+    replaceChildren(attachRows, []);
+    note.textContent = NO_CONNECTION;
+    showKind();
+  };
+  const removed = statusLine("conn-remove-status");
+  const remove = actionButton(
+    "Remove connection",
+    "conn-remove",
+    async () => {
+      const message = "Sessions started from now on have no warehouse; running ones keep theirs until they restart. Developers' own credentials are kept.";
+      if (!(await confirmDialog(`Remove the connection of ${project}?`, message, "Remove connection", true))) return;
+      removed.clear();
+      try {
+        await deleteConnection(project);
+        clear();
+        removed.ok("Removed.");
+      } catch (error) {
+        removed.fail(error);
+      }
+    },
+    "danger",
+  );
+  remove.hidden = true;
+
   const el = section(
     "Connection",
     "project-connection",
@@ -68,8 +101,10 @@ export function connectionSection(project: string): { el: HTMLElement; load: () 
     form("conn-form", [field("Warehouse", kind), postgresFields, duckdbFields], "Save connection", async () => {
       fill(await putConnection(project, body()));
       note.textContent = "";
+      removed.clear();
       return "Saved. New sessions use it.";
     }),
+    h("div", { class: "form-actions" }, remove, removed.el),
   );
   showKind();
   const load = async (): Promise<void> => {
@@ -80,7 +115,7 @@ export function connectionSection(project: string): { el: HTMLElement; load: () 
     } catch (error) {
       note.textContent =
         error instanceof ApiError && error.status === 404 && error.code !== "project_not_found"
-          ? "No connection configured yet: the server's default warehouse is used."
+          ? NO_CONNECTION
           : error instanceof Error
             ? error.message
             : String(error);
