@@ -16,6 +16,7 @@ import gc
 import logging
 import os
 import secrets
+import shutil
 import sys
 import tempfile
 
@@ -98,6 +99,14 @@ def main() -> None:
         private = private_dirs(pod.root, os.environ)
     except PrivateDirError as exc:
         sys.exit(str(exc))
+    try:
+        run(pod, private)
+    finally:
+        if private.owned:  # a pod started by hand: nothing else would remove it
+            shutil.rmtree(private.root, ignore_errors=True)
+
+
+def run(pod: PodConfig, private: PrivateDirs) -> None:
     pin_environment(private, os.environ)
     # Kernels and commands start in the current directory: make it the private one.
     os.chdir(private.root)

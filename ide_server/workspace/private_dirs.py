@@ -53,6 +53,9 @@ class PrivateDirs:
     """The pod's private directory and the parts of it Jupyter and the pod use."""
 
     root: Path
+    # Made by the pod itself (no JUPYTER_RUNTIME_DIR): the pod removes it when it stops.
+    # One the backend gave is the backend's to remove.
+    owned: bool = False
 
     @property
     def jupyter_config(self) -> Path:
@@ -74,7 +77,8 @@ class PrivateDirs:
 
 
 def private_dirs(volume: Path, env: MutableMapping[str, str]) -> PrivateDirs:
-    """The pod's private directory: ``JUPYTER_RUNTIME_DIR``, else a fresh temporary one.
+    """The pod's private directory: ``JUPYTER_RUNTIME_DIR``, else a fresh temporary one
+    (``owned``: the pod removes it when it stops).
 
     Refused if it is inside the volume (git could write it) or not a directory of ours.
     """
@@ -91,7 +95,7 @@ def private_dirs(volume: Path, env: MutableMapping[str, str]) -> PrivateDirs:
     if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid():
         raise PrivateDirError(f"the pod's runtime directory {real} is not a directory of ours")
     os.chmod(real, 0o700)
-    return PrivateDirs(real)
+    return PrivateDirs(real, owned=not given)
 
 
 def pin_environment(dirs: PrivateDirs, env: MutableMapping[str, str]) -> None:

@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
+import signal
+import subprocess
+import sys
+import tempfile
 from pathlib import Path
 
+import httpx
 import pytest
 
+from ide_server.podenv import PodEnv
 from ide_server.workspace.private_dirs import (
     PrivateDirError,
     pin_environment,
     prepare_volume_state,
     private_dirs,
 )
+from tests.support.gateway import free_port
 
 
 def test_a_runtime_directory_inside_the_volume_is_refused(tmp_path: Path) -> None:
@@ -101,3 +110,58 @@ async def test_dbt_processes_never_import_the_projects_modules(tmp_path: Path) -
     finally:
         await process.stop(grace=0.5)
     assert not marker.exists()
+
+
+def test_only_a_directory_the_pod_made_is_the_pods_to_remove(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    volume = tmp_path / "volume"
+    volume.mkdir()
+    given = private_dirs(volume, {"JUPYTER_RUNTIME_DIR": str(tmp_path / "run")})
+    assert not given.owned  # the backend's: it removes it
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    tempfile.tempdir = None  # read TMPDIR again
+    try:
+        made = private_dirs(volume, {})
+    finally:
+        tempfile.tempdir = None
+    assert made.owned and made.root.parent == tmp_path.resolve()
+    assert made.root.name.startswith("ide-pod-") and (os.stat(made.root).st_mode & 0o777) == 0o700
+
+
+async def test_a_pod_started_by_hand_removes_its_runtime_directory_when_it_stops(
+    tmp_path: Path,
+) -> None:
+    volume, scratch = tmp_path / "volume", tmp_path / "tmp"
+    scratch.mkdir()
+    subprocess.run(["git", "init", "-q", "-b", "main", str(volume)], check=True)
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("IDE_", "JUPYTER"))}
+    env.update(PodEnv(root=volume, port=port, ip="127.0.0.1", token="t" * 32).to_env())
+    env["TMPDIR"] = str(scratch)  # no JUPYTER_RUNTIME_DIR: the pod makes its own here
+    log = tmp_path / "pod.log"
+    with open(log, "ab") as out:
+        pod = subprocess.Popen(
+            [sys.executable, "-P", "-m", "ide_server.workspace.launch"],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        async with httpx.AsyncClient() as client:
+            for _ in range(300):
+                assert pod.poll() is None, log.read_text()
+                with contextlib.suppress(httpx.TransportError):
+                    health = await client.get(f"http://127.0.0.1:{port}/ide/health", timeout=1)
+                    if health.status_code == 200:
+                        break
+                await asyncio.sleep(0.2)
+        [made] = list(scratch.glob("ide-pod-*"))
+        assert (made / "kernels").is_dir()
+        pod.send_signal(signal.SIGTERM)
+        pod.wait(timeout=30)
+        assert not made.exists(), log.read_text()
+    finally:
+        if pod.poll() is None:
+            pod.kill()
+            pod.wait()
