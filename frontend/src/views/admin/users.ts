@@ -53,7 +53,8 @@ export function usersTab(me: string): { el: HTMLElement; load: () => Promise<voi
       actionButton("Remove", "user-remove", async () => {
         const message =
           "Their logins end, their sessions stop, and their roles, shares, credentials and dbt history are deleted. " +
-          "Their volumes (checkouts with uncommitted work) are kept on the server; `ide-server user remove --delete-volumes` deletes them too.";
+          "Their volumes (checkouts with uncommitted work) are kept on the server; `ide-server user remove --delete-volumes` deletes them too. " +
+          "Someone who can still sign in with single sign-on gets a new account at their next sign-in (with the roles the provider maps): Disable keeps them out.";
         if (!(await confirmDialog(`Remove ${u.username}?`, message, "Remove user", true))) return;
         await run(() => removeUser(u.username, "keep"), `${u.username} removed; their volumes are kept.`);
       }, "small"),
