@@ -53,6 +53,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from tests.support.client import Api, Rpc  # noqa: E402
 from tests.support.gateway import PASSWORD, GatewayProcess  # noqa: E402
 from tests.support.pg import temporary_database  # noqa: E402
+from tests.support.probe import run_probe  # noqa: E402
 
 GIB_24_MB = 24 * 1024
 PREVIEW = "select * from raw.customers"  # 50,000 rows in the demo; 500 reach the client
@@ -395,20 +396,14 @@ else:
     conn.execute(sql).fetchmany(501)
 time.sleep(float(sys.argv[4]))
 status = open("/proc/self/status").read()
-print(int(status.split("VmRSS:")[1].split()[0]) / 1024)
+print(int(status.split("VmRSS:")[1].split()[0]) / 1024)  # MB, as JSON
 """
 
 
 def driver_alone(kind: str, target: str, settle_s: float) -> float:
     """RSS of a bare Python holding the driver, connected, after the preview's query: what
     any kernel on that warehouse weighs at least."""
-    out = subprocess.run(
-        [sys.executable, "-P", "-c", DRIVER_ALONE, kind, target, PREVIEW, str(settle_s)],
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
-    return float(out)
+    return float(run_probe(DRIVER_ALONE, kind, target, PREVIEW, str(settle_s)))
 
 
 # -- the report --------------------------------------------------------------------------

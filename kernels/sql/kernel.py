@@ -113,8 +113,7 @@ class SqlKernel(KernelServer):
         target = request.content.get("query_id")
         running = self._run.preview.query_id if self._run is not None else None
         if target is None or target == running:
-            # A PostgreSQL cancel is a network round trip: the loop goes on meanwhile.
-            threading.Thread(target=self._cancel_running, daemon=True).start()
+            self._cancel_soon()
 
     def shutdown(self) -> None:
         if self._warehouse is not None:
@@ -214,13 +213,17 @@ class SqlKernel(KernelServer):
         data = {MIMETYPE: {"query_id": run.preview.query_id, "events": events}}
         self.publish("display_data", {"data": data, "metadata": {}}, run.request, buffers=buffers)
 
+    def _cancel_soon(self) -> None:
+        """Cancel the running statement on a thread of its own: a PostgreSQL cancel is a
+        network round trip, and neither the loop nor a signal handler may wait for it."""
+        threading.Thread(target=self._cancel_running, daemon=True).start()
+
     def _cancel_running(self) -> None:
         if self._warehouse is not None:
             self._warehouse.cancel()
 
     def _on_sigint(self, signum: int, frame: Any) -> None:
-        # A signal handler must return quickly; a PostgreSQL cancel is a network round trip.
-        threading.Thread(target=self._cancel_running, daemon=True).start()
+        self._cancel_soon()
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from jupyter_client.blocking.client import BlockingKernelClient
 from jupyter_client.connect import write_connection_file
 from jupyter_client.session import Session as ClientSession
 
-from kernels.sql.kernelspec import WAREHOUSE_ENV
+from kernels.sql.kernelspec import WAREHOUSE_ENV, kernelspec_json
 from kernels.sql.wire import DELIMITER, ConnectionInfo, Session, WireError
 
 KEY = b"a-test-key-of-some-length"
@@ -88,6 +88,20 @@ def _kernel_env(duckdb_settings: dict[str, Any]) -> dict[str, str]:
     return {**os.environ, WAREHOUSE_ENV: json.dumps(duckdb_settings)}
 
 
+def _kernel_command(tmp_path: Path) -> tuple[list[str], dict[str, Any]]:
+    """The pod's own kernel command line for a fresh connection file, and that file's info."""
+    path, info = write_connection_file(str(tmp_path / "kernel.json"), key=KEY)
+    argv = [path if arg == "{connection_file}" else arg for arg in kernelspec_json()["argv"]]
+    return argv, {**info, "path": path}
+
+
+def _start_kernel(
+    tmp_path: Path, duckdb_settings: dict[str, Any]
+) -> tuple[subprocess.Popen[bytes], dict[str, Any]]:
+    argv, info = _kernel_command(tmp_path)
+    return subprocess.Popen(argv, env=_kernel_env(duckdb_settings)), info
+
+
 def _request(
     socket: zmq.Socket[bytes], session: ClientSession, msg_type: str, **content: Any
 ) -> str:
@@ -106,10 +120,7 @@ def _answer(socket: zmq.Socket[bytes], session: ClientSession, timeout: float) -
 def test_the_kernel_ignores_forged_requests_and_answers_signed_ones(
     tmp_path: Path, duckdb_settings: dict[str, Any]
 ) -> None:
-    path, info = write_connection_file(str(tmp_path / "kernel.json"), key=KEY)
-    kernel = subprocess.Popen(
-        [sys.executable, "-P", "-m", "kernels.sql", "-f", path], env=_kernel_env(duckdb_settings)
-    )
+    kernel, info = _start_kernel(tmp_path, duckdb_settings)
     context = zmq.Context()
     shell = context.socket(zmq.DEALER)
     shell.linger = 0
@@ -140,7 +151,7 @@ def test_the_kernel_ignores_forged_requests_and_answers_signed_ones(
 PARENT = textwrap.dedent(
     """
     import subprocess, sys
-    kernel = subprocess.Popen([sys.executable, "-P", "-m", "kernels.sql", "-f", sys.argv[1]])
+    kernel = subprocess.Popen(sys.argv[1:])
     print(kernel.pid, flush=True)
     sys.stdin.readline()  # until the test lets go
     """
@@ -158,9 +169,9 @@ def _gone(pid: int) -> bool:
 def test_a_kernel_whose_parent_died_stops_itself(
     tmp_path: Path, duckdb_settings: dict[str, Any]
 ) -> None:
-    path, _ = write_connection_file(str(tmp_path / "kernel.json"), key=KEY)
+    argv, _ = _kernel_command(tmp_path)
     parent = subprocess.Popen(
-        [sys.executable, "-c", PARENT, path],
+        [sys.executable, "-c", PARENT, *argv],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         env=_kernel_env(duckdb_settings),
@@ -186,11 +197,8 @@ def test_a_shutdown_request_ends_the_kernel_cleanly(
     tmp_path: Path, duckdb_settings: dict[str, Any]
 ) -> None:
     # What jupyter-server does for every kernel when the pod stops (now=False): ask first.
-    path, _ = write_connection_file(str(tmp_path / "kernel.json"), key=KEY)
-    kernel = subprocess.Popen(
-        [sys.executable, "-P", "-m", "kernels.sql", "-f", path], env=_kernel_env(duckdb_settings)
-    )
-    client = BlockingKernelClient(connection_file=path)
+    kernel, info = _start_kernel(tmp_path, duckdb_settings)
+    client = BlockingKernelClient(connection_file=info["path"])
     client.load_connection_file()
     client.start_channels()
     try:
