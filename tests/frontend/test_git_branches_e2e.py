@@ -96,6 +96,10 @@ async def test_pushed_branches_appear_on_open_and_the_picker_finds_sixty(
     await expect(page.get_by_test_id("git-panel")).to_have_attribute("data-branch", "main")
     await open_picker(page)
     await expect(option(page, f"origin/{shared}", "remote")).to_be_visible(timeout=30_000)
+    # The first open's fetch may have brought some of the pushes already, and this one the
+    # rest: the list is complete once the last branch pushed is in it.
+    last = f"origin/{u}-team-{TEAM_BRANCHES - 1:02d}"
+    await expect(option(page, last, "remote")).to_be_visible(timeout=30_000)
     menu = page.get_by_test_id("git-branch-menu")
     await expect(menu.get_by_test_id("git-branch-menu-fetch")).to_contain_text(
         "Remote branches as of"

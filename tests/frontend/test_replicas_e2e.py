@@ -30,9 +30,10 @@ def balanced(
     points at A. Autosave is slow, so text typed but not saved lives only in the pod's
     room, and what reaches the disk is what an explicit save wrote."""
     with forwarding_to(0) as forwarder:
-        with two_replicas(
-            tmp_path, allowed_origins=forwarder.origin, save_delay="600"
-        ) as (first, second):
+        with two_replicas(tmp_path, allowed_origins=forwarder.origin, save_delay="600") as (
+            first,
+            second,
+        ):
             forwarder.point_at(first.port)
             yield forwarder, first, second
 
